@@ -1,0 +1,35 @@
+"""How numbers and dates are shown to Vietnamese readers: 05/01/2026, 1.234.000 đ."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+
+def format_date(value: date | datetime, tz: ZoneInfo | None = None) -> str:
+    if isinstance(value, datetime) and tz is not None:
+        value = value.astimezone(tz)
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def format_datetime(value: datetime, tz: ZoneInfo | None = None) -> str:
+    if tz is not None:
+        value = value.astimezone(tz)
+    return f"{value.hour:02d}:{value.minute:02d} {format_date(value)}"
+
+
+def format_money(amount: Decimal | int) -> str:
+    """Whole đồng with dot thousands separators: 1234000 -> '1.234.000 đ'."""
+    value = Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    digits = f"{abs(int(value)):,}".replace(",", ".")
+    return f"{sign}{digits} đ"
+
+
+def format_size(n: int) -> str:
+    """File sizes in the decimal style Vietnamese users read: '2,5 MB'."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}".replace(".", ",")
+    return f"{n} B"

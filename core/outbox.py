@@ -1,0 +1,204 @@
+"""The durable mail outbox: every email the office sends goes through here.
+
+`enqueue` is called inside the same transaction as the event it reports (a draft created, a
+decision taken), with a key naming that event: one email per event, even across crashes and
+re-runs. `deliver_due` sends what is due over SMTP, retrying with exponential backoff while the
+server is down. Without an [smtp] section mail simply waits (`toasoan outbox list`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core.db import reading, transaction, utcnow
+from core.models import OutboxMail, OutboxStatus
+from core.settings import Section, Settings
+from core.text import nfc
+
+log = logging.getLogger(__name__)
+
+# A row left in_progress longer than this was being sent by a process that died: try again.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def message_id_for(key: str, domain: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def _domain(settings: Settings) -> str:
+    sender = settings.smtp.sender if settings.smtp else ""
+    return sender.rsplit("@", 1)[-1] if "@" in sender else "toasoan.invalid"
+
+
+def enqueue(
+    session: Session,
+    settings: Settings,
+    *,
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    in_reply_to: str | None = None,
+    references: tuple[str, ...] = (),
+) -> OutboxMail | None:
+    """Queue one email unless one with this key was already queued. Returns the new row or None."""
+    existing = session.exec(select(OutboxMail).where(OutboxMail.key == key)).first()
+    if existing is not None:
+        return None
+    headers: dict[str, str] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if in_reply_to:
+        headers["In-Reply-To"] = _angle(in_reply_to)
+        headers["References"] = " ".join(_angle(r) for r in (*references, in_reply_to) if r)
+    row = OutboxMail(
+        key=key,
+        kind=kind,
+        to_addr=to,
+        subject=nfc(subject),
+        body_text=nfc(body),
+        headers=headers,
+        message_id=message_id_for(key, _domain(settings)),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _angle(msg_id: str) -> str:
+    msg_id = msg_id.strip()
+    return msg_id if msg_id.startswith("<") else f"<{msg_id}>"
+
+
+def build_message(row: OutboxMail, smtp: Section) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = formataddr((smtp.sender_name, smtp.sender))
+    msg["To"] = row.to_addr
+    msg["Subject"] = row.subject
+    msg["Date"] = format_datetime(row.created_at)
+    msg["Message-ID"] = row.message_id
+    for name, value in row.headers.items():
+        msg[name] = value
+    msg.set_content(row.body_text, charset="utf-8")
+    return msg
+
+
+class PermanentSendError(Exception):
+    """The server refused the mail for good (5xx): retrying will not help."""
+
+
+def smtp_send(settings: Settings, msg: EmailMessage) -> None:
+    """The one place that talks SMTP."""
+    smtp = settings.smtp
+    assert smtp is not None
+    context = ssl.create_default_context(cafile=smtp.ca_file or None)
+    timeout = smtp.timeout_seconds
+    client: smtplib.SMTP
+    if smtp.security == "tls":
+        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+    with client:
+        if smtp.security == "starttls":
+            client.starttls(context=context)
+        if smtp.username:
+            client.login(smtp.username, settings.secret(smtp.password_env) or "")
+        try:
+            refused = client.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentSendError(f"recipient refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentSendError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
+        if refused:
+            raise PermanentSendError(f"recipient refused: {refused}")
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    seconds = settings.outbox.backoff_seconds * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, settings.outbox.backoff_max_seconds))
+
+
+def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+    report = DeliveryReport()
+    if settings.smtp is None:
+        return report
+    now = now or utcnow()
+    with transaction(engine) as s:
+        s.exec(
+            update(OutboxMail)
+            .where(
+                col(OutboxMail.status) == OutboxStatus.in_progress, col(OutboxMail.next_attempt_at) < now - STALE_CLAIM
+            )
+            .values(status=OutboxStatus.retrying)
+        )
+    with reading(engine) as s:
+        due = s.exec(
+            select(OutboxMail.id)
+            .where(
+                or_(col(OutboxMail.status) == OutboxStatus.pending, col(OutboxMail.status) == OutboxStatus.retrying),
+                col(OutboxMail.next_attempt_at) <= now,
+            )
+            .order_by(col(OutboxMail.id))
+            .limit(limit)
+        ).all()
+    for mail_id in due:
+        with transaction(engine) as s:
+            # Claim: only one sender wins the row, whatever the number of workers.
+            claimed = s.exec(
+                update(OutboxMail)
+                .where(
+                    col(OutboxMail.id) == mail_id,
+                    col(OutboxMail.status).in_([OutboxStatus.pending, OutboxStatus.retrying]),
+                )
+                .values(status=OutboxStatus.in_progress, next_attempt_at=now, attempts=OutboxMail.attempts + 1)
+            ).rowcount
+            row = s.get(OutboxMail, mail_id) if claimed else None
+        if row is None:
+            continue
+        status, error = OutboxStatus.succeeded, None
+        try:
+            smtp_send(settings, build_message(row, settings.smtp))
+        except PermanentSendError as exc:
+            status, error = OutboxStatus.failed, str(exc)
+        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            status = OutboxStatus.failed if row.attempts >= settings.outbox.max_attempts else OutboxStatus.retrying
+        with transaction(engine) as s:
+            values: dict[str, object] = {"status": status, "last_error": error}
+            if status == OutboxStatus.succeeded:
+                values["sent_at"] = utcnow()
+            elif status == OutboxStatus.retrying:
+                values["next_attempt_at"] = now + backoff(settings, row.attempts)
+            s.exec(update(OutboxMail).where(col(OutboxMail.id) == mail_id).values(**values))
+        if status == OutboxStatus.succeeded:
+            report.sent += 1
+        elif status == OutboxStatus.retrying:
+            report.retrying += 1
+            log.warning("outbox: mail %s to %s not sent, will retry: %s", mail_id, row.to_addr, error)
+        else:
+            report.failed += 1
+            log.error("outbox: mail %s to %s failed for good: %s", mail_id, row.to_addr, error)
+        if status == OutboxStatus.retrying and isinstance(error, str):
+            # The server is down: the rest of the queue would fail the same way; try again later.
+            break
+    return report

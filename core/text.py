@@ -1,0 +1,98 @@
+"""Vietnamese text helpers: NFC on the way in, a diacritic fold for matching and search.
+
+Pure functions only. Every string that enters the system goes through `nfc`; everything that is
+compared or searched goes through `fold`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+# Everything that is not a letter or digit separates words for matching ("[BÀI-CỘNG_TÁC]").
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+# A Vietnamese "word" for length rules is a syllable: a run of letters/digits between spaces.
+_SYLLABLE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+
+
+def nfc(text: str | None) -> str:
+    """NFC-normalize; None becomes the empty string."""
+    if not text:
+        return ""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_line(text: str | None) -> str:
+    """NFC, control characters removed, whitespace collapsed, stripped."""
+    text = nfc(text)
+    text = "".join(ch if ch.isprintable() or ch in "\t\n" else " " for ch in text)
+    return _WS.sub(" ", text).strip()
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, strip every diacritic, map đ to d: 'Đảng uỷ' and 'dang uy' fold alike.
+
+    Folding by decomposition also removes the old/new tone-placement difference (hòa/hoà),
+    which is what matching needs; the stored text is never rewritten.
+    """
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped).casefold()
+
+
+def fold_words(text: str | None) -> str:
+    """`fold`, with every run of punctuation and spaces turned into one space."""
+    return _NON_WORD.sub(" ", fold(text)).strip()
+
+
+def contains_phrase(haystack: str | None, phrase: str) -> bool:
+    """True when `phrase` occurs in `haystack` as whole words, ignoring case, accents, punctuation.
+
+    'BÀI CỘNG TÁC' matches 'Fwd: [Bai cong tac] ...', 'bài-cộng-tác' and NFD forms; it does not
+    match 'bài cộng' alone or 'baicongtac'.
+    """
+    needle = fold_words(phrase)
+    if not needle:
+        return False
+    return f" {needle} " in f" {fold_words(haystack)} "
+
+
+def syllable_count(text: str | None) -> int:
+    """Number of Vietnamese syllables (space-separated words), the unit of every length rule."""
+    return len(_SYLLABLE.findall(nfc(text)))
+
+
+def _folded_chars(text: str) -> list[str]:
+    """`fold` applied per character of the NFC text, so positions map back to the original."""
+    return [fold(ch) for ch in text]
+
+
+def find_phrase(haystack: str, phrase: str) -> tuple[int, int] | None:
+    """Span (start, end) in NFC `haystack` of the first whole-word, fold-insensitive match of `phrase`.
+
+    Words of the phrase may be separated by any punctuation or spaces in the haystack.
+    """
+    haystack = nfc(haystack)
+    words = fold_words(phrase).split()
+    if not words:
+        return None
+    chars = _folded_chars(haystack)
+    # Tokenize the haystack into (folded word, start, end) using the per-char fold.
+    tokens: list[tuple[str, int, int]] = []
+    i, n = 0, len(chars)
+    while i < n:
+        if _NON_WORD.fullmatch(chars[i] or " "):
+            i += 1
+            continue
+        j = i
+        while j < n and not _NON_WORD.fullmatch(chars[j] or " "):
+            j += 1
+        tokens.append(("".join(chars[i:j]), i, j))
+        i = j
+    for k in range(len(tokens) - len(words) + 1):
+        if all(tokens[k + m][0] == w for m, w in enumerate(words)):
+            return tokens[k][1], tokens[k + len(words) - 1][2]
+    return None

@@ -1,0 +1,245 @@
+"""The mailbox seam: IMAP (imapclient) or a local Maildir. Nothing else imports imapclient.
+
+A session lists what is waiting, fetches raw bytes without side effects (BODY.PEEK[], never \\Seen),
+acknowledges stored messages (MOVE to the processed folder, or a keyword where MOVE is missing), and
+waits for new mail (IDLE where the server has it, else a timed sleep). The mailbox is a transport:
+the spool and the database are the truth, so every operation here is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import ssl
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from core.settings import Section, Settings
+
+log = logging.getLogger(__name__)
+
+ACK_KEYWORD = "$ToasoanStored"  # used only when the server cannot MOVE
+
+
+@dataclass(frozen=True)
+class Fetched:
+    ref: str  # the UID (IMAP) or file key (Maildir)
+    uid: int | None
+    raw: bytes
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be reached or used (network, login, missing folder)."""
+
+
+class MailboxSession(Protocol):
+    name: str  # stable identity of the watched folder, used for cursors
+    uidvalidity: int | None  # None for Maildir (no UIDs)
+
+    def pending(self, after_uid: int | None) -> list[str]: ...
+    def sizes(self, refs: Sequence[str]) -> dict[str, int]: ...
+    def fetch(self, refs: Sequence[str]) -> Iterator[Fetched]: ...
+    def ack(self, refs: Sequence[str]) -> None: ...
+    def wait(self, timeout: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+def open_mailbox(settings: Settings) -> MailboxSession:
+    m = settings.mailbox
+    if m.backend == "maildir":
+        return MaildirSession(settings.resolve(m.path), processed_folder=m.processed_folder)
+    return ImapSession.connect(
+        m, settings.secret(m.password_env), ca_file=settings.resolve(m.ca_file) if m.ca_file else None
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Maildir
+
+
+class MaildirSession:
+    """A local Maildir (new/ + cur/). Acknowledging moves the file into a Maildir++ sub-folder."""
+
+    def __init__(self, path: Path, *, processed_folder: str = "") -> None:
+        self.path = Path(path)
+        self.name = f"maildir:{self.path.resolve()}"
+        self.uidvalidity = None
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        self.processed = self.path / f".{processed_folder}" if processed_folder else None
+        self._files: dict[str, Path] = {}
+        self._seen_mtime = 0.0
+
+    def _scan(self) -> dict[str, Path]:
+        files: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            for entry in os.scandir(self.path / sub):
+                if entry.is_file() and not entry.name.startswith("."):
+                    files[entry.name.split(":", 1)[0]] = Path(entry.path)
+        self._files = files
+        return files
+
+    def pending(self, after_uid: int | None) -> list[str]:
+        return sorted(self._scan())
+
+    def sizes(self, refs: Sequence[str]) -> dict[str, int]:
+        return {r: self._files[r].stat().st_size for r in refs if r in self._files}
+
+    def fetch(self, refs: Sequence[str]) -> Iterator[Fetched]:
+        for ref in refs:
+            path = self._files.get(ref)
+            if path is None:
+                continue
+            try:
+                yield Fetched(ref=ref, uid=None, raw=path.read_bytes())
+            except FileNotFoundError:  # moved away by someone else meanwhile: nothing lost
+                continue
+
+    def ack(self, refs: Sequence[str]) -> None:
+        if self.processed is None:
+            return
+        for sub in ("tmp", "new", "cur"):
+            (self.processed / sub).mkdir(parents=True, exist_ok=True)
+        for ref in refs:
+            path = self._files.pop(ref, None)
+            if path is not None and path.exists():
+                os.replace(path, self.processed / "cur" / path.name)
+
+    def wait(self, timeout: float) -> bool:
+        """Poll the new/ folder's mtime: cheap, and good enough for a local folder."""
+        end = time.monotonic() + timeout
+        while True:
+            mtime = (self.path / "new").stat().st_mtime
+            if mtime != self._seen_mtime:
+                self._seen_mtime = mtime
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(min(0.5, max(end - time.monotonic(), 0)))
+
+    def close(self) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------------------------
+# IMAP
+
+
+class ImapSession:
+    def __init__(self, client: object, m: Section, uidvalidity: int, capabilities: set[str]) -> None:
+        self.client = client
+        self.m = m
+        self.uidvalidity = uidvalidity
+        self.capabilities = capabilities
+        self.name = f"imap://{m.username}@{m.host}:{m.port}/{m.folder}"
+        self._processed_ready = False
+
+    @classmethod
+    def connect(cls, m: Section, secret: str | None, *, ca_file: Path | None = None) -> ImapSession:
+        from imapclient import IMAPClient, SocketTimeout
+        from imapclient.exceptions import IMAPClientError, LoginError
+
+        context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        timeout = SocketTimeout(connect=min(15, m.timeout_seconds), read=m.timeout_seconds)
+        try:
+            client = IMAPClient(m.host, port=m.port, ssl=m.security == "tls", ssl_context=context, timeout=timeout)
+        except (TimeoutError, OSError, IMAPClientError) as exc:
+            raise MailboxError(f"không kết nối được máy chủ thư / cannot connect to {m.host}:{m.port}: {exc}") from exc
+        try:
+            if m.security == "starttls":
+                client.starttls(context)
+            if m.auth == "xoauth2":
+                client.oauth2_login(m.username, secret or "")
+            else:
+                client.login(m.username, secret or "")
+            info = client.select_folder(m.folder)
+            caps = {c.decode() if isinstance(c, bytes) else str(c) for c in client.capabilities()}
+        except LoginError as exc:
+            _quiet_logout(client)
+            raise MailboxError(f"đăng nhập hộp thư thất bại / IMAP login failed for {m.username}: {exc}") from exc
+        except (TimeoutError, OSError, IMAPClientError) as exc:
+            _quiet_logout(client)
+            raise MailboxError(f"không mở được thư mục / cannot open folder {m.folder!r}: {exc}") from exc
+        return cls(client, m, int(info[b"UIDVALIDITY"]), caps)
+
+    def pending(self, after_uid: int | None) -> list[str]:
+        c = self.client
+        # RFC 3501: "UID n:*" always includes the highest UID, even when it is below n: filter here.
+        uids = c.search(["UID", f"{after_uid + 1}:*"]) if after_uid else c.search(["ALL"])  # type: ignore[attr-defined]
+        floor = after_uid or 0
+        return [str(u) for u in sorted(uids) if u > floor]
+
+    def sizes(self, refs: Sequence[str]) -> dict[str, int]:
+        if not refs:
+            return {}
+        # Always explicit UID lists: imapclient 4.x breaks on string ranges (see DESIGN.md).
+        resp = self.client.fetch([int(r) for r in refs], ["RFC822.SIZE"])  # type: ignore[attr-defined]
+        return {str(uid): int(data[b"RFC822.SIZE"]) for uid, data in resp.items() if b"RFC822.SIZE" in data}
+
+    def fetch(self, refs: Sequence[str]) -> Iterator[Fetched]:
+        if not refs:
+            return
+        resp = self.client.fetch([int(r) for r in refs], ["BODY.PEEK[]"])  # type: ignore[attr-defined]
+        for uid in sorted(resp):
+            raw = resp[uid].get(b"BODY[]")
+            if raw is not None:
+                yield Fetched(ref=str(uid), uid=int(uid), raw=bytes(raw))
+
+    def _ensure_processed_folder(self) -> None:
+        if self._processed_ready:
+            return
+        c = self.client
+        folder = self.m.processed_folder
+        if not c.folder_exists(folder):  # type: ignore[attr-defined]
+            try:
+                c.create_folder(folder)  # type: ignore[attr-defined]
+            except Exception as exc:  # created meanwhile by someone else is fine
+                if not c.folder_exists(folder):  # type: ignore[attr-defined]
+                    raise MailboxError(f"cannot create folder {folder!r}: {exc}") from exc
+        self._processed_ready = True
+
+    def ack(self, refs: Sequence[str]) -> None:
+        if not refs or not self.m.processed_folder:
+            return
+        uids = [int(r) for r in refs]
+        c = self.client
+        if "MOVE" in self.capabilities:
+            self._ensure_processed_folder()
+            c.move(uids, self.m.processed_folder)  # type: ignore[attr-defined]
+        elif "UIDPLUS" in self.capabilities:
+            self._ensure_processed_folder()
+            c.copy(uids, self.m.processed_folder)  # type: ignore[attr-defined]
+            c.add_flags(uids, [b"\\Deleted"], silent=True)  # type: ignore[attr-defined]
+            c.uid_expunge(uids)  # type: ignore[attr-defined]
+        else:
+            # A plain EXPUNGE would remove every \Deleted message, other people's included: only mark.
+            c.add_flags(uids, [ACK_KEYWORD], silent=True)  # type: ignore[attr-defined]
+
+    def wait(self, timeout: float) -> bool:
+        """Block until the server announces new mail or `timeout` passes. True when woken by mail."""
+        c = self.client
+        if not (self.m.idle and "IDLE" in self.capabilities):
+            time.sleep(timeout)
+            return False
+        c.idle()  # type: ignore[attr-defined]
+        try:
+            # Dovecot says "* OK Still here" every 2 minutes: only EXISTS/RECENT mean mail.
+            responses = c.idle_check(timeout=timeout)  # type: ignore[attr-defined]
+        finally:
+            c.idle_done()  # type: ignore[attr-defined]
+        return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+
+    def close(self) -> None:
+        _quiet_logout(self.client)
+
+
+def _quiet_logout(client: object) -> None:
+    try:
+        client.logout()  # type: ignore[attr-defined]
+    except Exception:
+        with contextlib.suppress(Exception):
+            client.shutdown()  # type: ignore[attr-defined]

@@ -1,0 +1,107 @@
+"""What contributors are told, in Vietnamese: the receipt, and why a submission could not be used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.formats import format_datetime, format_size
+from core.settings import Settings
+from core.templating import render
+
+KIND_LABELS = {"tin": "tin", "bai": "bài"}
+
+# reason -> (what is wrong, how to resend). Only reasons the contributor can act on are here;
+# converter_missing is the office's own problem and is not mailed.
+EXPLANATIONS: dict[str, tuple[str, str]] = {
+    "no_document": (
+        "Thư không kèm tệp bài viết (có thể tệp đã bị quên đính kèm).",
+        "Đề nghị đồng chí gửi lại thư, đính kèm tệp Word (.docx hoặc .doc) của bài viết.",
+    ),
+    "encrypted_document": (
+        "Tệp bài viết được đặt mật khẩu nên Ban Biên tập không mở được.",
+        "Đề nghị đồng chí mở tệp trong Word, gỡ mật khẩu (Tệp > Thông tin > Bảo vệ tài liệu > Mã hóa bằng mật"
+        " khẩu, xóa mật khẩu rồi lưu lại) và gửi lại tệp.",
+    ),
+    "corrupt_document": (
+        "Tệp bài viết bị hỏng hoặc không đọc được.",
+        "Đề nghị đồng chí mở lại tệp trong Word, lưu lại (Lưu thành > Tài liệu Word .docx) và gửi lại.",
+    ),
+    "unsupported_document": (
+        "Tệp gửi kèm không phải là tệp Word (ví dụ tệp PDF hoặc tệp ảnh đổi tên).",
+        "Đề nghị đồng chí gửi bài dưới dạng tệp Word (.docx hoặc .doc); ảnh có thể gửi kèm riêng.",
+    ),
+    "too_large": (
+        "Thư hoặc tệp bài viết quá lớn{limit}.",
+        "Đề nghị đồng chí giảm dung lượng ảnh trong bài (hoặc gửi ảnh thành các thư riêng) rồi gửi lại.",
+    ),
+}
+
+
+def explanation(reason: str, limit_bytes: int | None = None) -> tuple[str, str]:
+    what, advice = EXPLANATIONS.get(reason, EXPLANATIONS["corrupt_document"])
+    limit = f" (giới hạn {format_size(limit_bytes)})" if limit_bytes else ""
+    return what.replace("{limit}", limit), advice
+
+
+def should_notify(reason: str) -> bool:
+    return reason in EXPLANATIONS
+
+
+@dataclass(frozen=True)
+class ReceiptItem:
+    title: str
+    kind: str
+    tracking_code: str
+    linked: bool = False  # the same document was received before: no new draft
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+def greeting(sender_name: str) -> str:
+    return f"đồng chí {sender_name}" if sender_name else "đồng chí"
+
+
+def receipt(
+    settings: Settings,
+    *,
+    sender_name: str,
+    subject: str,
+    received_at: datetime,
+    items: list[ReceiptItem],
+    problems: list[dict[str, str]],
+) -> tuple[str, str]:
+    codes = ", ".join(i.tracking_code for i in items)
+    title = f"Đã nhận bài cộng tác — mã theo dõi {codes}"
+    body = render(
+        "email/receipt.txt",
+        greeting=greeting(sender_name),
+        office=settings.organization.office_name,
+        organization=settings.organization.name,
+        subject=subject,
+        received_at=format_datetime(received_at, settings.tz),
+        drafts=items,
+        problems=[{"file": p["file"], "explanation": explanation(p["reason"])[0]} for p in problems],
+    )
+    return title, body
+
+
+def quarantine_notice(
+    settings: Settings, *, sender_name: str, subject: str, received_at: datetime, reason: str
+) -> tuple[str, str]:
+    limit = settings.ingest.max_document_bytes if reason == "too_large" else None
+    what, advice = explanation(reason, limit)
+    body = render(
+        "email/quarantine.txt",
+        greeting=greeting(sender_name),
+        office=settings.organization.office_name,
+        organization=settings.organization.name,
+        subject=subject,
+        received_at=format_datetime(received_at, settings.tz),
+        explanation=what,
+        advice=advice,
+        marker=settings.mailbox.subject_marker,
+    )
+    return "Bài cộng tác chưa được tiếp nhận — đề nghị gửi lại", body

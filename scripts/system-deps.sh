@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite runs for real, if any is missing.
+# Services are never started by the packages here (tests start their own on loopback).
+set -euo pipefail
+PACKAGES=(
+  dovecot-imapd dovecot-lmtpd dovecot-submissiond   # IMAP server + LMTP delivery for ingest tests
+  libreoffice-writer-nogui                          # .doc/.odt/.rtf conversion
+  openssl                                           # self-signed certificates for TLS tests
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,119 @@
+"""Settings: the shipped file loads, every key is documented, and every mistake is one clear message."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.settings import OPTIONAL_SECTIONS, SCHEMA, UNIT_KEYS, SettingsError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+MINIMAL = """
+[organization]
+name = "Đảng ủy Khối thử nghiệm"
+[mailbox]
+backend = "maildir"
+path = "mail"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "settings.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_shipped_settings_load() -> None:
+    s = load_settings(REPO / "settings.toml")
+    assert s.organization.timezone == "Asia/Ho_Chi_Minh"
+    assert s.mailbox.subject_marker == "BÀI CỘNG TÁC"
+    assert s.smtp is None  # mail stays queued by default
+    assert len(s.units) >= 5
+
+
+def test_every_key_is_documented_in_settings_toml_and_readme() -> None:
+    shipped = (REPO / "settings.toml").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for section, keys in SCHEMA.items():
+        assert f"[{section}]" in shipped, section
+        for key in keys:
+            assert re.search(rf"^#?\s*{key.name}\s*=", shipped, re.M), f"[{section}] {key.name} not in settings.toml"
+            assert f"| `[{section}]` | `{key.name}` |" in readme, f"[{section}] {key.name} not in README"
+    for key in UNIT_KEYS:
+        assert f"| `[[units]]` | `{key.name}` |" in readme
+
+
+def test_relative_paths_resolve_against_the_settings_folder(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, MINIMAL))
+    assert s.resolve(s.mailbox.path) == tmp_path / "mail"
+    assert s.database_url == f"sqlite:///{tmp_path / 'var' / 'toasoan.db'}"
+    assert OPTIONAL_SECTIONS >= {"smtp", "database"}
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("[mailbox]\nbackend='maildir'\n", "[organization]"),
+        (MINIMAL.replace('backend = "maildir"', 'backend = "pop3"'), "[mailbox] backend"),
+        (MINIMAL + "\nport = 'x'\n", "[mailbox] port"),
+        (MINIMAL + "\nfolderr = 'INBOX'\n", "[mailbox] folderr"),
+        (MINIMAL.replace('backend = "maildir"', 'backend = "imap"'), "[mailbox] username"),
+        (MINIMAL + "\n[smtp]\nhost='x'\n", "[smtp] sender"),
+        (MINIMAL + "\n[[units]]\ncode='A'\nname='X'\nsenders=['no-at-sign']\n", "senders"),
+        (MINIMAL + "\n[[units]]\ncode='A'\nname='X'\n[[units]]\ncode='a'\nname='Y'\n", "code"),
+        (MINIMAL.replace("[organization]", "[organization]\ntimezone='Mars/Olympus'"), "[organization] timezone"),
+        (MINIMAL + "\n[reportz]\nx=1\n", "[reportz]"),
+        ("not = toml = at all", "TOML"),
+    ],
+)
+def test_mistakes_name_the_key(tmp_path: Path, text: str, names: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(write(tmp_path, text))
+    assert names in str(err.value)
+    assert "Lỗi cấu hình" in str(err.value) or "Tệp cấu hình" in str(err.value)
+
+
+def test_the_command_reports_a_bad_key_without_traceback(tmp_path: Path) -> None:
+    bad = write(tmp_path, MINIMAL + "\nport = -5\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "toasoan.cli", "--config", str(bad), "inbox", "list"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert r.returncode == 2
+    assert "[mailbox] port" in r.stderr and "Traceback" not in r.stderr
+    missing = subprocess.run(
+        [sys.executable, "-m", "toasoan.cli", "--config", str(tmp_path / "nope.toml"), "inbox", "list"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_senders_map_to_units_by_address_then_domain(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[[units]]
+code = "VP"
+name = "Chi bộ Văn phòng"
+senders = ["@vp.example"]
+[[units]]
+code = "CD"
+name = "Công đoàn"
+senders = ["congdoan@vp.example"]
+"""
+    s = load_settings(write(tmp_path, text))
+    assert s.unit_for_sender("An@VP.example").code == "VP"
+    assert s.unit_for_sender("congdoan@vp.example").code == "CD"
+    assert s.unit_for_sender("x@evil-vp.example") is None
+    assert s.unit_for_sender("someone@gmail.com") is None
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings(write(tmp_path, MINIMAL))
+    monkeypatch.setenv("TOASOAN_IMAP_PASSWORD", "bí-mật")
+    assert s.secret(s.mailbox.password_env) == "bí-mật"
+    assert "bí-mật" not in (tmp_path / "settings.toml").read_text(encoding="utf-8")

@@ -1,0 +1,286 @@
+"""The `toasoan` command. Every subcommand is safe to run twice.
+
+Exit codes: 0 success (a quarantined message is not a failure), 1 bad usage or not found,
+2 configuration error, 3 mailbox unreachable, 4 database unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import col, select
+
+from core.db import reading
+from core.settings import Settings, SettingsError, default_config_path, load_settings
+from ingest.mailbox import MailboxError
+
+log = logging.getLogger("toasoan")
+
+EXIT_USAGE, EXIT_CONFIG, EXIT_MAILBOX, EXIT_DATABASE = 1, 2, 3, 4
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _engine(settings: Settings) -> Any:
+    from toasoan.database import open_database
+
+    try:
+        return open_database(settings)
+    except (OperationalError, OSError) as exc:
+        raise CliError(
+            f"Không mở được cơ sở dữ liệu / cannot open the database {settings.database.url}: {exc}", EXIT_DATABASE
+        ) from exc
+
+
+# ------------------------------------------------------------------------------------ commands
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from toasoan.worker import run_once, run_worker
+
+    if not args.once:
+        return run_worker(settings, _engine(settings))
+    report = run_once(settings, _engine(settings))
+    print(
+        f"Đã kiểm tra {report.listed} thư, lưu mới {report.stored}, trùng {report.duplicates}, "
+        f"xử lý {report.processed}, chuyển thư mục {report.acked}.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from toasoan.worker import run_worker
+
+    return run_worker(settings, _engine(settings))
+
+
+def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.models import InboundMessage
+    from toasoan.views import inbound_json
+
+    engine = _engine(settings)
+    if args.inbox_cmd == "retry":
+        from ingest.service import Ingestor
+        from ingest.word import shutdown_pool
+
+        try:
+            row = Ingestor(settings, engine).retry(args.id)
+        except LookupError as exc:
+            raise CliError(str(exc)) from exc
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        finally:
+            shutdown_pool()
+        _deliver_quietly(settings, engine)
+        if args.json:
+            _print_json(inbound_json(row))
+        else:
+            print(f"Thư {row.id}: {row.status} {row.reason or ''} bài: {row.draft_ids}")
+        return 0
+    with reading(engine) as s:
+        if args.inbox_cmd == "show":
+            row = s.get(InboundMessage, args.id)
+            if row is None:
+                raise CliError(f"Không có thư số {args.id} / no inbound message {args.id}")
+            data: Any = inbound_json(row)
+            if args.json:
+                _print_json(data)
+            else:
+                for k, v in data.items():
+                    print(f"{k}: {v}")
+            return 0
+        q = select(InboundMessage).order_by(col(InboundMessage.id))
+        if args.status:
+            q = q.where(InboundMessage.status == args.status)
+        rows = s.exec(q).all()
+    if args.json:
+        _print_json([inbound_json(r) for r in rows])
+    else:
+        for r in rows:
+            print(f"{r.id:>5}  {r.status:<11} {r.reason or '':<20} {r.sender:<35} {r.subject}")
+    return 0
+
+
+def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
+    from core.models import Draft, DraftImage
+    from toasoan.views import draft_detail_json, draft_json
+
+    engine = _engine(settings)
+    with reading(engine) as s:
+        if args.drafts_cmd == "show":
+            d = s.get(Draft, args.id)
+            if d is None:
+                raise CliError(f"Không có bài số {args.id} / no draft {args.id}")
+            images = list(
+                s.exec(select(DraftImage).where(DraftImage.draft_id == d.id).order_by(col(DraftImage.position))).all()
+            )
+            data = draft_detail_json(d, images, settings)
+            if args.json:
+                _print_json(data)
+            else:
+                for k, v in data.items():
+                    print(f"{k}: {v}")
+            return 0
+        q = select(Draft).order_by(col(Draft.id))
+        if args.status:
+            q = q.where(Draft.status == args.status)
+        drafts = s.exec(q).all()
+    if args.json:
+        _print_json([draft_json(d, settings) for d in drafts])
+    else:
+        for d in drafts:
+            print(f"{d.id:>5}  {d.tracking_code}  {d.status:<15} {d.kind:<4} {d.unit_code or '-':<6} {d.title}")
+    return 0
+
+
+def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from core.models import OutboxMail
+    from core.outbox import deliver_due
+    from toasoan.views import outbox_json
+
+    engine = _engine(settings)
+    if args.outbox_cmd == "send":
+        r = deliver_due(engine, settings)
+        if settings.smtp is None:
+            print("Chưa cấu hình [smtp]: thư vẫn chờ trong hàng đợi / no [smtp] section: mail stays queued")
+        print(f"Đã gửi {r.sent}, chờ gửi lại {r.retrying}, thất bại {r.failed}.")
+        return 0
+    with reading(engine) as s:
+        rows = s.exec(select(OutboxMail).order_by(col(OutboxMail.id))).all()
+    if args.json:
+        _print_json([outbox_json(m, settings) for m in rows])
+    else:
+        for m in rows:
+            print(f"{m.id:>5}  {m.status:<11} {m.kind:<18} {m.to_addr:<35} {m.subject}")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from toasoan.samples import write_samples
+
+    if settings.mailbox.backend != "maildir":
+        print("Hộp thư là IMAP: không đặt thư mẫu / the mailbox is IMAP: no samples seeded")
+        return 0
+    path = settings.resolve(settings.mailbox.path)
+    has_mail = any((path / sub).is_dir() and any((path / sub).iterdir()) for sub in ("new", "cur"))
+    processed = path / f".{settings.mailbox.processed_folder}"
+    if (has_mail or processed.exists()) and not args.force:
+        print(f"Hộp thư {path} đã có thư; không thêm mẫu (dùng --force để thêm).")
+        return 0
+    written = write_samples(path)
+    print(f"Đã đặt {len(written)} thư mẫu vào {path}.")
+    return 0
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    _engine(settings)
+    print("Cơ sở dữ liệu đã cập nhật / database is up to date.")
+    return 0
+
+
+def _deliver_quietly(settings: Settings, engine: Any) -> None:
+    from core.outbox import deliver_due
+
+    try:
+        deliver_due(engine, settings)
+    except Exception as exc:  # sending is retried later; it never fails the command
+        log.warning("outbox delivery failed: %s", exc)
+
+
+# --------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="toasoan", description="Tòa soạn: tiếp nhận, biên tập, đăng bài cộng tác.")
+    p.add_argument("--config", "-c", type=Path, default=None, help="settings.toml (default: $TOASOAN_CONFIG)")
+    p.add_argument("--verbose", "-v", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="lấy thư từ hộp thư và tạo bài chờ biên tập")
+    ing.add_argument("--once", action="store_true", help="một lượt rồi thoát")
+    ing.set_defaults(func=cmd_ingest)
+
+    sub.add_parser("worker", help="chạy liên tục: IDLE/quét định kỳ, gửi thư").set_defaults(func=cmd_worker)
+
+    inbox = sub.add_parser("inbox", help="thư đã nhận")
+    isub = inbox.add_subparsers(dest="inbox_cmd", required=True)
+    il = isub.add_parser("list")
+    il.add_argument("--json", action="store_true")
+    il.add_argument("--status", choices=["received", "accepted", "ignored", "quarantined"])
+    ish = isub.add_parser("show")
+    ish.add_argument("id", type=int)
+    ish.add_argument("--json", action="store_true")
+    ir = isub.add_parser("retry", help="xử lý lại thư bị cách ly")
+    ir.add_argument("id", type=int)
+    ir.add_argument("--json", action="store_true")
+    inbox.set_defaults(func=cmd_inbox)
+
+    drafts = sub.add_parser("drafts", help="bài chờ biên tập")
+    dsub = drafts.add_subparsers(dest="drafts_cmd", required=True)
+    dl = dsub.add_parser("list")
+    dl.add_argument("--json", action="store_true")
+    dl.add_argument("--status")
+    ds = dsub.add_parser("show")
+    ds.add_argument("id", type=int)
+    ds.add_argument("--json", action="store_true")
+    drafts.set_defaults(func=cmd_drafts)
+
+    outbox = sub.add_parser("outbox", help="thư gửi đi")
+    osub = outbox.add_subparsers(dest="outbox_cmd", required=True)
+    ol = osub.add_parser("list")
+    ol.add_argument("--json", action="store_true")
+    osub.add_parser("send", help="gửi ngay các thư đến hạn")
+    outbox.set_defaults(func=cmd_outbox)
+
+    seed = sub.add_parser("seed", help="đặt thư mẫu vào Maildir (make run)")
+    seed.add_argument("--force", action="store_true")
+    seed.set_defaults(func=cmd_seed)
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu")
+    db.add_argument("db_cmd", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    func: Callable[[Settings, argparse.Namespace], int] = args.func
+    try:
+        settings = load_settings(args.config or default_config_path())
+        return func(settings, args)
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.code
+    except MailboxError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_MAILBOX
+    except SQLAlchemyError as exc:
+        print(f"Lỗi cơ sở dữ liệu / database error: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

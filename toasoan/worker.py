@@ -1,0 +1,135 @@
+"""The long-running worker: IDLE as a wake-up, periodic sweeps, reconnect with backoff, outbox sender.
+
+The mailbox loop runs in the main thread; outgoing mail is sent from a second thread so a slow or
+unreachable SMTP server never delays intake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import signal
+import threading
+import time
+from types import FrameType
+
+from sqlalchemy.engine import Engine
+
+from core.outbox import deliver_due
+from core.settings import Settings
+from ingest.mailbox import MailboxError, open_mailbox
+from ingest.service import Ingestor, SweepReport
+from ingest.word import shutdown_pool
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class _Stop(Exception):
+    """Raised from the signal handler to leave a blocking wait (IDLE) promptly."""
+
+
+def run_once(settings: Settings, engine: Engine) -> SweepReport:
+    """One full sweep: store, process, acknowledge; then try to send what is due. Raises MailboxError."""
+    ingestor = Ingestor(settings, engine)
+    try:
+        ingestor.process_pending()  # rows a crash left unprocessed
+        mbox = open_mailbox(settings)
+        try:
+            report = ingestor.sweep(mbox, full=True)
+        finally:
+            mbox.close()
+    finally:
+        shutdown_pool()
+    _deliver(settings, engine)
+    return report
+
+
+def _deliver(settings: Settings, engine: Engine) -> None:
+    try:
+        deliver_due(engine, settings)
+    except Exception:  # retried on the next round; never stops intake
+        log.exception("outbox delivery failed")
+
+
+def _outbox_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+    while not stop.is_set():
+        _deliver(settings, engine)
+        kick.wait(settings.worker.outbox_seconds)
+        kick.clear()
+
+
+def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | None = None) -> int:
+    stop = stop or threading.Event()
+    kick = threading.Event()
+    waiting = threading.Event()
+    in_main = threading.current_thread() is threading.main_thread()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping", signum)
+        stop.set()
+        kick.set()
+        if waiting.is_set():
+            raise _Stop
+
+    if in_main:
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    sender = threading.Thread(target=_outbox_loop, args=(settings, engine, stop, kick), name="outbox", daemon=True)
+    sender.start()
+    ingestor = Ingestor(settings, engine)
+    m = settings.mailbox
+    wait_seconds = float(min(m.poll_seconds, m.idle_renew_seconds))
+    backoff = 1.0
+    last_full = 0.0
+    log.info("worker started: %s %s", m.backend, m.path if m.backend == "maildir" else f"{m.host}:{m.port}")
+    try:
+        ingestor.process_pending()
+        while not stop.is_set():
+            try:
+                mbox = open_mailbox(settings)
+            except MailboxError as exc:
+                log.error("%s; retrying in %.0f s", exc, backoff)
+                stop.wait(backoff + random.uniform(0, backoff / 2))
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            try:
+                backoff = 1.0
+                while not stop.is_set():
+                    full = time.monotonic() - last_full >= m.full_sweep_seconds
+                    report = ingestor.sweep(mbox, full=full)
+                    if full:
+                        last_full = time.monotonic()
+                    if report.processed:
+                        log.info(
+                            "sweep: %s stored, %s processed, %s moved", report.stored, report.processed, report.acked
+                        )
+                        kick.set()
+                    if stop.is_set():
+                        break
+                    waiting.set()
+                    try:
+                        mbox.wait(wait_seconds)
+                    finally:
+                        waiting.clear()
+            except _Stop:
+                break
+            except Exception as exc:  # any mailbox/network error: drop the connection and reconnect
+                log.warning("mailbox session ended (%s: %s); reconnecting in %.0f s", type(exc).__name__, exc, backoff)
+                stop.wait(backoff + random.uniform(0, backoff / 2))
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            finally:
+                with contextlib.suppress(Exception):
+                    mbox.close()
+    except _Stop:
+        pass
+    finally:
+        stop.set()
+        kick.set()
+        sender.join(timeout=10)
+        shutdown_pool()
+    log.info("worker stopped")
+    return 0
