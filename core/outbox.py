@@ -8,6 +8,7 @@ server is down. Without an [smtp] section mail simply waits (`toasoan outbox lis
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import smtplib
@@ -113,7 +114,7 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
         if smtp.security == "starttls":
             client.starttls(context=context)
         if smtp.username:
-            client.login(smtp.username, settings.secret(smtp.password_env) or "")
+            _login(client, smtp.username, settings.secret(smtp.password_env) or "")
         try:
             refused = client.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -124,6 +125,18 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
             raise
         if refused:
             raise PermanentSendError(f"recipient refused: {refused}")
+
+
+def _login(client: smtplib.SMTP, username: str, password: str) -> None:
+    if (username + password).isascii():
+        client.login(username, password)
+        return
+    # smtplib encodes credentials as ASCII; AUTH PLAIN is UTF-8 by definition (RFC 4616).
+    client.ehlo_or_helo_if_needed()
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, resp = client.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 @dataclass

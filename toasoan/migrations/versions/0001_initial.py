@@ -1,8 +1,8 @@
-"""initial schema: inbound messages, cursors, drafts, images, outbox
+"""initial schema
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 05:10:21.906245
+Create Date: 2026-11-26 05:16:54.886774
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("mailbox", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("uidvalidity", sa.Integer(), nullable=True),
         sa.Column("uid", sa.Integer(), nullable=True),
+        sa.Column("ref", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("sender", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -104,7 +105,8 @@ def upgrade() -> None:
         sa.Column("to_addr", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("raw", sa.LargeBinary(), nullable=False),
+        sa.Column("body_text", sa.Text(), nullable=False),
+        sa.Column("headers", sa.JSON(), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", core.db.UTCDateTime(timezone=True), nullable=False),

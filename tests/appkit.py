@@ -1,0 +1,73 @@
+"""Building a settings file and an opened database for a test (plain module; no pytest here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from core.settings import Settings, load_settings
+from toasoan.database import open_database
+
+UNITS = [
+    {"code": "VP", "name": "Chi bộ Văn phòng", "senders": ["@vanphong.tinhuy.example"]},
+    {"code": "TC", "name": "Chi bộ Ban Tổ chức", "senders": ["@bantochuc.tinhuy.example", "an.nguyen@gmail.com"]},
+    {"code": "CD", "name": "Công đoàn cơ quan", "senders": ["congdoan@vanphong.tinhuy.example"]},
+]
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise TypeError(v)
+
+
+def toml(sections: dict[str, dict[str, Any]], units: list[dict[str, Any]]) -> str:
+    out = []
+    for name, values in sections.items():
+        out.append(f"[{name}]")
+        out += [f"{k} = {_value(v)}" for k, v in values.items()]
+        out.append("")
+    for unit in units:
+        out.append("[[units]]")
+        out += [f"{k} = {_value(v)}" for k, v in unit.items()]
+        out.append("")
+    return "\n".join(out)
+
+
+def write_settings(
+    directory: Path,
+    *,
+    mailbox: dict[str, Any] | None = None,
+    smtp: dict[str, Any] | None = None,
+    ingest: dict[str, Any] | None = None,
+    outbox: dict[str, Any] | None = None,
+    units: list[dict[str, Any]] | None = None,
+    database_url: str | None = None,
+) -> Path:
+    sections: dict[str, dict[str, Any]] = {
+        "organization": {"name": "Đảng ủy các cơ quan Đảng tỉnh", "office_name": "Ban Biên tập"},
+        "database": {"url": database_url or "sqlite:///var/toasoan.db"},
+        "storage": {"path": "var/storage"},
+        "mailbox": {"backend": "maildir", "path": "maildir", **(mailbox or {})},
+        "ingest": {"workers": 2, **(ingest or {})},
+        "outbox": {"backoff_seconds": 1, "backoff_max_seconds": 2, **(outbox or {})},
+    }
+    if smtp is not None:
+        sections["smtp"] = {"sender": "toasoan@tinhuy.example", "security": "none", **smtp}
+    path = directory / "settings.toml"
+    path.write_text(toml(sections, UNITS if units is None else units), encoding="utf-8")
+    return path
+
+
+def open_app(path: Path) -> tuple[Settings, Engine]:
+    settings = load_settings(path)
+    return settings, open_database(settings)
