@@ -1,0 +1,58 @@
+"""Shared fixtures: real mail servers on loopback (see tests/servers.py).
+
+Session-scoped servers are per pytest-xdist worker (each worker is its own session); per-test isolation
+comes from a fresh mailbox user (`mail_user`) or a fresh server (`smtp_sink`, `dovecot_private`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests import servers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # aiosmtpd warns whenever AUTH is allowed without *STARTTLS*, including on an implicit-TLS sink.
+    config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> Iterator[servers.Dovecot]:
+    """One Dovecot per worker. Never stop/restart it in a test: use `dovecot_private` for that."""
+    with servers.dovecot() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lmtp_bridge(dovecot_server: servers.Dovecot) -> Iterator[servers.LmtpBridge]:
+    """SMTP -> LMTP bridge into `dovecot_server`, on its submission relay port (so submission works too)."""
+    with servers.lmtp_bridge(dovecot_server, port=dovecot_server.relay_port) as bridge:
+        yield bridge
+
+
+@pytest.fixture
+def mail_user(dovecot_server: servers.Dovecot, lmtp_bridge: servers.LmtpBridge) -> servers.MailUser:
+    """A fresh user on the shared Dovecot; `.deliver(raw)` goes through the bridge (a real SMTP hop)."""
+    if not dovecot_server.running:
+        raise RuntimeError("a test stopped the shared dovecot_server; tests that stop it must use dovecot_private")
+    return servers.new_mail_user(dovecot_server, lmtp_bridge)
+
+
+@pytest.fixture
+def smtp_sink(request: pytest.FixtureRequest) -> Iterator[servers.SmtpSink]:
+    """A fresh, started SMTP sink. Options via indirect parametrization, e.g.
+    `@pytest.mark.parametrize("smtp_sink", [{"security": "tls", "username": "u", "password": "p"}],
+    indirect=True)`.
+    """
+    options = getattr(request, "param", None) or {}
+    with servers.smtp_sink(**options) as sink:
+        yield sink
+
+
+@pytest.fixture
+def dovecot_private() -> Iterator[servers.Dovecot]:
+    """A Dovecot of this test alone: restart it, stop it, reset mailboxes at will (≈1 s to stop)."""
+    with servers.dovecot() as server:
+        yield server
