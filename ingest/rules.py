@@ -39,12 +39,14 @@ def subject_remainder(subject: str, marker: str) -> str:
 def explicit_kind(*texts: str) -> str | None:
     """'tin' or 'bai' when a text (subject remainder, file name) starts by saying so."""
     for text in texts:
-        words = fold_words(text).split()
+        # Lower-case but keep the tones: "Tín dụng" is not "Tin". Unaccented "bai" is accepted
+        # because file names are often typed without accents.
+        words = [w for w in re.split(r"[\W_]+", nfc(text).lower()) if w]
         if not words:
             continue
-        if words[0] == "tin" or words[:2] == ["ban", "tin"]:
+        if words[0] == "tin" or words[:2] == ["bản", "tin"]:
             return "tin"
-        if words[0] == "bai":
+        if words[0] in ("bài", "bai"):
             return "bai"
     return None
 

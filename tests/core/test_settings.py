@@ -94,7 +94,9 @@ def test_the_command_reports_a_bad_key_without_traceback(tmp_path: Path) -> None
 
 
 def test_senders_map_to_units_by_address_then_domain(tmp_path: Path) -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [[units]]
 code = "VP"
 name = "Chi bộ Văn phòng"
@@ -104,6 +106,7 @@ code = "CD"
 name = "Công đoàn"
 senders = ["congdoan@vp.example"]
 """
+    )
     s = load_settings(write(tmp_path, text))
     assert s.unit_for_sender("An@VP.example").code == "VP"
     assert s.unit_for_sender("congdoan@vp.example").code == "CD"

@@ -1,0 +1,257 @@
+"""Intake from a local Maildir, end to end through the CLI's JSON: what an editor or a script sees."""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+import shutil
+from email.policy import default
+from pathlib import Path
+
+import pytest
+
+from tests.appkit import write_settings
+from toasoan.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
+
+
+def deliver(maildir: Path, *names: str) -> None:
+    new = maildir / "new"
+    new.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(FIXTURES / name, new / f"{name}.{len(list(new.iterdir()))}.host")
+
+
+def run(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> object:
+    capsys.readouterr()
+    code = main(["--config", str(config), *args])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out) if "--json" in args else out
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[Path, Path]:
+    config = write_settings(tmp_path, ingest={"soffice": "soffice"})
+    return config, tmp_path / "maildir"
+
+
+def ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[dict], list[dict]]:
+    run(config, "ingest", "--once", capsys=capsys)
+    inbox = run(config, "inbox", "list", "--json", capsys=capsys)
+    drafts = run(config, "drafts", "list", "--json", capsys=capsys)
+    return inbox, drafts  # type: ignore[return-value]
+
+
+def by_mid(inbox: list[dict]) -> dict[str, dict]:
+    return {m["message_id"]: m for m in inbox}
+
+
+def test_a_news_item_becomes_a_draft_with_a_receipt(
+    office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, maildir = office
+    deliver(maildir, "tin_ok.eml")
+    inbox, drafts = ingest(config, capsys)
+    [msg] = inbox
+    assert msg["status"] == "accepted" and msg["reason"] is None
+    assert msg["subject"] == "[BÀI CỘNG TÁC] Tin sinh hoạt chuyên đề quý IV"
+    assert msg["sender"] == "lan.nguyen@vanphong.tinhuy.example"
+    assert msg["message_id"] == "tin-ok@vanphong.tinhuy.example"
+    [d] = drafts
+    assert msg["draft_ids"] == [d["id"]]
+    assert d["status"] == "pending_review" and d["kind"] == "tin" and d["unit"] == "VP"
+    assert d["title"].lower() == "chi bộ văn phòng sinh hoạt chuyên đề quý iv"
+    assert d["source_file"] == "Tin sinh hoạt chuyên đề.docx"
+    assert "unknown_sender" not in d["warnings"]
+    detail = run(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
+    assert "Trần Minh Đức" in detail["body_html"] and "<script" not in detail["body_html"]
+    assert detail["byline"] == "Nguyễn Thị Lan – Chi bộ Văn phòng"
+    assert [i["content_type"] for i in detail["images"]] == ["image/jpeg"]
+    assert detail["images"][0]["caption"].startswith("Ảnh: Quang cảnh")
+    # The message left the watched folder for the processed one; nothing was lost.
+    assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
+    assert len(list((maildir / ".Đã xử lý" / "cur").iterdir())) == 1
+    # Exactly one receipt, in Vietnamese, with the tracking code, queued (no SMTP configured).
+    [mail] = run(config, "outbox", "list", "--json", capsys=capsys)
+    assert mail["kind"] == "receipt" and mail["to"] == "lan.nguyen@vanphong.tinhuy.example"
+    assert d["tracking_code"] in mail["subject"] and mail["status"] == "pending"
+
+
+def test_running_twice_changes_nothing(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "tin_ok.eml", "not_a_submission.eml")
+    first = ingest(config, capsys)
+    second = ingest(config, capsys)
+    assert first == second
+    assert len(run(config, "outbox", "list", "--json", capsys=capsys)) == 1
+
+
+def test_the_same_email_delivered_twice_is_one_record(
+    office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, maildir = office
+    raw = (FIXTURES / "tin_ok.eml").read_bytes()
+    (maildir / "new").mkdir(parents=True)
+    (maildir / "new" / "a").write_bytes(raw)
+    # A second delivery of the same email: the MTA prepends its own trace fields.
+    (maildir / "new" / "b").write_bytes(b"Return-Path: <x@y>\r\nReceived: from mx by mx2; Fri, 20 Nov 2026\r\n" + raw)
+    inbox, drafts = ingest(config, capsys)
+    assert len(inbox) == 1 and len(drafts) == 1
+
+
+def test_other_mail_is_ignored_and_left_alone(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "not_a_submission.eml")
+    inbox, drafts = ingest(config, capsys)
+    assert [(m["status"], m["reason"]) for m in inbox] == [("ignored", "not_a_submission")]
+    assert drafts == []
+    assert len(list((maildir / "new").iterdir()) + list((maildir / "cur").iterdir())) == 1  # untouched
+    assert run(config, "outbox", "list", "--json", capsys=capsys) == []
+
+
+def test_duplicates(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "tin_ok.eml")
+    ingest(config, capsys)
+    deliver(maildir, "duplicate_message_id.eml", "same_document_resent.eml")
+    inbox, drafts = ingest(config, capsys)
+    msgs = by_mid(inbox)
+    assert len(inbox) == 3
+    # Same Message-ID, other bytes: a re-delivery. The first stays accepted, the second is a duplicate.
+    same = [m for m in inbox if m["message_id"] == "tin-ok@vanphong.tinhuy.example"]
+    assert [(m["status"], m["reason"]) for m in same] == [("accepted", None), ("ignored", "duplicate")]
+    dup = [m for m in inbox if m["reason"] == "duplicate"]
+    assert len(dup) == 1 and dup[0]["status"] == "ignored"
+    # The same Word file re-sent in a new email: linked to the existing draft, not a second pending one.
+    resent = msgs["resent@vanphong.tinhuy.example"]
+    assert resent["status"] == "accepted"
+    assert len(drafts) == 1 and resent["draft_ids"] == [drafts[0]["id"]]
+
+
+def test_photos_beside_the_file_and_kind_from_the_subject(
+    office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, maildir = office
+    deliver(maildir, "bai_photo_beside.eml")
+    _, [d] = ingest(config, capsys)
+    assert d["kind"] == "bai" and d["unit"] == "TC"
+    detail = run(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
+    [img] = detail["images"]
+    assert img["content_type"] == "image/jpeg" and (img["width"], img["height"]) == (1600, 1200)
+    assert img["web_width"] == 1200
+
+
+def test_two_word_files_make_two_drafts(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "two_documents.eml")
+    [msg], drafts = ingest(config, capsys)
+    assert len(drafts) == 2 and sorted(msg["draft_ids"]) == sorted(d["id"] for d in drafts)
+    [mail] = run(config, "outbox", "list", "--json", capsys=capsys)
+    assert all(d["tracking_code"] in mail["subject"] for d in drafts)
+
+
+def test_unknown_sender_still_reaches_the_queue(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "unknown_sender.eml")
+    _, [d] = ingest(config, capsys)
+    assert d["unit"] is None and "unknown_sender" in d["warnings"]
+
+
+def test_article_in_the_email_body(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "body_article.eml")
+    [msg], [d] = ingest(config, capsys)
+    assert msg["status"] == "accepted" and "from_email_body" in d["warnings"]
+    assert d["title"] == "Tin hiến máu tình nguyện" and d["kind"] == "tin"
+    detail = run(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
+    assert "Kính gửi" not in detail["body_html"] and "Lê Văn Hùng" not in detail["body_html"]
+
+
+def test_forwarded_as_attachment(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config, maildir = office
+    deliver(maildir, "forwarded.eml")
+    [msg], [d] = ingest(config, capsys)
+    assert msg["status"] == "accepted" and d["source_file"] == "Tin sinh hoạt chuyên đề.docx"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reason"),
+    [
+        ("no_document.eml", "no_document"),
+        ("encrypted.eml", "encrypted_document"),
+        ("corrupt.eml", "corrupt_document"),
+        ("pdf_renamed.eml", "unsupported_document"),
+        ("zip_bomb.eml", "too_large"),
+    ],
+)
+def test_bad_input_is_quarantined_kept_and_explained(
+    office: tuple[Path, Path], capsys: pytest.CaptureFixture[str], fixture: str, reason: str
+) -> None:
+    config, maildir = office
+    deliver(maildir, fixture, "tin_ok.eml")  # the rest of the batch goes on
+    inbox, drafts = ingest(config, capsys)
+    bad = [m for m in inbox if m["status"] == "quarantined"]
+    assert [(m["reason"]) for m in bad] == [reason]
+    assert len(drafts) == 1
+    # Kept: the raw message is in the spool and reprocessable.
+    spool = list((config.parent / "var" / "storage" / "spool").rglob("*.eml"))
+    assert len(spool) == 2
+    # One polite Vietnamese email to the sender, saying what is wrong.
+    notices = [m for m in run(config, "outbox", "list", "--json", capsys=capsys) if m["kind"] == "quarantine_notice"]
+    assert len(notices) == 1 and notices[0]["to"] == bad[0]["sender"]
+    assert notices[0]["subject"] == "Bài cộng tác chưa được tiếp nhận — đề nghị gửi lại"
+
+
+def test_one_broken_file_does_not_sink_the_good_one(
+    office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, maildir = office
+    deliver(maildir, "one_good_one_broken.eml")
+    [msg], [d] = ingest(config, capsys)
+    assert msg["status"] == "accepted" and msg["draft_ids"] == [d["id"]]
+    assert [p["reason"] for p in msg["problems"]] == ["corrupt_document"]
+
+
+def test_word97_waits_for_libreoffice_then_converts_on_retry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not (FIXTURES / "word97_doc.eml").exists():
+        pytest.fail("fixture word97_doc.eml missing: rebuild tests/fixtures/intake with LibreOffice installed")
+    config = write_settings(tmp_path, ingest={"soffice": ""})  # LibreOffice "not installed"
+    deliver(tmp_path / "maildir", "word97_doc.eml")
+    [msg], drafts = ingest(config, capsys)
+    assert (msg["status"], msg["reason"], drafts) == ("quarantined", "converter_missing", [])
+    # The office's own problem: the contributor is not asked to resend.
+    assert run(config, "outbox", "list", "--json", capsys=capsys) == []
+    write_settings(tmp_path, ingest={"soffice": "soffice"})  # LibreOffice installed
+    run(config, "inbox", "retry", str(msg["id"]), capsys=capsys)
+    [msg] = run(config, "inbox", "list", "--json", capsys=capsys)
+    [d] = run(config, "drafts", "list", "--json", capsys=capsys)
+    assert msg["status"] == "accepted" and d["title"].lower().startswith("công đoàn cơ quan thăm hỏi")
+    [mail] = run(config, "outbox", "list", "--json", capsys=capsys)
+    assert mail["kind"] == "receipt"
+
+
+def test_receipt_text(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    from core.db import reading
+    from core.models import OutboxMail
+    from core.settings import load_settings
+    from toasoan.database import open_database
+
+    config, maildir = office
+    deliver(maildir, "tin_ok.eml")
+    ingest(config, capsys)
+    settings = load_settings(config)
+    with reading(open_database(settings)) as s:
+        from sqlmodel import select
+
+        row = s.exec(select(OutboxMail)).one()
+    body = row.body_text
+    assert body.startswith("Kính gửi đồng chí Nguyễn Thị Lan,")
+    assert "Mã theo dõi: TS-" in body and "(tin)" in body
+    assert re.search(r"lúc \d\d:\d\d \d\d/\d\d/\d{4}", body)  # dd/mm/yyyy, office time
+    msg = email.message_from_string(f"Subject: {row.subject}\n\n{body}", policy=default)
+    assert msg["Subject"].startswith("Đã nhận bài cộng tác")
