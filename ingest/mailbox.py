@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ class MailboxSession(Protocol):
     def sizes(self, refs: Sequence[str]) -> dict[str, int]: ...
     def fetch(self, refs: Sequence[str]) -> Iterator[Fetched]: ...
     def ack(self, refs: Sequence[str]) -> None: ...
-    def wait(self, timeout: float) -> bool: ...
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -109,10 +110,10 @@ class MaildirSession:
             if path is not None and path.exists():
                 os.replace(path, self.processed / "cur" / path.name)
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Poll the new/ folder's mtime: cheap, and good enough for a local folder."""
         end = time.monotonic() + timeout
-        while True:
+        while not (stop and stop.is_set()):
             mtime = (self.path / "new").stat().st_mtime
             if mtime != self._seen_mtime:
                 self._seen_mtime = mtime
@@ -120,6 +121,7 @@ class MaildirSession:
             if time.monotonic() >= end:
                 return False
             time.sleep(min(0.5, max(end - time.monotonic(), 0)))
+        return False
 
     def close(self) -> None:
         pass
@@ -137,6 +139,7 @@ class ImapSession:
         self.capabilities = capabilities
         self.name = f"imap://{m.username}@{m.host}:{m.port}/{m.folder}"
         self._processed_ready = False
+        self._max_uid_listed = 0
 
     @classmethod
     def connect(cls, m: Section, secret: str | None, *, ca_file: Path | None = None) -> ImapSession:
@@ -171,6 +174,8 @@ class ImapSession:
         # RFC 3501: "UID n:*" always includes the highest UID, even when it is below n: filter here.
         uids = c.search(["UID", f"{after_uid + 1}:*"]) if after_uid else c.search(["ALL"])  # type: ignore[attr-defined]
         floor = after_uid or 0
+        if uids:
+            self._max_uid_listed = max(self._max_uid_listed, *uids)
         return [str(u) for u in sorted(uids) if u > floor]
 
     def sizes(self, refs: Sequence[str]) -> dict[str, int]:
@@ -219,19 +224,29 @@ class ImapSession:
             # A plain EXPUNGE would remove every \Deleted message, other people's included: only mark.
             c.add_flags(uids, [ACK_KEYWORD], silent=True)  # type: ignore[attr-defined]
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until the server announces new mail or `timeout` passes. True when woken by mail."""
         c = self.client
+        stop = stop or threading.Event()
         if not (self.m.idle and "IDLE" in self.capabilities):
-            time.sleep(timeout)
+            stop.wait(timeout)
             return False
+        # Mail that arrived while we were fetching was announced then, not during IDLE: look first.
+        newer = c.search(["UID", f"{self._max_uid_listed + 1}:*"])  # type: ignore[attr-defined]
+        if any(u > self._max_uid_listed for u in newer):
+            return True
         c.idle()  # type: ignore[attr-defined]
+        end = time.monotonic() + timeout
+        woken = False
         try:
-            # Dovecot says "* OK Still here" every 2 minutes: only EXISTS/RECENT mean mail.
-            responses = c.idle_check(timeout=timeout)  # type: ignore[attr-defined]
+            # Short checks inside one IDLE, so a stop request is noticed within a second.
+            while not woken and not stop.is_set() and time.monotonic() < end:
+                responses = c.idle_check(timeout=min(1.0, max(end - time.monotonic(), 0.01)))  # type: ignore[attr-defined]
+                # Dovecot says "* OK Still here" every 2 minutes: only EXISTS/RECENT mean mail.
+                woken = any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
         finally:
             c.idle_done()  # type: ignore[attr-defined]
-        return any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+        return woken
 
     def close(self) -> None:
         _quiet_logout(self.client)

@@ -112,7 +112,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                         break
                     waiting.set()
                     try:
-                        mbox.wait(wait_seconds)
+                        mbox.wait(wait_seconds, stop)
                     finally:
                         waiting.clear()
             except _Stop:
