@@ -15,8 +15,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -26,11 +24,11 @@ from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage
 from core.outbox import enqueue
 from core.settings import Settings
 from core.storage import Store, sha256_hex
-from core.text import clean_line, nfc, syllable_count
+from core.text import nfc, syllable_count
 from ingest import notices, rules
 from ingest.mailbox import Fetched, MailboxSession
 from ingest.models import InboundMessage, InboundStatus, MailboxCursor, Reason
-from ingest.parse import Attachment, ParsedMessage, decode_header_value, parse_message
+from ingest.parse import Attachment, ParsedMessage, parse_headers, parse_message
 from ingest.word import (
     ConversionLimits,
     ConvertedDocument,
@@ -72,25 +70,6 @@ def identity_sha256(raw: bytes) -> str:
 
 def _needs_ack(status: str, reason: str | None) -> bool:
     return status in _NEEDS_ACK or (status == InboundStatus.ignored and reason == Reason.duplicate)
-
-
-def _header_fields(raw: bytes) -> dict[str, str]:
-    """Subject, sender and Message-ID from the header alone: cheap, for listing before processing."""
-    head = BytesHeaderParser(policy=compat32).parsebytes(raw[:256_000])
-    from email.utils import getaddresses
-
-    sender_name, sender = "", ""
-    for name, addr in getaddresses([str(v) for v in head.get_all("From", [])]):
-        sender_name, sender = decode_header_value(name), addr.strip().lower()
-        break
-    mid = str(head.get("Message-ID", "") or "").strip().strip("<>").strip() or None
-    subject_raw = head.get("Subject")
-    return {
-        "subject": clean_line(decode_header_value(str(subject_raw))) if subject_raw is not None else "",
-        "sender": sender,
-        "sender_name": clean_line(sender_name),
-        "message_id": mid or "",
-    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -241,7 +220,7 @@ class Ingestor:
         items = []
         for f in fetched:
             raw_sha = self.store.put("spool", f.raw, sha=sha256_hex(f.raw), suffix=".eml")  # fsync'd
-            items.append((f, raw_sha, identity_sha256(f.raw), _header_fields(f.raw)))
+            items.append((f, raw_sha, identity_sha256(f.raw), parse_headers(f.raw)))
         if not items:
             return 0, []
         stored = 0
@@ -261,10 +240,10 @@ class Ingestor:
                         uidvalidity=mbox.uidvalidity,
                         uid=f.uid,
                         ref=f.ref,
-                        message_id=head["message_id"] or None,
-                        subject=head["subject"],
-                        sender=head["sender"],
-                        sender_name=head["sender_name"],
+                        message_id=head.message_id,
+                        subject=head.subject,
+                        sender=head.sender_address,
+                        sender_name=head.sender_name,
                     )
                 )
                 s.flush()  # a second copy in the same batch must see this row

@@ -6,6 +6,7 @@ import email
 import json
 import re
 import shutil
+import unicodedata
 from email.policy import default
 from pathlib import Path
 
@@ -255,3 +256,45 @@ def test_receipt_text(office: tuple[Path, Path], capsys: pytest.CaptureFixture[s
     assert re.search(r"lúc \d\d:\d\d \d\d/\d\d/\d{4}", body)  # dd/mm/yyyy, office time
     msg = email.message_from_string(f"Subject: {row.subject}\n\n{body}", policy=default)
     assert msg["Subject"].startswith("Đã nhận bài cộng tác")
+
+
+MAIL_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
+# Every subject form and client style of tests/fixtures/mail, as the pipeline must classify it.
+EXPECTED = {
+    "applemail_nfd_inline.eml": ("accepted", None, 1),
+    "bounce_mailer_daemon.eml": ("ignored", "not_a_submission", 0),
+    "exchange_tnef_body_only.eml": ("accepted", None, 1),
+    "gmail_fwd_qp.eml": ("accepted", None, 1),
+    "gmail_nested_forward.eml": ("accepted", None, 1),
+    "outlook2003_cp1258_base64.eml": ("accepted", None, 1),
+    "outlook_ascii_subject.eml": ("accepted", None, 1),
+    "outlook_auto_reply.eml": ("ignored", "not_a_submission", 0),
+    "outlook_tnef_winmail.eml": ("accepted", None, 1),
+    "outlook_utf8_b64_split.eml": ("accepted", None, 1),
+    "phpmailer_split_bytes.eml": ("accepted", None, 1),
+    "thunderbird_flowed_rfc2231.eml": ("accepted", None, 1),
+    "thunderbird_forward_attached.eml": ("accepted", None, 2),
+    "webmail_cp1258_raw8bit.eml": ("accepted", None, 1),
+    "webmail_cp1258_rfc2047.eml": ("accepted", None, 1),
+    "webmail_utf8_raw8bit_html_only.eml": ("quarantined", "no_document", 0),
+}
+
+
+def test_every_client_style_and_subject_form(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_settings(tmp_path)
+    new = tmp_path / "maildir" / "new"
+    new.mkdir(parents=True)
+    names = sorted(p.name for p in MAIL_FIXTURES.glob("*.eml"))
+    assert names == sorted(EXPECTED)
+    for i, name in enumerate(names):
+        shutil.copy(MAIL_FIXTURES / name, new / f"{i:02d}.{name}")
+    inbox, drafts = ingest(config, capsys)
+    got = {m["subject"]: m for m in inbox}
+    assert len(got) == len(names)
+    for m in inbox:
+        assert m["subject"] == unicodedata.normalize("NFC", m["subject"]) and "\ufffd" not in m["subject"]
+    outcome = sorted((m["status"], m["reason"], len(m["draft_ids"])) for m in inbox)
+    assert outcome == sorted(EXPECTED.values())
+    # The raw 8-bit windows-1258 subject is recovered with its accents.
+    assert any(s.startswith("Bài cộng tác") and "Đảng ủy phường" in s for s in got)
+    assert len(drafts) == sum(n for *_, n in EXPECTED.values())
