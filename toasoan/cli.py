@@ -262,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks run on every command
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     try:
         settings = load_settings(args.config or default_config_path())

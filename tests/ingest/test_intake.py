@@ -6,6 +6,7 @@ import email
 import json
 import re
 import shutil
+import time
 import unicodedata
 from email.policy import default
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.appkit import write_settings
+from tests.servers import SmtpSink
 from toasoan.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
@@ -298,3 +300,31 @@ def test_every_client_style_and_subject_form(tmp_path: Path, capsys: pytest.Capt
     # The raw 8-bit windows-1258 subject is recovered with its accents.
     assert any(s.startswith("Bài cộng tác") and "Đảng ủy phường" in s for s in got)
     assert len(drafts) == sum(n for *_, n in EXPECTED.values())
+
+
+def test_receipts_wait_while_smtp_is_down_then_go_once(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str]
+) -> None:
+    smtp = {"host": smtp_sink.host, "port": smtp_sink.port, "security": "none"}
+    config = write_settings(tmp_path, smtp=smtp)
+    smtp_sink.stop()  # the office's mail server is down
+    deliver(tmp_path / "maildir", "tin_ok.eml", "no_document.eml")
+    inbox, _ = ingest(config, capsys)  # intake does not depend on SMTP
+    assert sorted(m["status"] for m in inbox) == ["accepted", "quarantined"]
+    # The first send failed and is retried with backoff; the rest of the queue waits behind it.
+    assert sorted(m["status"] for m in run(config, "outbox", "list", "--json", capsys=capsys)) == [
+        "pending",
+        "retrying",
+    ]
+    smtp_sink.start()
+    time.sleep(2.5)  # past the test settings' backoff (1 s, then 2 s)
+    run(config, "outbox", "send", capsys=capsys)
+    run(config, "ingest", "--once", capsys=capsys)  # nothing new: no second receipt
+    run(config, "outbox", "send", capsys=capsys)
+    got = smtp_sink.wait_for(2)
+    time.sleep(0.5)
+    assert len(smtp_sink.messages) == 2
+    subjects = sorted(email.message_from_bytes(m.raw, policy=default)["Subject"] for m in got)
+    assert subjects[0] == "Bài cộng tác chưa được tiếp nhận — đề nghị gửi lại"
+    assert subjects[1].startswith("Đã nhận bài cộng tác — mã theo dõi TS-")
+    assert {m["status"] for m in run(config, "outbox", "list", "--json", capsys=capsys)} == {"succeeded"}
