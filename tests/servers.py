@@ -515,7 +515,7 @@ def _write_user(users: Path, user: str, password: str) -> None:
     tmp.replace(users / user)
 
 
-def _write_conf(d: Path, cert: str, key: str, ports: dict[str, int], relay_port: int) -> str:
+def _write_conf(d: Path, cert: str, key: str, ports: dict[str, int], relay_port: int, extra: str = "") -> str:
     root = os.geteuid() == 0
     me = pwd.getpwuid(os.getuid()).pw_name
     values = {
@@ -537,14 +537,17 @@ def _write_conf(d: Path, cert: str, key: str, ports: dict[str, int], relay_port:
     if not Path(values["dh"]).exists():
         raise RuntimeError(f"/usr/share/dovecot/dh.pem is missing (dovecot-core is incomplete): {INSTALL_HINT}")
     conf = d / "dovecot.conf"
-    conf.write_text(_CONF.substitute(values) + ("" if root else _ROOTLESS))
+    conf.write_text(_CONF.substitute(values) + ("" if root else _ROOTLESS) + extra)
     return str(conf)
 
 
 @contextlib.contextmanager
-def dovecot(relay_port: int | None = None, users: Iterable[tuple[str, str]] = ()) -> Iterator[Dovecot]:
+def dovecot(
+    relay_port: int | None = None, users: Iterable[tuple[str, str]] = (), extra_conf: str = ""
+) -> Iterator[Dovecot]:
     """A throwaway Dovecot: IMAP (plain + STARTTLS), IMAPS, LMTP and submission on free loopback ports.
 
+    extra_conf: appended to the generated configuration (e.g. an `imap_capability` without MOVE).
     relay_port: where submission relays to; by default a free port kept in `.relay_port`, so an
     `LmtpBridge(server, port=server.relay_port)` started later makes submission deliver for real.
     """
@@ -564,7 +567,7 @@ def dovecot(relay_port: int | None = None, users: Iterable[tuple[str, str]] = ()
         relay = relay_port or free_port()
         for attempt in range(3):
             ports = {k: free_port() for k in ("imap", "imaps", "lmtp", "submission")}
-            conf = _write_conf(d, cert, key, ports, relay)
+            conf = _write_conf(d, cert, key, ports, relay, extra_conf)
             server = Dovecot(dir=str(d), pid=0, conf=conf, cert=cert, relay_port=relay, **ports)
             try:
                 server._start()

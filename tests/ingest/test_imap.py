@@ -219,7 +219,7 @@ def wait_for_drafts(engine: Any, n: int, timeout: float = 15.0) -> list[Draft]:
 
 
 def test_idle_wakes_the_worker(worker: tuple[Path, MailUser, Any]) -> None:
-    config, user, engine = worker
+    _config, user, engine = worker
     time.sleep(0.5)  # the worker is idling now (poll_seconds is 30 s: only IDLE can wake it in time)
     user.deliver(fixture("tin_ok.eml"))
     wait_for_drafts(engine, 1, timeout=10)
@@ -263,3 +263,52 @@ def test_backlog_in_batches(imap_office: tuple[Path, MailUser], capsys: pytest.C
         mbox.close()
     assert (report.stored, report.processed, report.acked) == (30, 30, 30)
     assert len(cli_json(config, "drafts", "list", capsys=capsys)) == 30
+
+
+# What Dovecot 2.3 announces after login, minus the extensions a server may lack.
+_CAPS = (
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS "
+    "THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE {uidplus}"
+    "LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS "
+    "BINARY SPECIAL-USE"
+)
+
+
+@pytest.mark.parametrize(
+    ("uidplus", "left_in_inbox"),
+    [(True, 0), (False, 1)],
+    ids=["copy-expunge-with-uidplus", "keyword-only"],
+)
+def test_servers_without_move(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    uidplus: bool,
+    left_in_inbox: int,
+) -> None:
+    from tests.servers import dovecot
+
+    caps = _CAPS.format(uidplus="UIDPLUS " if uidplus else "")
+    with dovecot(extra_conf=f"\nprotocol imap {{\n  imap_capability = {caps}\n}}\n") as server:
+        user = new_mail_user(server)
+        monkeypatch.setenv("TEST_IMAP_PW", user.password)
+        config = imap_settings(tmp_path, user)
+        client = user.imap()
+        assert b"MOVE" not in client.capabilities()
+        client.logout()
+        user.deliver(fixture("tin_ok.eml"))
+        user.deliver(fixture("not_a_submission.eml"))
+        assert main(["--config", str(config), "ingest", "--once"]) == 0
+        assert main(["--config", str(config), "ingest", "--once"]) == 0
+        inbox = cli_json(config, "inbox", "list", capsys=capsys)
+        assert sorted(m["status"] for m in inbox) == ["accepted", "ignored"]
+        assert len(cli_json(config, "drafts", "list", capsys=capsys)) == 1
+        # Only the submission is acknowledged; a plain EXPUNGE would also have removed others' mail.
+        assert user.status()["messages"] == 1 + left_in_inbox
+        if uidplus:
+            assert user.status(PROCESSED)["messages"] == 1
+        else:
+            client = user.imap()
+            client.select_folder("INBOX", readonly=True)
+            assert len(client.search(["KEYWORD", "$ToasoanStored"])) == 1
+            client.logout()
