@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlmodel import select
@@ -312,3 +314,58 @@ def test_servers_without_move(
             client.select_folder("INBOX", readonly=True)
             assert len(client.search(["KEYWORD", "$ToasoanStored"])) == 1
             client.logout()
+
+
+class _Introspection(http.server.BaseHTTPRequestHandler):
+    """An OAuth2 provider's token introspection endpoint (RFC 7662): the part of Google or Microsoft
+    that Dovecot asks whether a token is valid. The real providers cannot be reached from here."""
+
+    tokens: ClassVar[dict[str, str]] = {}
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        token = urllib.parse.parse_qs(body).get("token", [""])[0]
+        user = self.tokens.get(token)
+        answer = {"active": True, "username": user} if user else {"active": False}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_xoauth2_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.servers import dovecot
+
+    provider = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Introspection)
+    threading.Thread(target=provider.serve_forever, daemon=True).start()
+    oauth_conf = tmp_path / "oauth2.conf.ext"
+    oauth_conf.write_text(
+        f"introspection_mode = post\nintrospection_url = http://127.0.0.1:{provider.server_port}/introspect\n"
+        "username_attribute = username\nactive_attribute = active\nactive_value = true\nforce_introspection = yes\n"
+    )
+    oauth_conf.chmod(0o644)
+    tmp_path.chmod(0o755)
+    extra = (
+        "\nauth_mechanisms = plain login xoauth2 oauthbearer\n"
+        f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {oauth_conf}\n}}\n"
+    )
+    try:
+        with dovecot(extra_conf=extra) as server:
+            user = new_mail_user(server)
+            _Introspection.tokens["ya29.token-cua-van-phong"] = user.address
+            monkeypatch.setenv("TEST_IMAP_PW", "ya29.token-cua-van-phong")
+            config = imap_settings(tmp_path, user, auth="xoauth2")
+            user.deliver(fixture("tin_ok.eml"))
+            assert main(["--config", str(config), "ingest", "--once"]) == 0
+            assert [m["status"] for m in cli_json(config, "inbox", "list", capsys=capsys)] == ["accepted"]
+            monkeypatch.setenv("TEST_IMAP_PW", "expired-token")
+            capsys.readouterr()
+            assert main(["--config", str(config), "ingest", "--once"]) == 3
+            assert "login failed" in capsys.readouterr().err
+    finally:
+        provider.shutdown()
