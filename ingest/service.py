@@ -35,9 +35,9 @@ from ingest.word import (
     ConvertedImage,
     DocumentError,
     convert_document_isolated,
+    convert_photos_isolated,
     is_document_candidate,
 )
-from ingest.word import images as image_tools
 
 log = logging.getLogger(__name__)
 
@@ -446,12 +446,18 @@ class Ingestor:
             detail = f"no Word file; the body has {syllables} syllables"
             return Outcome(InboundStatus.quarantined, Reason.no_document, detail, notify=True)
         title, body_html = rules.body_article(parsed.text_body, subject_rest)
-        images = []
-        for a in photos:
+        warnings = ["from_email_body"]
+        images: list[ImagePlan] = []
+        if photos:
             try:
-                images.append(self._store_image(image_tools.converted_image(a.data, self.limits)))
-            except Exception as exc:  # an unreadable photo does not sink the article
-                log.warning("photo %r unreadable: %s", a.filename, exc)
+                converted, photo_warnings = convert_photos_isolated(
+                    [(a.filename, a.data) for a in photos], limits=self.limits
+                )
+            except DocumentError as exc:  # unreadable photos do not sink the article
+                converted, photo_warnings = [], ["attached_image_rejected"]
+                log.warning("photos of inbound message unreadable: %s", exc.detail)
+            images = [self._store_image(img) for img in converted]
+            warnings += photo_warnings
         kind = rules.decide_kind(rules.explicit_kind(subject_rest), syllables, self.settings.ingest.bai_min_syllables)
         plan = DraftPlan(
             kind=kind,
@@ -463,7 +469,7 @@ class Ingestor:
             source_file=None,
             source_sha256=None,
             source_format="email",
-            warnings=["from_email_body"],
+            warnings=warnings,
             images=images,
         )
         return Outcome(InboundStatus.accepted, drafts=[plan], notify=True)

@@ -1,0 +1,571 @@
+"""Headless LibreOffice: .doc/.odt/.rtf -> .docx, and EMF/WMF/SVG pictures -> PNG.
+
+Facts this module is built on (research/infra.md §3, re-measured here):
+- one `soffice --convert-to` call costs ~0.9 s however many files it converts (20 files: ~1.2 s),
+  so several files go into one call when they are at hand (`convert_many`), and conversions that
+  several threads ask for at the same moment share one call (`Batcher`, used by ingest.word);
+- two soffice runs sharing a UserInstallation profile make one of them exit silently with no
+  output, so every run gets a profile of its own; a profile that has been initialised once saves
+  ~0.3 s on later runs, so profiles are kept warm in a per-process pool and reused one run at a time;
+- soffice is a shell script that starts oosplash, which starts soffice.bin: on a timeout the whole
+  process group is killed, not just the first pid.
+
+Every run gets a minimal environment (HOME and TMPDIR inside the profile, no inherited secrets), a
+profile with macros disabled and untrusted referer links blocked, and an address-space ceiling.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import html
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.word.sniff import sniff
+
+DEFAULT_TIMEOUT = 60.0
+# soffice.bin maps ~500 MB of address space before it reads a byte; 2 GB leaves room for big files.
+DEFAULT_MEMORY_MB = 2048
+
+DOCX_TARGET = "docx:MS Word 2007 XML"
+# Writer has no PNG export for text documents here (no Draw in libreoffice-writer-nogui), but its
+# HTML export renders every picture that is not JPEG/PNG/GIF to PNG; EmbedImages inlines them.
+_HTML_EMBED_TARGET = "html:HTML (StarWriter):EmbedImages"
+
+_INPUT_EXT = {"doc": "doc", "odt": "odt", "rtf": "rtf", "docx": "docx", "docm": "docm"}
+
+# Seeded into every new profile before its first start (LibreOffice keeps an existing file).
+_REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting">\
+<prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc">\
+<prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+"""
+
+# The sandbox worker sets this to learn the process group of a running soffice, so that it can
+# kill it too when it has to kill the worker (called with the pgid at start, None at the end).
+child_hook: Callable[[int | None], None] | None = None
+
+
+class LibreOfficeError(Exception):
+    """LibreOffice could not do the job."""
+
+
+class LibreOfficeMissing(LibreOfficeError):
+    """No soffice executable (disabled in the limits, not installed, or a bogus path)."""
+
+
+class LibreOfficeTimeout(LibreOfficeError):
+    """soffice ran longer than allowed and was killed with its whole process group."""
+
+
+class LibreOfficeFailed(LibreOfficeError):
+    """soffice ran but wrote no output (unreadable input, crash, memory ceiling)."""
+
+
+def find_soffice(command: str | None) -> str | None:
+    """Absolute path of the soffice executable, or None when disabled or not found."""
+    if not command:
+        return None
+    return shutil.which(command)
+
+
+# ---------------------------------------------------------------------------------------------
+# warm profiles
+
+
+@dataclass
+class Profile:
+    """A LibreOffice user installation plus the HOME and TMPDIR its runs use."""
+
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return (self.root / "lo").as_uri()
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    @classmethod
+    def create(cls, parent: Path) -> Profile:
+        root = Path(tempfile.mkdtemp(prefix="profile-", dir=parent))
+        for sub in ("lo/user", "home", "tmp"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        (root / "lo" / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+        return cls(root)
+
+
+class ProfilePool:
+    """Warm profiles of this process, each used by one soffice run at a time.
+
+    Profiles that took part in a timeout or a crash are thrown away (a killed soffice can leave a
+    lock or half-written registry behind); good ones go back to the pool.
+    """
+
+    def __init__(self, parent: Path | None = None) -> None:
+        self._lock = threading.Lock()
+        self._free: list[Profile] = []
+        self._parent = parent
+        self._pid = os.getpid()
+
+    def _parent_dir(self) -> Path:
+        if self._parent is None:
+            base = os.environ.get("TOASOAN_WORD_TMP") or None
+            self._parent = Path(tempfile.mkdtemp(prefix="toasoan-lo-", dir=base))
+            atexit.register(shutil.rmtree, self._parent, True)
+        return self._parent
+
+    @contextlib.contextmanager
+    def acquire(self) -> Iterator[Profile]:
+        with self._lock:
+            if self._pid != os.getpid():  # inherited through fork: never share the parent's dirs
+                self._free, self._parent, self._pid = [], None, os.getpid()
+            profile = self._free.pop() if self._free else None
+            parent = self._parent_dir()
+        if profile is None:
+            profile = Profile.create(parent)
+        ok = False
+        try:
+            yield profile
+            ok = True
+        finally:
+            if ok:
+                with self._lock:
+                    self._free.append(profile)
+            else:
+                shutil.rmtree(profile.root, ignore_errors=True)
+
+    def clear(self) -> None:
+        with self._lock:
+            free, self._free = self._free, []
+        for profile in free:
+            shutil.rmtree(profile.root, ignore_errors=True)
+
+
+_POOL = ProfilePool()
+
+
+# ---------------------------------------------------------------------------------------------
+# running soffice
+
+
+def _run(
+    soffice: str,
+    args: Sequence[str],
+    profile: Profile,
+    *,
+    timeout: float,
+    memory_mb: int | None,
+    cwd: Path,
+) -> subprocess.CompletedProcess[bytes]:
+    cmd = [
+        soffice,
+        f"-env:UserInstallation={profile.url}",
+        "--headless",
+        "--invisible",
+        "--nologo",
+        "--nodefault",
+        "--norestore",
+        "--nolockcheck",
+        *args,
+    ]
+    if memory_mb:
+        # The ceiling is set by a shell in the child: preexec_fn is unsafe in threaded callers.
+        cmd = ["/bin/sh", "-c", 'ulimit -v "$1" && shift && exec "$@"', "sh", str(memory_mb * 1024), *cmd]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(profile.home),
+        "TMPDIR": str(profile.tmp),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "SAL_USE_VCLPLUGIN": "svp",
+    }
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    )
+    hook = child_hook
+    if hook is not None:
+        hook(proc.pid)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise LibreOfficeTimeout(f"LibreOffice timeout after {timeout:g} s") from exc
+    except BaseException:
+        _kill_group(proc.pid)
+        proc.communicate()
+        raise
+    finally:
+        if hook is not None:
+            hook(None)
+    # oosplash may leave soffice.bin behind when it dies first: the group goes in every case.
+    _kill_group(proc.pid)
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _input_bytes(item: bytes | str | os.PathLike[str]) -> bytes:
+    return item if isinstance(item, bytes | bytearray) else Path(item).read_bytes()
+
+
+def convert_many(
+    inputs: Sequence[bytes | str | os.PathLike[str]],
+    target: str = "docx",
+    *,
+    soffice: str | None = "soffice",
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    pool: ProfilePool | None = None,
+) -> list[bytes | None]:
+    """Convert several files in one soffice call; None where LibreOffice wrote no output.
+
+    `inputs` are bytes or paths (read, then copied under unique names into a private directory:
+    soffice names its output after the input's stem and writes lock files beside the input).
+    `target` is a --convert-to value ("docx", "doc:MS Word 97", "odt", "pdf", ...). Raises
+    LibreOfficeMissing without soffice and LibreOfficeTimeout when the whole call timed out.
+    """
+    path = find_soffice(soffice)
+    if path is None:
+        raise LibreOfficeMissing(f"LibreOffice not found ({soffice!r})")
+    files = [_input_bytes(item) for item in inputs]
+    results, timed_out = _convert_batch(
+        [(data, _INPUT_EXT.get(sniff(data), "bin")) for data in files],
+        target,
+        soffice=path,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        pool=pool or _POOL,
+    )
+    if timed_out is not None:
+        raise timed_out
+    return results
+
+
+def _convert_batch(
+    inputs: Sequence[tuple[bytes, str]],
+    target: str,
+    *,
+    soffice: str,
+    timeout: float,
+    memory_mb: int | None,
+    pool: ProfilePool,
+) -> tuple[list[bytes | None], LibreOfficeTimeout | None]:
+    """One soffice call over (bytes, extension) inputs; the extension picks LibreOffice's filter.
+
+    On a timeout, the outputs written before the kill are still returned.
+    """
+    results: list[bytes | None] = [None] * len(inputs)
+    if not inputs:
+        return results, None
+    if target == "docx":
+        target = DOCX_TARGET
+    out_ext = target.split(":", 1)[0]
+    try:
+        with pool.acquire() as profile:  # a profile that saw a timeout is discarded
+            work = Path(tempfile.mkdtemp(prefix="job-", dir=profile.tmp))
+            names = [f"f{i:04d}.{ext}" for i, (_, ext) in enumerate(inputs)]
+            try:
+                for name, (data, _) in zip(names, inputs, strict=True):
+                    (work / name).write_bytes(data)
+                out = work / "out"
+                try:
+                    _run(
+                        soffice,
+                        ["--convert-to", target, "--outdir", str(out), *names],
+                        profile,
+                        timeout=timeout,
+                        memory_mb=memory_mb,
+                        cwd=work,
+                    )
+                finally:
+                    for i, name in enumerate(names):
+                        produced = out / f"{Path(name).stem}.{out_ext}"
+                        if produced.is_file():
+                            results[i] = produced.read_bytes()
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    except LibreOfficeTimeout as exc:
+        return results, exc
+    return results, None
+
+
+def convert(
+    data: bytes,
+    target: str = "docx",
+    *,
+    soffice: str | None = "soffice",
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    pool: ProfilePool | None = None,
+) -> bytes:
+    """Convert one file; raises LibreOfficeFailed when LibreOffice could not read it."""
+    (result,) = convert_many([data], target, soffice=soffice, timeout=timeout, memory_mb=memory_mb, pool=pool)
+    if result is None:
+        raise LibreOfficeFailed("LibreOffice could not read the file")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# batching concurrent requests
+
+
+@dataclass
+class _Request:
+    data: bytes
+    ext: str
+    target: str
+    deadline: float
+    done: threading.Event = field(default_factory=threading.Event)
+    result: bytes | None = None
+    error: LibreOfficeError | None = None
+
+    def finish(self, result: bytes | None, error: LibreOfficeError | None = None) -> None:
+        self.result, self.error = result, error
+        self.done.set()
+
+
+class Batcher:
+    """Gathers conversions requested at the same time by several threads into one soffice call.
+
+    soffice costs ~0.9 s to start and ~0.02 s per extra file, so twenty concurrent .doc files
+    take ~1.3 s instead of ~18 s. Safety: LibreOffice converts a batch in order, so when a batch
+    fails (a file that crashes or hangs soffice), the outputs before the failure are kept, the first
+    missing file is retried alone (it is the likely culprit), and the rest are queued again. A batch
+    gets half of its requests' smallest remaining time, so innocent files keep time for a retry.
+    """
+
+    def __init__(
+        self,
+        *,
+        soffice: str | None = "soffice",
+        memory_mb: int | None = DEFAULT_MEMORY_MB,
+        window: float = 0.1,
+        max_batch: int = 20,
+        runners: int = 2,
+        pool: ProfilePool | None = None,
+    ) -> None:
+        self.soffice = soffice
+        self.memory_mb = memory_mb
+        self.window = window
+        self.max_batch = max_batch
+        self.runners = runners
+        self._pool = pool or _POOL
+        self._cond = threading.Condition()
+        self._queue: list[_Request] = []
+        self._threads: list[threading.Thread] = []
+        self._pid = os.getpid()
+
+    def convert(
+        self, data: bytes, target: str = "docx", *, timeout: float = DEFAULT_TIMEOUT, kind: str | None = None
+    ) -> bytes:
+        """Like `convert`, sharing a soffice call with concurrent requests of the same target.
+
+        `kind` is what `sniff` already said about `data` ("doc", "odt", "rtf"): given, the bytes are
+        not parsed again in this process.
+        """
+        if find_soffice(self.soffice) is None:
+            raise LibreOfficeMissing(f"LibreOffice not found ({self.soffice!r})")
+        ext = _INPUT_EXT.get(kind or sniff(data), "bin")
+        request = _Request(data, ext, target, time.monotonic() + timeout)
+        with self._cond:
+            if self._pid != os.getpid():  # threads do not survive fork
+                self._queue, self._threads, self._pid = [], [], os.getpid()
+            self._queue.append(request)
+            self._threads = [t for t in self._threads if t.is_alive()]
+            if len(self._threads) < self.runners:
+                thread = threading.Thread(target=self._runner, name="libreoffice-batcher", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._cond.notify()
+        # the runner enforces the deadline; the margin covers killing and collecting a batch
+        if not request.done.wait(timeout + 10):
+            raise LibreOfficeTimeout(f"LibreOffice timeout after {timeout:g} s")
+        if request.error is not None:
+            raise request.error
+        if request.result is None:
+            raise LibreOfficeFailed("LibreOffice could not read the file")
+        return request.result
+
+    def _runner(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    if not self._cond.wait(timeout=60) and not self._queue:
+                        self._threads = [t for t in self._threads if t is not threading.current_thread()]
+                        return  # idle for a minute: let the thread go
+                batch = [self._queue.pop(0)]
+                gather_until = time.monotonic() + self.window
+                while len(batch) < self.max_batch:
+                    same = [r for r in self._queue if r.target == batch[0].target]
+                    for request in same[: self.max_batch - len(batch)]:
+                        self._queue.remove(request)
+                        batch.append(request)
+                    remaining = gather_until - time.monotonic()
+                    if len(batch) >= self.max_batch or remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+            try:
+                self._run(batch)
+            except BaseException as exc:  # never leave a caller waiting
+                error = exc if isinstance(exc, LibreOfficeError) else LibreOfficeFailed(str(exc))
+                for request in batch:
+                    if not request.done.is_set():
+                        request.finish(None, error)
+
+    def _run(self, batch: list[_Request]) -> None:
+        now = time.monotonic()
+        live = [r for r in batch if r.deadline > now]
+        for request in batch:
+            if request.deadline <= now:
+                request.finish(None, LibreOfficeTimeout("LibreOffice timeout before the conversion started"))
+        if not live:
+            return
+        soffice = find_soffice(self.soffice)
+        if soffice is None:
+            for request in live:
+                request.finish(None, LibreOfficeMissing(f"LibreOffice not found ({self.soffice!r})"))
+            return
+        budget = min(r.deadline for r in live) - now
+        if len(live) > 1:
+            budget /= 2
+        results, timed_out = _convert_batch(
+            [(r.data, r.ext) for r in live],
+            live[0].target,
+            soffice=soffice,
+            timeout=budget,
+            memory_mb=self.memory_mb,
+            pool=self._pool,
+        )
+        missing = [r for r, out in zip(live, results, strict=True) if out is None]
+        for request, out in zip(live, results, strict=True):
+            if out is not None:
+                request.finish(out)
+        if not missing:
+            return
+        if len(live) == 1:
+            missing[0].finish(None, timed_out)  # None error: LibreOffice could not read it
+            return
+        culprit, rest = missing[0], missing[1:]
+        if rest:
+            with self._cond:
+                self._queue[:0] = rest
+                self._cond.notify()
+        self._run([culprit])
+
+
+_BATCHERS: dict[tuple[str | None, int | None], Batcher] = {}
+_BATCHERS_LOCK = threading.Lock()
+
+
+def batcher(soffice: str | None = "soffice", memory_mb: int | None = DEFAULT_MEMORY_MB) -> Batcher:
+    """The process-wide batcher for this soffice command and memory ceiling."""
+    with _BATCHERS_LOCK:
+        key = (soffice, memory_mb)
+        if key not in _BATCHERS:
+            _BATCHERS[key] = Batcher(soffice=soffice, memory_mb=memory_mb)
+        return _BATCHERS[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# vector pictures -> PNG
+
+_FODT_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+    ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    ' xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"'
+    ' xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"'
+    ' office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">'
+    "<office:body><office:text>"
+)
+_FODT_TAIL = "</office:text></office:body></office:document>\n"
+_IMG_TAG = re.compile(rb"<img\b[^>]*>", re.IGNORECASE)
+_ATTR = re.compile(rb'\b(src|name)="([^"]*)"', re.IGNORECASE)
+_DATA_URI = re.compile(r"data:image/[a-z+.-]+;base64,(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def vector_images_to_png(
+    images: Sequence[bytes],
+    *,
+    soffice: str | None = "soffice",
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    pool: ProfilePool | None = None,
+) -> list[bytes | None]:
+    """Render EMF/WMF/SVG pictures to PNG in one soffice call; None for a picture it could not read.
+
+    The pictures go into a flat ODT, one named frame each, which Writer exports as HTML with
+    embedded images: Writer renders every picture that is not already web-ready to PNG at the
+    picture's own preferred size.
+    """
+    if not images:
+        return []
+    frames = [
+        f'<text:p><draw:frame draw:name="img{i}" text:anchor-type="as-char"><draw:image>'
+        f"<office:binary-data>{base64.b64encode(data).decode('ascii')}</office:binary-data>"
+        "</draw:image></draw:frame></text:p>"
+        for i, data in enumerate(images)
+    ]
+    fodt = (_FODT_HEAD + "".join(frames) + _FODT_TAIL).encode("utf-8")
+    path = find_soffice(soffice)
+    if path is None:
+        raise LibreOfficeMissing(f"LibreOffice not found ({soffice!r})")
+    with (pool or _POOL).acquire() as profile:
+        work = Path(tempfile.mkdtemp(prefix="img-", dir=profile.tmp))
+        try:
+            (work / "pictures.fodt").write_bytes(fodt)
+            _run(
+                path,
+                ["--convert-to", _HTML_EMBED_TARGET, "--outdir", str(work / "out"), "pictures.fodt"],
+                profile,
+                timeout=timeout,
+                memory_mb=memory_mb,
+                cwd=work,
+            )
+            produced = work / "out" / "pictures.html"
+            page = produced.read_bytes() if produced.is_file() else b""
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    found: dict[str, bytes] = {}
+    for tag in _IMG_TAG.findall(page):
+        attrs = {k.decode().lower(): html.unescape(v.decode("ascii", "replace")) for k, v in _ATTR.findall(tag)}
+        match = _DATA_URI.match(attrs.get("src", ""))
+        if match and attrs.get("name"):
+            with contextlib.suppress(ValueError):
+                found[attrs["name"]] = base64.b64decode(match.group(1))
+    return [found.get(f"img{i}") for i in range(len(images))]
