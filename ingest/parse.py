@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header, decode_header
 from email.message import Message
-from email.parser import BytesHeaderParser
+from email.parser import BytesFeedParser, BytesHeaderParser
 from email.policy import Compat32
 from typing import Literal
 
@@ -358,6 +358,15 @@ def _part_text(part: Message, data: bytes, fallback: str | None) -> str:
 
 
 def _payload(part: Message) -> bytes:
+    if str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        # binascii decodes the whole body at once; compat32 splits it into lines first, which
+        # costs several times the attachment's size for a 25 MB Word file.
+        raw = part.get_payload()
+        if isinstance(raw, str) and raw.isascii():
+            try:
+                return binascii.a2b_base64(raw)
+            except binascii.Error:
+                pass  # damaged base64: let the lenient stdlib path recover what it can
     try:
         data = part.get_payload(decode=True)
     except Exception:  # compat32 decoding is lenient; anything else is a hostile part
@@ -593,7 +602,7 @@ def _reparse(data: bytes) -> Message | None:
     if not data or not _looks_like_email(data):
         return None
     try:
-        return email.message_from_bytes(data, policy=_POLICY)
+        return _message_from_bytes(data)
     except Exception:  # RecursionError on hostile nesting, anything else on garbage
         return None
 
@@ -668,14 +677,27 @@ def _repair_folding(raw: bytes) -> bytes | None:
     return b"\n".join(lines) + rest if changed else None
 
 
+def _message_from_bytes(raw: bytes) -> Message:
+    """The stdlib parser fed in chunks: `message_from_bytes` first copies the whole message into
+    one text buffer and a list of lines, which doubles the peak memory for large attachments."""
+    parser = BytesFeedParser(policy=_POLICY)
+    view = memoryview(raw)
+    for start in range(0, len(raw), _FEED_CHUNK):
+        parser.feed(bytes(view[start : start + _FEED_CHUNK]))
+    return parser.close()
+
+
+_FEED_CHUNK = 64 * 1024
+
+
 def _parse_bytes(raw: bytes, defects: list[str]) -> Message:
     try:
-        msg = email.message_from_bytes(raw, policy=_POLICY)
+        msg = _message_from_bytes(raw)
         if any(isinstance(d, email.errors.MissingHeaderBodySeparatorDefect) for d in msg.defects):
             repaired = _repair_folding(raw)
             if repaired is not None:
                 defects.append("Tiêu đề thư gập dòng sai (thiếu thụt đầu dòng); đã sửa để đọc tiếp")
-                return email.message_from_bytes(repaired, policy=_POLICY)
+                return _message_from_bytes(repaired)
         return msg
     except Exception as exc:  # RecursionError on hostile nesting
         defects.append(f"Không phân tích được cấu trúc thư ({type(exc).__name__}); chỉ đọc phần tiêu đề")

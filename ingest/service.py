@@ -37,6 +37,7 @@ from ingest.word import (
     convert_document_isolated,
     convert_photos_isolated,
     is_document_candidate,
+    set_pool_size,
 )
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def identity_sha256(raw: bytes) -> str:
             nxt = raw.find(b"\n", end)
             end = n if nxt < 0 else nxt + 1
         pos = end
-    return hashlib.sha256(raw[pos:]).hexdigest()
+    return hashlib.sha256(memoryview(raw)[pos:]).hexdigest()  # no copy of a large message
 
 
 def _needs_ack(status: str, reason: str | None) -> bool:
@@ -148,6 +149,7 @@ class Ingestor:
             memory_mb=i.conversion_memory_mb,
             soffice=i.soffice or None,
         )
+        set_pool_size(i.workers)
         self.marker = settings.mailbox.subject_marker
         self._seen_refs: dict[str, set[str]] = {}  # per mailbox: refs known to be stored (Maildir)
 
@@ -317,8 +319,7 @@ class Ingestor:
         if row is None or row.status != InboundStatus.received:
             return
         try:
-            raw = self.store.get("spool", row.raw_sha256, ".eml")
-            outcome, parsed = self.evaluate(row, raw)
+            outcome, parsed = self.evaluate(row)
         except Exception as exc:  # a bug must not stop the batch; the message waits, visible, for retry
             log.exception("processing inbound %s (%s) failed", inbound_id, row.sha256[:12])
             outcome = Outcome(InboundStatus.quarantined, Reason.corrupt_document, f"internal error: {exc!r}")
@@ -337,13 +338,14 @@ class Ingestor:
             len(outcome.drafts),
         )
 
-    def evaluate(self, row: InboundMessage, raw: bytes) -> tuple[Outcome, ParsedMessage | None]:
+    def evaluate(self, row: InboundMessage) -> tuple[Outcome, ParsedMessage | None]:
         if not rules.is_submission(row.subject, self.marker):
             return Outcome(InboundStatus.ignored, Reason.not_a_submission), None
         if row.size > self.settings.ingest.max_message_bytes:
             detail = f"message is {row.size} bytes, limit {self.settings.ingest.max_message_bytes}"
             return Outcome(InboundStatus.quarantined, Reason.too_large, detail, notify=True), None
-        parsed = parse_message(raw)
+        # Read here and dropped with this frame's parse: a large message is held in memory once.
+        parsed = parse_message(self.store.get("spool", row.raw_sha256, ".eml"))
         if parsed.is_auto_reply:
             return Outcome(InboundStatus.ignored, Reason.not_a_submission, "automatic reply"), parsed
         if row.message_id:

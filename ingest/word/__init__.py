@@ -409,11 +409,20 @@ _POOL_CLASSES = (
 )
 
 
+_pool_size: int | None = None
+
+
+def set_pool_size(size: int | None) -> None:
+    """Number of worker processes (the `[ingest] workers` setting); None = one per CPU."""
+    global _pool_size
+    _pool_size = size if size and size > 0 else None
+
+
 def _get_pool() -> _sandbox.WorkerPool:
     global _pool
     with _pool_lock:
         if _pool is None or not _pool.usable:
-            size = int(os.environ.get("TOASOAN_WORD_WORKERS") or 0) or None
+            size = int(os.environ.get("TOASOAN_WORD_WORKERS") or 0) or _pool_size
             _pool = _sandbox.WorkerPool(
                 size, allowed_classes=_POOL_CLASSES, preload=("ingest.word", "ingest.word.docx")
             )

@@ -361,10 +361,14 @@ def _set_memory_ceiling(memory_mb: int | None) -> None:
 
 
 def _peaks() -> tuple[int, int]:
-    return (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-    )
+    # VmHWM for the worker itself: ru_maxrss survives fork+exec and would report the size of
+    # whichever process started the worker.
+    try:
+        status = Path("/proc/self/status").read_text()
+        own = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    except (OSError, StopIteration, ValueError):
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
 def _caused_by_memory_error(exc: BaseException | None) -> bool:

@@ -231,6 +231,9 @@ def _zip_entry_count(data: bytes) -> int | None:
     return count
 
 
+MAX_XML_PART_BYTES = 40 * 2**20
+
+
 def check_zip(
     data: bytes,
     *,
@@ -269,6 +272,13 @@ def check_zip(
             if total > max_uncompressed:
                 raise DocumentError(
                     "too_large", f"zip bomb: {_human(total)}+ declared (limit {_human(max_uncompressed)})"
+                )
+            if info.filename.endswith((".xml", ".rels")) and info.file_size > MAX_XML_PART_BYTES:
+                # An XML tree costs ~5x its text in memory: a part this big would exhaust the worker
+                # even at a modest compression ratio. A 500-page Word document stays far below.
+                raise DocumentError(
+                    "too_large",
+                    f"{info.filename} declares {_human(info.file_size)} (limit {_human(MAX_XML_PART_BYTES)})",
                 )
             if info.file_size > RATIO_FLOOR_BYTES and info.file_size > max_ratio * max(info.compress_size, 1):
                 ratio = info.file_size // max(info.compress_size, 1)

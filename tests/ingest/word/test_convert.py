@@ -10,7 +10,6 @@ import base64
 import hashlib
 import io
 import os
-import resource
 import signal
 import threading
 import time
@@ -167,7 +166,10 @@ def peak_rss_after(data: bytes, filename: str) -> tuple[str, int]:
         reason = "converted"
     except DocumentError as exc:
         reason = exc.reason
-    return reason, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a worker started by a big
+    # pytest process would report its parent's size.
+    status = Path("/proc/self/status").read_text()
+    return reason, int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,73 @@
+"""The benchmarks' code works: each runs in --quick mode and produces its figures.
+
+Only that they ran and what they counted is asserted — never a timing or a memory figure against a
+target (those are read by people from `make bench`). Each benchmark starts its own Dovecot or
+subprocesses and writes its JSON into tmp_path, so these are independent and parallel-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import ingest_backlog, ingest_latency, run
+
+pytestmark = pytest.mark.slow
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def _saved(results: Path, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((results / f"{name}.json").read_text(encoding="utf-8"))
+    assert data["name"] == name and data["quick"] is True
+    return data
+
+
+def test_backlog_ingests_every_message_and_reports_both_legs(tmp_path: Path) -> None:
+    result = ingest_backlog.run(quick=True, results_dir=tmp_path)
+
+    n = result["n"]
+    assert result["toasoan"]["drafts"] == n and result["toasoan"]["inbound"] == {"accepted": n}
+    assert result["floor"]["messages"] == n and result["floor"]["photos"] == n
+    assert result["left_in_inbox"] == 0  # every submission was moved to the processed folder
+    for key in ("messages_per_second", "floor_messages_per_second", "ratio"):
+        assert _positive(result[key]), key
+    assert _saved(tmp_path, "ingest_backlog")["toasoan"]["drafts"] == n
+
+
+def test_latency_times_every_delivery_against_the_idle_baseline(tmp_path: Path) -> None:
+    result = ingest_latency.run(quick=True, results_dir=tmp_path)
+
+    assert len(result["samples"]) == result["n"]
+    for sample in result["samples"]:
+        assert _positive(sample["draft"]) and _positive(sample["idle"])
+    for key in ("draft_median", "draft_p90", "idle_median", "ratio"):
+        assert _positive(result[key]), key
+    assert len(_saved(tmp_path, "ingest_latency")["samples"]) == result["n"]
+
+
+def test_memory_through_the_runner_measures_each_case_in_its_own_process(tmp_path: Path) -> None:
+    # Through bench/run.py (what `make bench` calls): its exit status says every case measured.
+    assert run.main(["--quick", "--only", "memory", "--results", str(tmp_path)]) == 0
+
+    cases = _saved(tmp_path, "ingest_memory")["cases"]
+    assert set(cases) == {"tiny", "attachment_25mb", "zip_bomb_1gb", "xml_within_limits"}
+    assert cases["tiny"]["drafts"] == 1 and cases["attachment_25mb"]["drafts"] == 1
+    assert "quarantined/too_large" in cases["zip_bomb_1gb"]["inbound"]
+    for name, case in cases.items():
+        assert _positive(case["main_peak_mb"]) and _positive(case["max_process_mb"]), name
+        assert case["samples"] > 0, name
+    assert cases["attachment_25mb"]["workers_seen"] >= 1  # the conversion worker was measured too
+
+
+def test_run_rejects_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(["--only", "speed"])
+    assert exit_info.value.code == 2
+    assert "unknown benchmark" in capsys.readouterr().err
