@@ -67,6 +67,10 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("max_uncompressed_bytes", int, 200 * 2**20, doc="Zip-bomb guard: declared unpacked size"),
         Key("bai_min_syllables", int, 600, doc="Without 'Tin'/'Bài' stated, this many syllables is a bài"),
         Key("body_min_syllables", int, 120, doc="An email body this long without a file is an article"),
+        Key("warn_tin_below", int, 60, doc="Warn the editor (too_short) when a tin has fewer syllables"),
+        Key("warn_tin_above", int, 1200, doc="Warn (too_long) when a tin has more syllables"),
+        Key("warn_bai_below", int, 300, doc="Warn (too_short) when a bài has fewer syllables"),
+        Key("warn_bai_above", int, 8000, doc="Warn (too_long) when a bài has more syllables"),
         Key("conversion_timeout_seconds", int, 60, doc="Per document"),
         Key("conversion_memory_mb", int, 1024, doc="Address-space ceiling of a conversion worker"),
         Key("workers", int, 2, doc="Conversion worker processes"),
@@ -292,3 +296,18 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
 
 def default_config_path() -> Path:
     return Path(os.environ.get("TOASOAN_CONFIG", "settings.toml"))
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from the schema (`python -m core.settings`)."""
+    rows = []
+    for section, keys in [*SCHEMA.items(), ("[units]", UNIT_KEYS)]:
+        for k in keys:
+            default = "*(bắt buộc / required)*" if k.required else "`" + repr(k.default).replace("'", '"') + "`"
+            choices = f" ({' / '.join(k.choices)})" if k.choices else ""
+            rows.append(f"| `[{section}]` | `{k.name}` | {default} | {k.doc}{choices} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

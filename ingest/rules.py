@@ -57,6 +57,16 @@ def decide_kind(explicit: str | None, syllables: int, bai_min_syllables: int) ->
     return "bai" if syllables >= bai_min_syllables else "tin"
 
 
+def length_warnings(kind: str, syllables: int, bounds: dict[str, tuple[int, int]]) -> list[str]:
+    """'too_short' / 'too_long' when the text is unusual for its kind: (min, max) syllables per kind."""
+    low, high = bounds.get(kind, (0, 1 << 30))
+    if syllables < low:
+        return ["too_short"]
+    if syllables > high:
+        return ["too_long"]
+    return []
+
+
 def file_stem(filename: str) -> str:
     name = PurePosixPath(nfc(filename).replace("\\", "/")).name
     stem = name.rsplit(".", 1)[0] if "." in name else name

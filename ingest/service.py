@@ -420,9 +420,14 @@ class Ingestor:
             source_file=doc.filename or None,
             source_sha256=sha,
             source_format=c.format,
-            warnings=[*c.warnings, *title_warnings],
+            warnings=[*c.warnings, *title_warnings, *self._length_warnings(kind, syllables)],
             images=[self._store_image(img) for img in c.images],
         )
+
+    def _length_warnings(self, kind: str, syllables: int) -> list[str]:
+        i = self.settings.ingest
+        bounds = {"tin": (i.warn_tin_below, i.warn_tin_above), "bai": (i.warn_bai_below, i.warn_bai_above)}
+        return rules.length_warnings(kind, syllables, bounds)
 
     def _store_image(self, img: ConvertedImage) -> ImagePlan:
         self.store.put("media", img.data, sha=img.sha256, sync=False)
@@ -471,7 +476,7 @@ class Ingestor:
             source_file=None,
             source_sha256=None,
             source_format="email",
-            warnings=warnings,
+            warnings=warnings + self._length_warnings(kind, syllables),
             images=images,
         )
         return Outcome(InboundStatus.accepted, drafts=[plan], notify=True)

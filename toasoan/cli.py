@@ -120,6 +120,8 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
     from toasoan.views import draft_detail_json, draft_json
 
     engine = _engine(settings)
+    if args.drafts_cmd == "source":
+        return _draft_source(settings, engine, args.id, args.output)
     with reading(engine) as s:
         if args.drafts_cmd == "show":
             d = s.get(Draft, args.id)
@@ -144,6 +146,32 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
     else:
         for d in drafts:
             print(f"{d.id:>5}  {d.tracking_code}  {d.status:<15} {d.kind:<4} {d.unit_code or '-':<6} {d.title}")
+    return 0
+
+
+def _draft_source(settings: Settings, engine: Any, draft_id: int, output: Path | None) -> int:
+    """Write the contributor's original file (the Word file, or the email for a body draft)."""
+    from core.models import Draft
+    from core.storage import Store
+    from ingest.models import InboundMessage
+
+    store = Store(settings.storage_dir)
+    with reading(engine) as s:
+        d = s.get(Draft, draft_id)
+        if d is None:
+            raise CliError(f"Không có bài số {draft_id} / no draft {draft_id}")
+        inbound = s.get(InboundMessage, d.inbound_id) if d.inbound_id else None
+    if d.source_sha256:
+        data = store.get("documents", d.source_sha256)
+        suffix = Path(d.source_file or "").suffix.lower() if d.source_file else ""
+    elif inbound is not None:
+        data, suffix = store.get("spool", inbound.raw_sha256, ".eml"), ".eml"
+    else:
+        raise CliError(f"Bài số {draft_id} không còn tệp gốc / draft {draft_id} has no original file")
+    # The sender's file name is never a path: the default name is the tracking code.
+    target = output or Path(f"{d.tracking_code}{suffix if suffix.isascii() and len(suffix) <= 6 else ''}")
+    target.write_bytes(data)
+    print(f"Đã ghi tệp gốc của bài {d.tracking_code} ({d.source_file or 'thư gốc'}) vào {target}")
     return 0
 
 
@@ -235,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     ds = dsub.add_parser("show")
     ds.add_argument("id", type=int)
     ds.add_argument("--json", action="store_true")
+    dsrc = dsub.add_parser("source", help="lưu tệp gốc của bài (tệp Word, hoặc thư nếu bài gõ trong thư)")
+    dsrc.add_argument("id", type=int)
+    dsrc.add_argument("--output", "-o", type=Path, default=None)
     drafts.set_defaults(func=cmd_drafts)
 
     outbox = sub.add_parser("outbox", help="thư gửi đi")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SCHEMA, UNIT_KEYS, SettingsError, load_settings
+from core.settings import SCHEMA, UNIT_KEYS, SettingsError, load_settings, markdown_table
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = """
@@ -43,6 +43,8 @@ def test_every_key_is_documented_in_settings_toml_and_readme() -> None:
             assert f"| `[{section}]` | `{key.name}` |" in readme, f"[{section}] {key.name} not in README"
     for key in UNIT_KEYS:
         assert f"| `[[units]]` | `{key.name}` |" in readme
+    # The table is generated (python -m core.settings): defaults and descriptions cannot drift.
+    assert markdown_table() in readme
 
 
 def test_relative_paths_resolve_against_the_settings_folder(tmp_path: Path) -> None:

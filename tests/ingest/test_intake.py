@@ -328,3 +328,23 @@ def test_receipts_wait_while_smtp_is_down_then_go_once(
     assert subjects[0] == "Bài cộng tác chưa được tiếp nhận — đề nghị gửi lại"
     assert subjects[1].startswith("Đã nhận bài cộng tác — mã theo dõi TS-")
     assert {m["status"] for m in run(config, "outbox", "list", "--json", capsys=capsys)} == {"succeeded"}
+
+
+def test_the_original_file_stays_downloadable(
+    office: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import io
+
+    from docx import Document
+
+    config, maildir = office
+    deliver(maildir, "tin_ok.eml", "body_article.eml")
+    _, drafts = ingest(config, capsys)
+    by_format = {d["source_format"]: d for d in drafts}
+    out = tmp_path / "goc.docx"
+    run(config, "drafts", "source", str(by_format["docx"]["id"]), "--output", str(out), capsys=capsys)
+    paragraphs = [p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs]
+    assert "CHI BỘ VĂN PHÒNG SINH HOẠT CHUYÊN ĐỀ QUÝ IV" in paragraphs
+    eml = tmp_path / "goc.eml"
+    run(config, "drafts", "source", str(by_format["email"]["id"]), "-o", str(eml), capsys=capsys)
+    assert eml.read_bytes() == (FIXTURES / "body_article.eml").read_bytes()

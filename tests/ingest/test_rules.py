@@ -72,3 +72,12 @@ def test_article_typed_in_the_body() -> None:
 def test_body_html_is_escaped() -> None:
     _, html = rules.body_article("<script>alert(1)</script> & chữ", "Tiêu đề thư")
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_length_warnings_by_kind() -> None:
+    bounds = {"tin": (60, 1200), "bai": (300, 8000)}
+    assert rules.length_warnings("tin", 40, bounds) == ["too_short"]
+    assert rules.length_warnings("tin", 300, bounds) == []
+    assert rules.length_warnings("tin", 1500, bounds) == ["too_long"]
+    assert rules.length_warnings("bai", 250, bounds) == ["too_short"]
+    assert rules.length_warnings("bai", 9000, bounds) == ["too_long"]
