@@ -8,9 +8,11 @@ Table models skip validation (SQLModel), so values are checked where they are bu
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime, utcnow
@@ -18,6 +20,7 @@ from core.db import UTCDateTime, utcnow
 
 class DraftStatus(StrEnum):
     pending_review = "pending_review"
+    proposed = "proposed"  # two-step approval: an editor proposed, the head decides
     changes_requested = "changes_requested"
     approved = "approved"
     rejected = "rejected"
@@ -28,6 +31,7 @@ class DraftStatus(StrEnum):
 # A re-sent document links to an existing draft in one of these states instead of a new draft.
 LIVE_DRAFT_STATUSES = (
     DraftStatus.pending_review,
+    DraftStatus.proposed,
     DraftStatus.changes_requested,
     DraftStatus.approved,
     DraftStatus.published,
@@ -41,6 +45,7 @@ class Kind(StrEnum):
 
 class Draft(SQLModel, table=True):
     __tablename__ = "draft"
+    __table_args__ = (Index("ix_draft_status_created", "status", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     tracking_code: str = Field(index=True, unique=True)
@@ -61,9 +66,56 @@ class Draft(SQLModel, table=True):
     source_format: str | None = None  # docx, doc, odt, rtf, email
     warnings: list[str] = Field(default_factory=list, sa_type=JSON)
     duplicate_of: int | None = None
-    revision: int = 1
+    revision: int = 1  # bumped by every edit and every revised file: decisions are guarded by it
+    category: str | None = None
+    coefficient: Decimal | None = Field(default=None, sa_type=Numeric(6, 2))
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Folded (no accents, lower case) title, lead, byline, sender and code: what the queue searches.
+    search_text: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DraftRevision(SQLModel, table=True):
+    """The text of a draft as it was at one revision: every save and every revised file is one."""
+
+    __tablename__ = "draft_revision"
+    __table_args__ = (UniqueConstraint("draft_id", "number", name="uq_draft_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    number: int
+    author: str  # a user name, or "contributor:<address>"
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    kind: str
+    title: str
+    lead: str | None = Field(default=None, sa_type=Text)
+    body_html: str = Field(default="", sa_type=Text)
+    byline: str | None = None
+    unit_code: str | None = None
+    category: str | None = None
+    source_file: str | None = None
+    source_sha256: str | None = None
+    images: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # sha256, caption, position
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class DraftEvent(SQLModel, table=True):
+    """The audit log: append-only, one row per transition, edit, comment or message about a draft."""
+
+    __tablename__ = "draft_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor: str  # a user name, "system", or "contributor:<address>"
+    action: str
+    from_status: str | None = None
+    to_status: str | None = None
+    revision: int | None = None
+    note: str | None = Field(default=None, sa_type=Text)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class DraftImage(SQLModel, table=True):
@@ -84,6 +136,18 @@ class DraftImage(SQLModel, table=True):
     web_height: int | None = None
 
 
+class KnownSender(SQLModel, table=True):
+    """An address the editors mapped to a unit ("remember for next time"); the settings' [[units]]
+    senders come first."""
+
+    __tablename__ = "known_sender"
+
+    address: str = Field(primary_key=True)  # lower case
+    unit_code: str
+    added_by: str = ""
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class OutboxStatus(StrEnum):
     pending = "pending"
     in_progress = "in_progress"
@@ -101,6 +165,7 @@ class OutboxMail(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str
     kind: str = ""  # receipt, quarantine_notice, ... (for listing)
+    draft_id: int | None = Field(default=None, index=True)  # the draft it is about: replies are matched
     to_addr: str
     subject: str
     message_id: str  # deterministic from `key`, so a resend after a crash is recognisably the same mail

@@ -54,6 +54,7 @@ def enqueue(
     body: str,
     in_reply_to: str | None = None,
     references: tuple[str, ...] = (),
+    draft_id: int | None = None,
 ) -> OutboxMail | None:
     """Queue one email unless one with this key was already queued. Returns the new row or None."""
     existing = session.exec(select(OutboxMail).where(OutboxMail.key == key)).first()
@@ -66,6 +67,7 @@ def enqueue(
     row = OutboxMail(
         key=key,
         kind=kind,
+        draft_id=draft_id,
         to_addr=to,
         subject=nfc(subject),
         body_text=nfc(body),

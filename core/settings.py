@@ -11,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -94,7 +95,36 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("backoff_max_seconds", int, 3600, doc="Longest retry delay"),
     ),
     "worker": (Key("outbox_seconds", int, 30, doc="How often the worker sends queued mail"),),
+    "review": (
+        Key("two_step", bool, False, doc="An editor proposes, the head of the board approves"),
+        Key("host", str, "127.0.0.1", doc="Address `toasoan serve` listens on"),
+        Key("port", int, 8080, doc="Port `toasoan serve` listens on"),
+        Key("public_url", str, "http://127.0.0.1:8080", doc="The review UI's address as editors reach it"),
+        Key("secure_cookies", bool, False, doc="Send cookies only over HTTPS (true in production)"),
+        Key("session_hours", int, 12, doc="A sign-in expires after this many hours"),
+        Key("idle_minutes", int, 120, doc="…or after this many minutes without activity"),
+        Key("login_attempts", int, 5, doc="Failed sign-ins allowed per user and address in the window"),
+        Key("login_window_minutes", int, 15, doc="Window of the sign-in rate limit"),
+        Key("page_size", int, 50, doc="Drafts per page of the queue"),
+    ),
 }
+
+# [royalty.genres.<kind>]: the coefficient the head of the board may set when approving, per kind.
+# Defaults: the national frame of Nghị định 18/2014 (tin up to 10, articles up to 30).
+GENRE_KEYS: tuple[Key, ...] = (
+    Key("coefficient", (int, float), required=True, doc="Default royalty coefficient of the kind"),
+    Key("min", (int, float), 0, doc="Lowest coefficient the head may set"),
+    Key("max", (int, float), required=True, doc="Highest coefficient the head may set"),
+    Key("label", str, "", doc="Vietnamese name of the kind"),
+)
+DEFAULT_GENRES: dict[str, dict[str, Any]] = {
+    "tin": {"coefficient": 1, "min": 0, "max": 10, "label": "Tin"},
+    "bai": {"coefficient": 3, "min": 0, "max": 30, "label": "Bài"},
+}
+CATEGORY_KEYS: tuple[Key, ...] = (
+    Key("slug", str, required=True, doc="Short ASCII name of the category (used in links)"),
+    Key("name", str, required=True, doc="Vietnamese name shown to editors and readers"),
+)
 
 UNIT_KEYS: tuple[Key, ...] = (
     Key("code", str, required=True, doc="Short unique code of the unit"),
@@ -103,7 +133,7 @@ UNIT_KEYS: tuple[Key, ...] = (
 )
 
 # Sections that may be left out entirely.
-OPTIONAL_SECTIONS = {"smtp", "outbox", "worker", "ingest", "storage", "database"}
+OPTIONAL_SECTIONS = {"smtp", "outbox", "worker", "ingest", "storage", "database", "review"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,21 @@ class Unit:
     code: str
     name: str
     senders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Genre:
+    kind: str
+    label: str
+    coefficient: Decimal
+    min: Decimal
+    max: Decimal
+
+
+@dataclass(frozen=True)
+class Category:
+    slug: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -137,7 +182,10 @@ class Settings:
     smtp: Section | None
     outbox: Section
     worker: Section
+    review: Section
     units: tuple[Unit, ...] = field(default=())
+    genres: dict[str, Genre] = field(default_factory=dict)
+    categories: tuple[Category, ...] = field(default=())
 
     # --- derived values -------------------------------------------------------------------------
     @property
@@ -183,6 +231,9 @@ class Settings:
 
     def unit_by_code(self, code: str | None) -> Unit | None:
         return next((u for u in self.units if u.code == code), None)
+
+    def category_by_slug(self, slug: str | None) -> Category | None:
+        return next((c for c in self.categories if c.slug == slug), None)
 
 
 def _bad(where: str, vi: str, en: str) -> SettingsError:
@@ -278,7 +329,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"Tệp cấu hình sai cú pháp / settings file is not valid TOML: {p}: {exc}") from None
     for top in data:
-        if top not in SCHEMA and top != "units":
+        if top not in SCHEMA and top not in ("units", "royalty", "categories"):
             raise _bad(f"[{top}]", "mục không được hỗ trợ", "unknown section (typo?)")
     sections: dict[str, Any] = {}
     for name, keys in SCHEMA.items():
@@ -291,7 +342,60 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         if name in _VALIDATORS:
             _VALIDATORS[name](values)
         sections[name] = Section(values)
-    return Settings(path=p.resolve(), units=_units(data.get("units")), **sections)
+    return Settings(
+        path=p.resolve(),
+        units=_units(data.get("units")),
+        genres=_genres(data.get("royalty")),
+        categories=_categories(data.get("categories")),
+        **sections,
+    )
+
+
+def _genres(royalty: Any) -> dict[str, Genre]:
+    if royalty is None:
+        royalty = {}
+    if not isinstance(royalty, dict):
+        raise _bad("[royalty]", "phải là một bảng", "must be a table")
+    for key in royalty:
+        if key != "genres":
+            raise _bad(f"[royalty] {key}", "khóa không được hỗ trợ", "unknown key (typo?)")
+    raw = royalty.get("genres", {})
+    if not isinstance(raw, dict):
+        raise _bad("[royalty.genres]", "phải là một bảng", "must be a table")
+    genres: dict[str, Genre] = {}
+    for kind in {**DEFAULT_GENRES, **raw}:
+        where = f"[royalty.genres.{kind}]"
+        if kind not in DEFAULT_GENRES:
+            raise _bad(where, "loại bài không hợp lệ (tin, bai)", "unknown kind (tin, bai)")
+        table = raw.get(kind, {})
+        if not isinstance(table, dict):
+            raise _bad(where, "phải là một bảng", "must be a table")
+        v = _section(f"royalty.genres.{kind}", {**DEFAULT_GENRES[kind], **table}, GENRE_KEYS)
+        coefficient, low, high = (Decimal(str(v[k])) for k in ("coefficient", "min", "max"))
+        if not (0 <= low <= coefficient <= high):
+            raise _bad(where, "cần 0 ≤ min ≤ coefficient ≤ max", f"needs 0 <= min <= coefficient <= max, got {v}")
+        label = clean_line(v["label"]) or DEFAULT_GENRES[kind]["label"]
+        genres[kind] = Genre(kind=kind, label=str(label), coefficient=coefficient, min=low, max=high)
+    return genres
+
+
+def _categories(raw: Any) -> tuple[Category, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _bad("[[categories]]", "phải là danh sách [[categories]]", "must be an array of tables")
+    seen: set[str] = set()
+    out: list[Category] = []
+    for i, item in enumerate(raw, 1):
+        v = _section(f"categories #{i}", item, CATEGORY_KEYS)
+        slug = v["slug"].strip()
+        if not slug or not slug.isascii() or slug in seen:
+            raise _bad(
+                f"[[categories]] #{i} slug", "trống, có dấu hoặc trùng", f"empty, non-ASCII or duplicate {slug!r}"
+            )
+        seen.add(slug)
+        out.append(Category(slug=slug, name=clean_line(v["name"])))
+    return tuple(out)
 
 
 def default_config_path() -> Path:
@@ -301,7 +405,8 @@ def default_config_path() -> Path:
 def markdown_table() -> str:
     """The README's settings table, generated from the schema (`python -m core.settings`)."""
     rows = []
-    for section, keys in [*SCHEMA.items(), ("[units]", UNIT_KEYS)]:
+    extra = [("[units]", UNIT_KEYS), ("royalty.genres.<kind>", GENRE_KEYS), ("[categories]", CATEGORY_KEYS)]
+    for section, keys in [*SCHEMA.items(), *extra]:
         for k in keys:
             default = "*(bắt buộc / required)*" if k.required else "`" + repr(k.default).replace("'", '"') + "`"
             choices = f" ({' / '.join(k.choices)})" if k.choices else ""

@@ -54,6 +54,7 @@ class ReceiptItem:
     kind: str
     tracking_code: str
     linked: bool = False  # the same document was received before: no new draft
+    revised: bool = False  # the contributor's revised file for a draft already in the queue
 
     @property
     def kind_label(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
-from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage
+from core.drafts import add_event, load_for_update, new_revision, refresh_search_text, snapshot, transition
+from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage, DraftStatus, KnownSender, OutboxMail
 from core.outbox import enqueue
-from core.settings import Settings
+from core.settings import Settings, Unit
 from core.storage import Store, sha256_hex
 from core.text import nfc, syllable_count
 from ingest import notices, rules
@@ -48,6 +50,9 @@ _TRACE_FIELDS = {b"received", b"return-path", b"delivered-to", b"x-original-to",
 _MIN_INLINE_PHOTO_BYTES = 30_000
 _MAX_BATCH_BYTES = 64 * 2**20
 _NEEDS_ACK = {InboundStatus.accepted, InboundStatus.quarantined}
+TRACKING_CODE = re.compile(r"\bTS-\d{4}-\d{5,}\b", re.IGNORECASE)
+# A reply revises a draft that is still being worked on; after a decision it is a new submission.
+REVISABLE = {DraftStatus.pending_review, DraftStatus.proposed, DraftStatus.changes_requested}
 
 
 def identity_sha256(raw: bytes) -> str:
@@ -114,6 +119,7 @@ class Outcome:
     drafts: list[DraftPlan] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
     notify: bool = False  # tell the contributor (receipt or quarantine notice)
+    revises: int | None = None  # the draft a contributor's reply revises (its first document)
 
 
 @dataclass
@@ -357,7 +363,36 @@ class Ingestor:
                 ).first()
             if first is not None:
                 return Outcome(InboundStatus.ignored, Reason.duplicate, f"same Message-ID as #{first}"), parsed
-        return self._documents(parsed), parsed
+        outcome = self._documents(parsed)
+        if outcome.status == InboundStatus.accepted and outcome.drafts and outcome.drafts[0].source_sha256:
+            outcome.revises = self._replied_draft(parsed)
+        return outcome, parsed
+
+    def _replied_draft(self, parsed: ParsedMessage) -> int | None:
+        """The draft a contributor's reply is about: by tracking code in the subject, else by the
+        In-Reply-To/References of one of our emails or of their first submission. Only the draft's
+        own sender can revise it, and only while it is still open."""
+        code = TRACKING_CODE.search(parsed.subject)
+        ids = [i for i in (parsed.in_reply_to, *parsed.references) if i]
+        with reading(self.engine) as s:
+            draft = None
+            if code:
+                draft = s.exec(select(Draft).where(Draft.tracking_code == code.group(0).upper())).first()
+            if draft is None and ids:
+                angled = [i if i.startswith("<") else f"<{i}>" for i in ids]
+                mail = s.exec(
+                    select(OutboxMail).where(
+                        col(OutboxMail.message_id).in_(angled), col(OutboxMail.draft_id).is_not(None)
+                    )
+                ).first()
+                if mail is not None:
+                    draft = s.get(Draft, mail.draft_id)
+                else:
+                    bare = [i.strip("<>") for i in ids]
+                    draft = s.exec(select(Draft).where(col(Draft.message_id).in_(bare)).order_by(col(Draft.id))).first()
+        if draft is None or draft.sender != parsed.sender_address or draft.status not in REVISABLE:
+            return None
+        return draft.id
 
     def _documents(self, parsed: ParsedMessage) -> Outcome:
         docs: list[Attachment] = []
@@ -496,11 +531,15 @@ class Ingestor:
         to_addr = (parsed.reply_to if parsed and parsed.reply_to else None) or row.sender
         items: list[notices.ReceiptItem] = []
         draft_ids: list[int] = []
-        for plan in outcome.drafts:
-            draft, linked = self._create_or_link(s, row, plan, now)
+        for i, plan in enumerate(outcome.drafts):
+            revised = i == 0 and outcome.revises is not None
+            if revised:
+                draft, linked = self._revise(s, row, plan, outcome.revises), False  # type: ignore[arg-type]
+            else:
+                draft, linked = self._create_or_link(s, row, plan, now)
             assert draft.id is not None
             draft_ids.append(draft.id)
-            items.append(notices.ReceiptItem(draft.title, draft.kind, draft.tracking_code, linked))
+            items.append(notices.ReceiptItem(draft.title, draft.kind, draft.tracking_code, linked, revised))
         row.draft_ids = draft_ids
         s.add(row)
         if not (outcome.notify and to_addr and "@" in to_addr):
@@ -535,6 +574,7 @@ class Ingestor:
             body=body,
             in_reply_to=row.message_id,
             references=parsed.references if parsed else (),
+            draft_id=draft_ids[0] if draft_ids else None,
         )
 
     def _create_or_link(self, s: Session, row: InboundMessage, plan: DraftPlan, now: datetime) -> tuple[Draft, bool]:
@@ -550,7 +590,7 @@ class Ingestor:
             if earlier:  # re-sent after a rejection: a new draft, flagged for the editors
                 duplicate_of = earlier[-1].id
                 warnings.append(f"duplicate_of:{duplicate_of}")
-        unit = self.settings.unit_for_sender(row.sender)
+        unit = self._unit_for(s, row.sender)
         if unit is None:
             warnings.append("unknown_sender")
         draft = Draft(
@@ -578,10 +618,51 @@ class Ingestor:
         s.flush()
         assert draft.id is not None
         draft.tracking_code = tracking_code(draft.id, now, self.settings)
+        refresh_search_text(draft)
         for pos, img in enumerate(plan.images):
             s.add(DraftImage(draft_id=draft.id, position=pos, **img.__dict__))
         s.add(draft)
+        s.flush()
+        actor = f"contributor:{row.sender}"
+        snapshot(s, draft, author=actor)
+        add_event(s, draft, actor=actor, action="received", to_status=draft.status, data={"inbound_id": row.id})
         return draft, False
+
+    def _unit_for(self, s: Session, address: str) -> Unit | None:
+        """The settings' [[units]] first, then the addresses editors asked to remember."""
+        unit = self.settings.unit_for_sender(address)
+        if unit is None and address:
+            known = s.get(KnownSender, address.lower())
+            unit = self.settings.unit_by_code(known.unit_code) if known else None
+        return unit
+
+    def _revise(self, s: Session, row: InboundMessage, plan: DraftPlan, draft_id: int) -> Draft:
+        """The contributor's revised file: a new revision of the same draft, back in the queue."""
+        draft = load_for_update(s, draft_id)
+        actor = f"contributor:{row.sender}"
+        draft.title, draft.lead, draft.body_html, draft.byline = nfc(plan.title), plan.lead, plan.body_html, plan.byline
+        draft.kind, draft.text_syllables = plan.kind, plan.syllables
+        draft.source_file, draft.source_sha256, draft.source_format = (
+            plan.source_file,
+            plan.source_sha256,
+            plan.source_format,
+        )
+        keep = [w for w in draft.warnings if w == "unknown_sender"]
+        draft.warnings = list(dict.fromkeys([*keep, *plan.warnings]))
+        draft.inbound_id = row.id
+        for old in s.exec(select(DraftImage).where(DraftImage.draft_id == draft.id)).all():
+            s.delete(old)
+        s.flush()
+        for pos, img in enumerate(plan.images):
+            s.add(DraftImage(draft_id=draft_id, position=pos, **img.__dict__))
+        s.flush()
+        new_revision(s, draft, author=actor, note="Bản sửa của tác giả")
+        data = {"inbound_id": row.id, "revision": draft.revision}
+        if draft.status == DraftStatus.pending_review:
+            add_event(s, draft, actor=actor, action="revision_received", data=data)
+        else:
+            transition(s, draft, DraftStatus.pending_review, actor=actor, action="revision_received", data=data)
+        return draft
 
     # ------------------------------------------------------------------------------------ retry
     def retry(self, inbound_id: int) -> InboundMessage:

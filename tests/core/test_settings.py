@@ -3,11 +3,12 @@
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from core.settings import SCHEMA, UNIT_KEYS, SettingsError, load_settings, markdown_table
+from core.settings import CATEGORY_KEYS, GENRE_KEYS, SCHEMA, UNIT_KEYS, SettingsError, load_settings, markdown_table
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = """
@@ -41,6 +42,8 @@ def test_every_key_is_documented_in_settings_toml_and_readme() -> None:
         for key in keys:
             assert re.search(rf"^#?\s*{key.name}\s*=", shipped, re.M), f"[{section}] {key.name} not in settings.toml"
             assert f"| `[{section}]` | `{key.name}` |" in readme, f"[{section}] {key.name} not in README"
+    for key in (*GENRE_KEYS, *CATEGORY_KEYS):
+        assert re.search(rf"^#?\s*{key.name}\s*=", shipped, re.M), f"{key.name} not in settings.toml"
     for key in UNIT_KEYS:
         assert f"| `[[units]]` | `{key.name}` |" in readme
     # The table is generated (python -m core.settings): defaults and descriptions cannot drift.
@@ -121,3 +124,18 @@ def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("TOASOAN_IMAP_PASSWORD", "bí-mật")
     assert s.secret(s.mailbox.password_env) == "bí-mật"
     assert "bí-mật" not in (tmp_path / "settings.toml").read_text(encoding="utf-8")
+
+
+def test_royalty_genres_and_categories(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, MINIMAL))
+    assert (s.genres["tin"].max, s.genres["bai"].max) == (10, 30)  # the national frame by default
+    s = load_settings(write(tmp_path, MINIMAL + "\n[royalty.genres.tin]\nmax = 2.5\n"))
+    assert (s.genres["tin"].coefficient, s.genres["tin"].max) == (1, Decimal("2.5"))
+    for bad, where in [
+        ("[royalty.genres.tin]\ncoefficient = 12\n", "[royalty.genres.tin]"),
+        ("[royalty.genres.anh]\ncoefficient = 1\nmax = 2\n", "[royalty.genres.anh]"),
+        ("[[categories]]\nslug = 'tin hoạt động'\nname = 'x'\n", "slug"),
+    ]:
+        with pytest.raises(SettingsError) as err:
+            load_settings(write(tmp_path, MINIMAL + "\n" + bad))
+        assert where in str(err.value)

@@ -1,0 +1,160 @@
+"""The draft state machine, its audit log and its revisions: the one place where a draft changes state.
+
+Ingest creates drafts and files revised versions; review decides and edits; publish marks them
+published. All of them go through these functions, inside their own write transaction, so every
+transition is checked against the table below and leaves an append-only DraftEvent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.db import utcnow
+from core.models import Draft, DraftEvent, DraftImage, DraftRevision, DraftStatus
+from core.text import fold_words
+
+S = DraftStatus
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.pending_review: frozenset({S.approved, S.rejected, S.changes_requested, S.proposed}),
+    S.proposed: frozenset({S.approved, S.rejected, S.changes_requested, S.pending_review}),
+    S.changes_requested: frozenset({S.pending_review, S.rejected}),
+    S.approved: frozenset({S.published, S.pending_review}),
+    S.published: frozenset({S.withdrawn}),
+    S.rejected: frozenset(),
+    S.withdrawn: frozenset(),
+}
+
+STATUS_LABELS = {
+    S.pending_review: "Chờ biên tập",
+    S.proposed: "Chờ Trưởng ban duyệt",
+    S.changes_requested: "Chờ tác giả sửa",
+    S.approved: "Đã duyệt",
+    S.rejected: "Không sử dụng",
+    S.published: "Đã đăng",
+    S.withdrawn: "Đã gỡ",
+}
+
+
+class DraftError(Exception):
+    """A draft operation that cannot be done; the message is for the user (Vietnamese / English)."""
+
+
+class StaleRevision(DraftError):
+    """Somebody changed the draft since the page was loaded: reload and decide again."""
+
+
+class InvalidTransition(DraftError):
+    pass
+
+
+def load_for_update(s: Session, draft_id: int) -> Draft:
+    """The draft row, locked for the rest of the transaction (PostgreSQL; SQLite locks at BEGIN)."""
+    draft = s.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
+    if draft is None:
+        raise DraftError(f"Không có bài số {draft_id} / no draft {draft_id}")
+    return draft
+
+
+def check_revision(draft: Draft, expected: int | None) -> None:
+    if expected is not None and draft.revision != expected:
+        raise StaleRevision(
+            f"Bài đã được thay đổi (phiên bản {draft.revision}, trang đang mở là phiên bản {expected}); "
+            f"hãy tải lại trang / the draft changed since revision {expected}"
+        )
+
+
+def add_event(
+    s: Session,
+    draft: Draft,
+    *,
+    actor: str,
+    action: str,
+    note: str | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> DraftEvent:
+    assert draft.id is not None
+    event = DraftEvent(
+        draft_id=draft.id,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        note=note,
+        from_status=from_status,
+        to_status=to_status,
+        revision=draft.revision,
+        data=data or {},
+    )
+    s.add(event)
+    s.flush()
+    return event
+
+
+def transition(
+    s: Session,
+    draft: Draft,
+    to: str,
+    *,
+    actor: str,
+    action: str,
+    note: str | None = None,
+    expected_revision: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> DraftEvent:
+    check_revision(draft, expected_revision)
+    if to not in TRANSITIONS.get(draft.status, frozenset()):
+        raise InvalidTransition(
+            f"Không thể chuyển bài từ “{STATUS_LABELS.get(draft.status, draft.status)}” sang "
+            f"“{STATUS_LABELS.get(to, to)}” / cannot go from {draft.status} to {to}"
+        )
+    before = draft.status
+    draft.status = to
+    draft.updated_at = utcnow()
+    s.add(draft)
+    return add_event(s, draft, actor=actor, action=action, note=note, from_status=before, to_status=to, data=data)
+
+
+def refresh_search_text(draft: Draft) -> None:
+    draft.search_text = fold_words(
+        " ".join(
+            x or ""
+            for x in (draft.title, draft.lead, draft.byline, draft.sender, draft.sender_name, draft.tracking_code)
+        )
+    )
+
+
+def snapshot(s: Session, draft: Draft, *, author: str, note: str | None = None) -> DraftRevision:
+    """Record the draft's current content as revision `draft.revision`."""
+    assert draft.id is not None
+    images = s.exec(select(DraftImage).where(DraftImage.draft_id == draft.id).order_by(col(DraftImage.position))).all()
+    rev = DraftRevision(
+        draft_id=draft.id,
+        number=draft.revision,
+        author=author,
+        kind=draft.kind,
+        title=draft.title,
+        lead=draft.lead,
+        body_html=draft.body_html,
+        byline=draft.byline,
+        unit_code=draft.unit_code,
+        category=draft.category,
+        source_file=draft.source_file,
+        source_sha256=draft.source_sha256,
+        images=[{"sha256": i.sha256, "caption": i.caption, "position": i.position} for i in images],
+        note=note,
+    )
+    s.add(rev)
+    s.flush()
+    return rev
+
+
+def new_revision(s: Session, draft: Draft, *, author: str, note: str | None = None) -> DraftRevision:
+    """After the caller changed the draft's content: bump the revision and record it."""
+    draft.revision += 1
+    draft.updated_at = utcnow()
+    refresh_search_text(draft)
+    s.add(draft)
+    return snapshot(s, draft, author=author, note=note)

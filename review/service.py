@@ -1,0 +1,428 @@
+"""What the editorial board does to a draft: decide, edit, comment; and what it sees: the queue.
+
+Every operation checks the user's role, runs in one write transaction that locks the draft, is
+guarded by the revision the user was looking at, goes through core.drafts (the state machine and
+audit log), and queues the contributor's email in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core.db import reading, transaction, utcnow
+from core.drafts import (
+    DraftError,
+    add_event,
+    check_revision,
+    load_for_update,
+    new_revision,
+    transition,
+)
+from core.html import sanitize
+from core.models import Draft, DraftEvent, DraftImage, DraftRevision, DraftStatus, KnownSender
+from core.settings import Settings
+from core.text import clean_line, fold_words, nfc
+from review import notices
+from review.models import Role, User
+
+S = DraftStatus
+EDITABLE = {S.pending_review, S.proposed, S.changes_requested}
+
+
+class Forbidden(DraftError):
+    pass
+
+
+class Invalid(DraftError):
+    pass
+
+
+# ------------------------------------------------------------------------------------ permissions
+def allowed(user: User, action: str, settings: Settings) -> bool:
+    role = user.role
+    if role == Role.admin:
+        return action != "propose" or settings.review.two_step
+    if action == "view":
+        return role in (Role.viewer, Role.editor, Role.chief)
+    if action in ("edit", "comment", "request_changes", "reject"):
+        return role in (Role.editor, Role.chief)
+    if action == "approve":
+        return role == Role.chief or (role == Role.editor and not settings.review.two_step)
+    if action == "propose":
+        return settings.review.two_step and role == Role.editor
+    if action == "set_coefficient":
+        return role == Role.chief
+    return False
+
+
+def require(user: User, action: str, settings: Settings) -> None:
+    if not allowed(user, action, settings):
+        raise Forbidden(f"Tài khoản {user.username} không có quyền này / not allowed: {action}")
+
+
+# --------------------------------------------------------------------------------------- helpers
+def parse_coefficient(value: str | Decimal | float | None) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation as exc:
+        raise Invalid(f"Hệ số nhuận bút không hợp lệ: {value!r} / invalid coefficient") from exc
+
+
+def _check_coefficient(settings: Settings, draft: Draft, user: User, value: Decimal | None) -> Decimal:
+    genre = settings.genres[draft.kind]
+    if value is None:
+        return draft.coefficient if draft.coefficient is not None else genre.coefficient
+    if value != genre.coefficient and value != draft.coefficient:
+        require(user, "set_coefficient", settings)
+    if not (genre.min <= value <= genre.max):
+        raise Invalid(
+            f"Hệ số của {genre.label.lower()} phải từ {genre.min} đến {genre.max} / "
+            f"coefficient must be within {genre.min}..{genre.max}"
+        )
+    return value
+
+
+def _check_category(settings: Settings, slug: str | None) -> str | None:
+    if not slug:
+        return None
+    if settings.categories and settings.category_by_slug(slug) is None:
+        raise Invalid(f"Không có chuyên mục {slug!r} / unknown category")
+    return slug
+
+
+def _decided(draft: Draft, user: User) -> None:
+    draft.decided_by = user.username
+    draft.decided_at = utcnow()
+
+
+def _tell_contributor(s: Session, settings: Settings, draft: Draft, event: DraftEvent, kind: str) -> None:
+    notices.queue_decision(s, settings, draft, event, kind)
+
+
+# ------------------------------------------------------------------------------------- decisions
+def approve(
+    engine: Engine,
+    settings: Settings,
+    draft_id: int,
+    user: User,
+    *,
+    revision: int | None,
+    coefficient: Decimal | None = None,
+    category: str | None = None,
+    note: str | None = None,
+) -> Draft:
+    require(user, "approve", settings)
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        check_revision(draft, revision)
+        draft.coefficient = _check_coefficient(settings, draft, user, coefficient)
+        draft.category = _check_category(settings, category) or draft.category
+        _decided(draft, user)
+        event = transition(
+            s,
+            draft,
+            S.approved,
+            actor=user.username,
+            action="approved",
+            note=clean_line(note) or None,
+            data={"coefficient": str(draft.coefficient), "category": draft.category},
+        )
+        _tell_contributor(s, settings, draft, event, "approved")
+    return draft
+
+
+def propose(
+    engine: Engine,
+    settings: Settings,
+    draft_id: int,
+    user: User,
+    *,
+    revision: int | None,
+    coefficient: Decimal | None = None,
+    category: str | None = None,
+    note: str | None = None,
+) -> Draft:
+    """Two-step approval: an editor proposes the item (and a coefficient); the head decides."""
+    require(user, "propose", settings)
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        check_revision(draft, revision)
+        genre = settings.genres[draft.kind]
+        value = coefficient if coefficient is not None else genre.coefficient
+        if not (genre.min <= value <= genre.max):
+            raise Invalid(f"Hệ số phải từ {genre.min} đến {genre.max} / coefficient out of range")
+        draft.coefficient = value
+        draft.category = _check_category(settings, category) or draft.category
+        transition(
+            s,
+            draft,
+            S.proposed,
+            actor=user.username,
+            action="proposed",
+            note=clean_line(note) or None,
+            data={"coefficient": str(value), "category": draft.category},
+        )
+    return draft
+
+
+def reject(
+    engine: Engine, settings: Settings, draft_id: int, user: User, *, revision: int | None, reason: str
+) -> Draft:
+    require(user, "reject", settings)
+    reason = nfc(reason).strip()
+    if not reason:
+        raise Invalid("Cần ghi lý do không sử dụng bài / a reason is required")
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        _decided(draft, user)
+        event = transition(
+            s, draft, S.rejected, actor=user.username, action="rejected", note=reason, expected_revision=revision
+        )
+        _tell_contributor(s, settings, draft, event, "rejected")
+    return draft
+
+
+def request_changes(
+    engine: Engine, settings: Settings, draft_id: int, user: User, *, revision: int | None, note: str
+) -> Draft:
+    require(user, "request_changes", settings)
+    note = nfc(note).strip()
+    if not note:
+        raise Invalid("Cần ghi nội dung đề nghị chỉnh sửa / a note is required")
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        event = transition(
+            s,
+            draft,
+            S.changes_requested,
+            actor=user.username,
+            action="changes_requested",
+            note=note,
+            expected_revision=revision,
+        )
+        _tell_contributor(s, settings, draft, event, "changes_requested")
+    return draft
+
+
+def comment(engine: Engine, settings: Settings, draft_id: int, user: User, text: str) -> DraftEvent:
+    """An internal comment: never sent to the contributor."""
+    require(user, "comment", settings)
+    text = nfc(text).strip()
+    if not text:
+        raise Invalid("Nội dung trao đổi trống / empty comment")
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        return add_event(s, draft, actor=user.username, action="comment", note=text)
+
+
+# ------------------------------------------------------------------------------------------ edits
+@dataclass
+class DraftEdit:
+    title: str | None = None
+    lead: str | None = None
+    body_html: str | None = None
+    byline: str | None = None
+    kind: str | None = None
+    unit_code: str | None = None
+    category: str | None = None
+    captions: dict[int, str] = field(default_factory=dict)  # DraftImage.id -> caption
+    drop_images: set[int] = field(default_factory=set)  # DraftImage.id not to publish
+    remember_sender: bool = False  # map this sender's address to the chosen unit from now on
+    note: str | None = None
+
+
+def edit(
+    engine: Engine, settings: Settings, draft_id: int, user: User, *, revision: int | None, changes: DraftEdit
+) -> Draft:
+    """Save the editor's corrections as a new revision (the body kept to the sanitized subset)."""
+    require(user, "edit", settings)
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        check_revision(draft, revision)
+        if draft.status not in EDITABLE:
+            raise Invalid("Bài đã được quyết định, không sửa được nữa / the draft can no longer be edited")
+        changed: list[str] = []
+
+        def put(name: str, value: str | None) -> None:
+            if value is not None and value != getattr(draft, name):
+                setattr(draft, name, value)
+                changed.append(name)
+
+        if changes.title is not None:
+            title = clean_line(changes.title)
+            if not title:
+                raise Invalid("Tiêu đề không được để trống / the title is required")
+            put("title", title)
+        if changes.lead is not None:
+            put("lead", clean_line(changes.lead) or None)
+        if changes.byline is not None:
+            put("byline", clean_line(changes.byline) or None)
+        if changes.body_html is not None:
+            put("body_html", sanitize(changes.body_html))
+        if changes.kind is not None:
+            if changes.kind not in settings.genres:
+                raise Invalid("Thể loại phải là tin hoặc bài / kind must be tin or bai")
+            put("kind", changes.kind)
+        if changes.category is not None:
+            put("category", _check_category(settings, changes.category))
+        if changes.unit_code is not None:
+            unit = settings.unit_by_code(changes.unit_code) if changes.unit_code else None
+            if changes.unit_code and unit is None:
+                raise Invalid(f"Không có đơn vị {changes.unit_code!r} / unknown unit")
+            put("unit_code", unit.code if unit else None)
+            if unit and changes.remember_sender and draft.sender:
+                _remember_sender(s, draft.sender, unit.code, user)
+        images = {i.id: i for i in s.exec(select(DraftImage).where(DraftImage.draft_id == draft.id)).all()}
+        for image_id, caption in changes.captions.items():
+            img = images.get(image_id)
+            if img is not None and (clean_line(caption) or None) != img.caption:
+                img.caption = clean_line(caption) or None
+                s.add(img)
+                changed.append(f"caption:{image_id}")
+        for image_id in changes.drop_images:
+            img = images.get(image_id)
+            if img is not None:
+                s.delete(img)
+                changed.append(f"image_removed:{image_id}")
+        if not changed:
+            return draft
+        if "unit_code" in changed and "unknown_sender" in draft.warnings:
+            draft.warnings = [w for w in draft.warnings if w != "unknown_sender"]
+        s.flush()
+        new_revision(s, draft, author=user.username, note=clean_line(changes.note) or None)
+        add_event(s, draft, actor=user.username, action="edited", note=changes.note, data={"fields": changed})
+    return draft
+
+
+def _remember_sender(s: Session, address: str, unit_code: str, user: User) -> None:
+    known = s.get(KnownSender, address.lower())
+    if known is None:
+        known = KnownSender(address=address.lower(), unit_code=unit_code, added_by=user.username)
+    known.unit_code = unit_code
+    known.added_by = user.username
+    s.add(known)
+
+
+# ------------------------------------------------------------------------------------ reading
+def history(engine: Engine, draft_id: int) -> list[DraftEvent]:
+    with reading(engine) as s:
+        return list(
+            s.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(col(DraftEvent.id))).all()
+        )
+
+
+def revisions(engine: Engine, draft_id: int) -> list[DraftRevision]:
+    with reading(engine) as s:
+        return list(
+            s.exec(
+                select(DraftRevision).where(DraftRevision.draft_id == draft_id).order_by(col(DraftRevision.number))
+            ).all()
+        )
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None
+    unit: str | None = None  # a unit code, or "-" for drafts without a unit
+    kind: str | None = None
+    month: str | None = None  # "YYYY-MM", in the office's time zone
+    q: str | None = None  # diacritic-insensitive search ("dang bo" finds "Đảng bộ")
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    tracking_code: str
+    title: str
+    kind: str
+    status: str
+    unit_code: str | None
+    sender: str
+    sender_name: str
+    created_at: datetime
+    warnings: list[str]
+    revision: int
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    counts: dict[str, int]  # per status, with the other filters applied
+    total: int  # rows matching all filters
+    page: int
+    pages: int
+
+
+def month_range(month: str, settings: Settings) -> tuple[datetime, datetime]:
+    try:
+        year, mon = (int(x) for x in month.split("-", 1))
+        start = datetime(year, mon, 1, tzinfo=settings.tz)
+    except ValueError as exc:
+        raise Invalid(f"Tháng không hợp lệ: {month!r} (YYYY-MM)") from exc
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
+    conditions = []
+    if f.unit == "-":
+        conditions.append(col(Draft.unit_code).is_(None))
+    elif f.unit:
+        conditions.append(Draft.unit_code == f.unit)
+    if f.kind:
+        conditions.append(Draft.kind == f.kind)
+    if f.month:
+        start, end = month_range(f.month, settings)
+        conditions += [col(Draft.created_at) >= start, col(Draft.created_at) < end]
+    if f.q and fold_words(f.q):
+        for word in fold_words(f.q).split()[:8]:
+            conditions.append(col(Draft.search_text).contains(word, autoescape=True))
+    size = settings.review.page_size
+    with reading(engine) as s:
+        counts = dict(s.exec(select(Draft.status, func.count()).where(*conditions).group_by(Draft.status)).all())
+        where = [*conditions, Draft.status == f.status] if f.status else conditions
+        total = counts.get(f.status, 0) if f.status else sum(counts.values())
+        pages = max(1, -(-total // size))
+        page = min(max(1, f.page), pages)
+        result = s.exec(
+            select(
+                Draft.id,
+                Draft.tracking_code,
+                Draft.title,
+                Draft.kind,
+                Draft.status,
+                Draft.unit_code,
+                Draft.sender,
+                Draft.sender_name,
+                Draft.created_at,
+                Draft.warnings,
+                Draft.revision,
+            )
+            .where(*where)
+            .order_by(col(Draft.created_at).desc(), col(Draft.id).desc())
+            .offset((page - 1) * size)
+            .limit(size)
+        ).all()
+    rows = [QueueRow(*r) for r in result]
+    return QueuePage(rows=rows, counts={k: int(v) for k, v in counts.items()}, total=total, page=page, pages=pages)
+
+
+def duplicates_of(engine: Engine, draft: Draft) -> list[Draft]:
+    """The other drafts of the same document: the one it duplicates, or those duplicating it."""
+    with reading(engine) as s:
+        q = select(Draft).where(Draft.id != draft.id)
+        terms = [Draft.duplicate_of == draft.id]
+        if draft.duplicate_of:
+            terms.append(Draft.id == draft.duplicate_of)
+        if draft.source_sha256:
+            terms.append(Draft.source_sha256 == draft.source_sha256)
+        return list(s.exec(q.where(or_(*terms)).order_by(col(Draft.id))).all())
