@@ -20,9 +20,13 @@ install: $(BIN)/toasoan
 system-deps:
 	scripts/system-deps.sh
 
+# The worker (mailbox, outbox) in the background, the review UI in the foreground; Ctrl-C stops both.
 run: install
 	$(BIN)/toasoan --config $(CONFIG) seed
-	$(BIN)/toasoan --config $(CONFIG) worker
+	$(BIN)/toasoan --config $(CONFIG) demo
+	@$(BIN)/toasoan --config $(CONFIG) worker & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/toasoan --config $(CONFIG) serve
 
 test: system-deps install
 	$(BIN)/ruff check .

@@ -6,6 +6,8 @@ PACKAGES=(
   dovecot-imapd dovecot-lmtpd dovecot-submissiond   # IMAP server + LMTP delivery for ingest tests
   libreoffice-writer-nogui                          # .doc/.odt/.rtf conversion
   openssl                                           # self-signed certificates for TLS tests
+  chromium                                          # the review UI's end-to-end tests (Playwright)
+  fonts-dejavu-core                                 # Vietnamese glyphs for sample photos and screenshots
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -122,6 +122,10 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
     if args.drafts_cmd == "source":
         return _draft_source(settings, engine, args.id, args.output)
+    if args.drafts_cmd in ("approve", "reject", "request-changes"):
+        return _decide(settings, engine, args)
+    if args.drafts_cmd == "history":
+        return _history(engine, args)
     with reading(engine) as s:
         if args.drafts_cmd == "show":
             d = s.get(Draft, args.id)
@@ -147,6 +151,128 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
         for d in drafts:
             print(f"{d.id:>5}  {d.tracking_code}  {d.status:<15} {d.kind:<4} {d.unit_code or '-':<6} {d.title}")
     return 0
+
+
+def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
+    """The board's decisions for scripts: the same checks, audit and emails as the web UI."""
+    from core.drafts import DraftError
+    from review import service
+    from review.auth import AuthError, get_user
+    from toasoan.views import draft_json
+
+    try:
+        user = get_user(engine, args.by)
+        if args.drafts_cmd == "approve":
+            coefficient = service.parse_coefficient(args.coefficient)
+            if settings.review.two_step and user.role == "editor":
+                draft = service.propose(
+                    engine, settings, args.id, user, revision=None, coefficient=coefficient, category=args.category
+                )
+            else:
+                draft = service.approve(
+                    engine, settings, args.id, user, revision=None, coefficient=coefficient, category=args.category
+                )
+        elif args.drafts_cmd == "reject":
+            draft = service.reject(engine, settings, args.id, user, revision=None, reason=args.reason)
+        else:
+            draft = service.request_changes(engine, settings, args.id, user, revision=None, note=args.note)
+    except (AuthError, DraftError) as exc:
+        raise CliError(str(exc)) from exc
+    _deliver_quietly(settings, engine)
+    if args.json:
+        _print_json(draft_json(draft, settings))
+    else:
+        print(f"Bài {draft.tracking_code}: {draft.status}")
+    return 0
+
+
+def _history(engine: Any, args: argparse.Namespace) -> int:
+    from core.models import Draft
+    from review.service import history
+    from toasoan.views import event_json
+
+    with reading(engine) as s:
+        if s.get(Draft, args.id) is None:
+            raise CliError(f"Không có bài số {args.id} / no draft {args.id}")
+    events = [event_json(e) for e in history(engine, args.id)]
+    if args.json:
+        _print_json(events)
+    else:
+        for e in events:
+            arrow = f"{e['from_status'] or ''} -> {e['to_status']}" if e["to_status"] else ""
+            print(f"{e['at']}  {e['actor']:<30} {e['action']:<18} {arrow}  {e['note'] or ''}")
+    return 0
+
+
+def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    from review.auth import AuthError, add_user
+
+    engine = _engine(settings)
+    if args.users_cmd == "add":
+        password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else _ask_password()
+        try:
+            user = add_user(engine, args.name, password, role=args.role, full_name=args.full_name or "")
+        except AuthError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"Đã lưu tài khoản {user.username} ({user.role}).")
+        return 0
+    from review.models import User
+
+    with reading(engine) as s:
+        users = s.exec(select(User).order_by(col(User.username))).all()
+    for u in users:
+        print(f"{u.username:<20} {u.role:<8} {'' if u.active else '(khóa)'} {u.full_name}")
+    return 0
+
+
+def _ask_password() -> str:
+    import getpass
+
+    first = getpass.getpass("Mật khẩu: ")
+    if getpass.getpass("Nhập lại: ") != first:
+        raise CliError("Hai lần nhập mật khẩu không khớp / passwords differ")
+    return first
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from toasoan.web import build_app
+
+    host = args.host or settings.review.host
+    port = args.port or settings.review.port
+    print(f"Giao diện biên tập: http://{host}:{port}/", file=sys.stderr)
+    uvicorn.run(build_app(settings), host=host, port=port, log_level="warning", proxy_headers=True)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """`make run`: demo accounts on a fresh database, and the address and logins printed."""
+    from review.auth import add_user
+    from review.models import User
+
+    engine = _engine(settings)
+    with reading(engine) as s:
+        has_users = s.exec(select(User)).first() is not None
+    if not has_users:
+        for name, password, role, full_name in DEMO_USERS:
+            add_user(engine, name, password, role=role, full_name=full_name)
+    print("\n" + "=" * 72)
+    print(f"  Giao diện biên tập / review UI:  {settings.review.public_url}/")
+    if not has_users:
+        for name, password, role, _ in DEMO_USERS:
+            print(f"  đăng nhập / sign in:  {name} / {password}   ({role})")
+    else:
+        print("  (đã có tài khoản: dùng tài khoản của tòa soạn / existing accounts kept)")
+    print("=" * 72 + "\n")
+    return 0
+
+
+# Demo accounts of `make run` only (created on an empty database, printed on start).
+DEMO_USERS = (
+    ("bientap", "bientap-demo", "editor", "Nguyễn Văn Biên (biên tập viên)"),
+    ("truongban", "truongban-demo", "chief", "Trần Thị Duyệt (Trưởng Ban Biên tập)"),
+)
 
 
 def _draft_source(settings: Settings, engine: Any, draft_id: int, output: Path | None) -> int:
@@ -266,7 +392,42 @@ def build_parser() -> argparse.ArgumentParser:
     dsrc = dsub.add_parser("source", help="lưu tệp gốc của bài (tệp Word, hoặc thư nếu bài gõ trong thư)")
     dsrc.add_argument("id", type=int)
     dsrc.add_argument("--output", "-o", type=Path, default=None)
+    dap = dsub.add_parser("approve", help="duyệt bài (chế độ hai bước: biên tập viên đề xuất)")
+    dap.add_argument("id", type=int)
+    dap.add_argument("--by", required=True, help="tài khoản người duyệt")
+    dap.add_argument("--coefficient", help="hệ số nhuận bút (Trưởng ban)")
+    dap.add_argument("--category", help="chuyên mục (slug)")
+    dap.add_argument("--json", action="store_true")
+    drj = dsub.add_parser("reject", help="không sử dụng bài")
+    drj.add_argument("id", type=int)
+    drj.add_argument("--by", required=True)
+    drj.add_argument("--reason", required=True)
+    drj.add_argument("--json", action="store_true")
+    drc = dsub.add_parser("request-changes", help="đề nghị tác giả chỉnh sửa")
+    drc.add_argument("id", type=int)
+    drc.add_argument("--by", required=True)
+    drc.add_argument("--note", required=True)
+    drc.add_argument("--json", action="store_true")
+    dh = dsub.add_parser("history", help="lịch sử xử lý bài")
+    dh.add_argument("id", type=int)
+    dh.add_argument("--json", action="store_true")
     drafts.set_defaults(func=cmd_drafts)
+
+    users = sub.add_parser("users", help="tài khoản Ban Biên tập")
+    usub = users.add_subparsers(dest="users_cmd", required=True)
+    ua = usub.add_parser("add", help="thêm hoặc đặt lại tài khoản (mật khẩu đọc từ stdin)")
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True, choices=["viewer", "editor", "chief", "admin"])
+    ua.add_argument("--full-name", default="")
+    usub.add_parser("list")
+    users.set_defaults(func=cmd_users)
+
+    serve = sub.add_parser("serve", help="chạy giao diện biên tập")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("demo", help="tài khoản mẫu cho make run").set_defaults(func=cmd_demo)
 
     outbox = sub.add_parser("outbox", help="thư gửi đi")
     osub = outbox.add_subparsers(dest="outbox_cmd", required=True)

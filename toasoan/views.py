@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.formats import format_datetime
-from core.models import Draft, DraftImage, OutboxMail
+from core.models import Draft, DraftEvent, DraftImage, OutboxMail
 from core.settings import Settings
 from ingest.models import InboundMessage
 
@@ -72,6 +72,10 @@ def draft_json(d: Draft, settings: Settings) -> dict[str, Any]:
         "warnings": d.warnings,
         "duplicate_of": d.duplicate_of,
         "revision": d.revision,
+        "category": d.category,
+        "coefficient": str(d.coefficient) if d.coefficient is not None else None,
+        "decided_by": d.decided_by,
+        "decided_at": _iso(d.decided_at),
         "syllables": d.text_syllables,
         "created_at": _iso(d.created_at),
         "updated_at": _iso(d.updated_at),
@@ -101,4 +105,18 @@ def outbox_json(m: OutboxMail, settings: Settings) -> dict[str, Any]:
         "created_at": _iso(m.created_at),
         "sent_at": _iso(m.sent_at),
         "created": format_datetime(m.created_at, settings.tz),
+    }
+
+
+def event_json(e: DraftEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": _iso(e.at),
+        "actor": e.actor,
+        "action": e.action,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "note": e.note,
+        "revision": e.revision,
+        "data": e.data,
     }
