@@ -717,6 +717,7 @@ class HeaderSummary:
     subject: str
     sender_address: str
     sender_name: str
+    replied_ids: tuple[str, ...] = ()  # In-Reply-To and References, without <>
 
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -730,11 +731,13 @@ def parse_headers(raw: bytes) -> HeaderSummary:
     subject = _header(msg, "Subject")
     name, address = _address(_header(msg, "From"), fallback)
     ids = _msg_ids(_header(msg, "Message-ID"))
+    replied = [*_msg_ids(_header(msg, "In-Reply-To")), *_msg_ids(_header(msg, "References"))]
     return HeaderSummary(
         message_id=ids[0] if ids else None,
         subject=decode_header_value(subject, fallback_charset=fallback) if subject else "",
         sender_address=address,
         sender_name=name,
+        replied_ids=tuple(dict.fromkeys(replied)),
     )
 
 

@@ -345,7 +345,7 @@ class Ingestor:
         )
 
     def evaluate(self, row: InboundMessage) -> tuple[Outcome, ParsedMessage | None]:
-        if not rules.is_submission(row.subject, self.marker):
+        if not rules.is_submission(row.subject, self.marker) and not self._answers_us(row):
             return Outcome(InboundStatus.ignored, Reason.not_a_submission), None
         if row.size > self.settings.ingest.max_message_bytes:
             detail = f"message is {row.size} bytes, limit {self.settings.ingest.max_message_bytes}"
@@ -367,6 +367,24 @@ class Ingestor:
         if outcome.status == InboundStatus.accepted and outcome.drafts and outcome.drafts[0].source_sha256:
             outcome.revises = self._replied_draft(parsed)
         return outcome, parsed
+
+    def _answers_us(self, row: InboundMessage) -> bool:
+        """A reply to one of the office's emails about a draft is a submission even without the
+        marker: the contributor answers "Re: [TS-2026-00012] Đề nghị chỉnh sửa bài ..."."""
+        if TRACKING_CODE.search(row.subject):
+            return True
+        with open(self.store.path("spool", row.raw_sha256, ".eml"), "rb") as fh:
+            replied = parse_headers(fh.read(256_000)).replied_ids
+        if not replied:
+            return False
+        angled = [f"<{i}>" for i in replied]
+        with reading(self.engine) as s:
+            mail = s.exec(
+                select(OutboxMail.id).where(
+                    col(OutboxMail.message_id).in_(angled), col(OutboxMail.draft_id).is_not(None)
+                )
+            ).first()
+        return mail is not None
 
     def _replied_draft(self, parsed: ParsedMessage) -> int | None:
         """The draft a contributor's reply is about: by tracking code in the subject, else by the

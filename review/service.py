@@ -76,10 +76,15 @@ def parse_coefficient(value: str | Decimal | float | None) -> Decimal | None:
         raise Invalid(f"Hệ số nhuận bút không hợp lệ: {value!r} / invalid coefficient") from exc
 
 
+CENTS = Decimal("0.01")
+
+
 def _check_coefficient(settings: Settings, draft: Draft, user: User, value: Decimal | None) -> Decimal:
     genre = settings.genres[draft.kind]
     if value is None:
-        return draft.coefficient if draft.coefficient is not None else genre.coefficient
+        chosen = draft.coefficient if draft.coefficient is not None else genre.coefficient
+        return Decimal(chosen).quantize(CENTS)
+    value = value.quantize(CENTS)
     if value != genre.coefficient and value != draft.coefficient:
         require(user, "set_coefficient", settings)
     if not (genre.min <= value <= genre.max):
@@ -156,7 +161,7 @@ def propose(
         draft = load_for_update(s, draft_id)
         check_revision(draft, revision)
         genre = settings.genres[draft.kind]
-        value = coefficient if coefficient is not None else genre.coefficient
+        value = (coefficient if coefficient is not None else genre.coefficient).quantize(CENTS)
         if not (genre.min <= value <= genre.max):
             raise Invalid(f"Hệ số phải từ {genre.min} đến {genre.max} / coefficient out of range")
         draft.coefficient = value
