@@ -1,6 +1,6 @@
-"""Run every intake benchmark (`make bench`): backlog speed, hand-off latency, peak memory.
+"""Run every benchmark (`make bench`): intake backlog, latency and memory; Word conversion.
 
-    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory] [--results DIR] [--nice -10]
+    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word] [--results DIR] [--nice -10]
 
 Each prints its figures beside a baseline measured in the same run and writes bench/results/<name>.json.
 Exit status 1 if a benchmark could not measure what it promises (e.g. a message did not become a
@@ -18,7 +18,12 @@ import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS = {"backlog": "bench.ingest_backlog", "latency": "bench.ingest_latency", "memory": "bench.ingest_memory"}
+BENCHMARKS = {
+    "backlog": "bench.ingest_backlog",
+    "latency": "bench.ingest_latency",
+    "memory": "bench.ingest_memory",
+    "word": "bench.word_convert",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,11 +23,30 @@ def nfc(text: str | None) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Control and format characters (C0/C1 controls, zero-width and direction marks, BOM, line separators).
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
 def clean_line(text: str | None) -> str:
     """NFC, control characters removed, whitespace collapsed, stripped."""
-    text = nfc(text)
-    text = "".join(ch if ch.isprintable() or ch in "\t\n" else " " for ch in text)
-    return _WS.sub(" ", text).strip()
+    return _WS.sub(" ", _INVISIBLE.sub(" ", nfc(text))).strip()
+
+
+def _slow_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped).casefold()
+
+
+# Every Latin letter with diacritics (Latin-1, Extended-A/B, Extended Additional = all Vietnamese
+# letters) and every combining mark, folded once: fold() is then one str.translate per string.
+_FOLD_TABLE = {
+    cp: _slow_fold(chr(cp))
+    for block in (range(0x00C0, 0x0250), range(0x1E00, 0x1F00))
+    for cp in block
+    if _slow_fold(chr(cp)) != chr(cp).casefold()
+}
+_FOLD_TABLE.update({cp: "" for cp in range(0x0300, 0x0370)})
 
 
 def fold(text: str | None) -> str:
@@ -38,9 +57,7 @@ def fold(text: str | None) -> str:
     """
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped).casefold()
+    return text.translate(_FOLD_TABLE).casefold()
 
 
 def fold_words(text: str | None) -> str:

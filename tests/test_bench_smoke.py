@@ -71,3 +71,38 @@ def test_run_rejects_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) ->
         run.main(["--only", "speed"])
     assert exit_info.value.code == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_word_conversion_runs_every_part_and_checks_what_it_converted(tmp_path: Path) -> None:
+    # Through bench/run.py as `make bench` calls it: exit 0 means every conversion it timed succeeded
+    # (titles found, photos rendered, every .doc of the batch converted).
+    assert run.main(["--quick", "--only", "word", "--results", str(tmp_path)]) == 0
+
+    result = _saved(tmp_path, "word_convert")
+    files = result["one_page"]["files"]
+    assert set(files) == {"python_docx", "phpword_real", "libreoffice_saved"}
+    for name, measured in files.items():
+        for leg in ("ours", "mammoth", "python_docx_open", "renditions"):
+            assert _positive(measured[leg]["median_ms"]), (name, leg)
+        assert _positive(measured["ratio"]), name
+        assert measured["fidelity"]["equal"], (name, measured["fidelity"])  # same structure as mammoth
+    assert files["phpword_real"]["fidelity"]["ours"]["images"] == 3  # three pictures, two distinct parts
+    assert files["python_docx"]["styles_xml_kb"] > 10 * files["libreoffice_saved"]["styles_xml_kb"]
+
+    article = result["article"]
+    assert article["images"] == 10 and 3_500 <= article["syllables"] <= 4_500
+    assert article["fidelity"]["equal"], article["fidelity"]
+    for leg in ("convert_document", "conversion_only", "renditions_only", "rendition_phone_no_draft"):
+        assert _positive(article[leg]["median_ms"]), leg
+
+    lo = result["libreoffice"]
+    assert lo["one_at_a_time"]["soffice_calls"] == lo["one_at_a_time"]["runs"]  # one soffice call per file
+    for sizes in lo["batch_threads"]["soffice_calls_per_round"]:
+        assert sum(sizes) == lo["files"]  # every file of the batch went through LibreOffice once
+    for key in ("ratio", "raw_ratio"):
+        assert _positive(lo[key]), key
+
+    memory = result["memory"]
+    assert memory["photos"]["renditions"] == memory["photos"]["images"] > 1
+    assert _positive(memory["one_page"]["worker_peak_mb"]) and _positive(memory["photos"]["worker_peak_mb"])
+    assert set(result["met"]) == {"one_page", "article", "libreoffice", "memory"}
