@@ -57,11 +57,13 @@ def load_for_update(s: Session, draft_id: int) -> Draft:
     return draft
 
 
-def check_revision(draft: Draft, expected: int | None) -> None:
-    if expected is not None and draft.revision != expected:
+def check_revision(draft: Draft, expected: int | None, status: str | None = None) -> None:
+    """The page the user decided on must still be the draft's state: same revision and, since a
+    decision leaves the revision as it is, the same status."""
+    if (expected is not None and draft.revision != expected) or (status is not None and draft.status != status):
         raise StaleRevision(
             f"Bài đã được thay đổi (phiên bản {draft.revision}, trang đang mở là phiên bản {expected}); "
-            f"hãy tải lại trang / the draft changed since revision {expected}"
+            f"hãy tải lại trang / the draft changed since the page was loaded"
         )
 
 
@@ -102,9 +104,10 @@ def transition(
     action: str,
     note: str | None = None,
     expected_revision: int | None = None,
+    expected_status: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> DraftEvent:
-    check_revision(draft, expected_revision)
+    check_revision(draft, expected_revision, expected_status)
     if to not in TRANSITIONS.get(draft.status, frozenset()):
         raise InvalidTransition(
             f"Không thể chuyển bài từ “{STATUS_LABELS.get(draft.status, draft.status)}” sang "

@@ -120,6 +120,7 @@ def approve(
     user: User,
     *,
     revision: int | None,
+    status: str | None = None,
     coefficient: Decimal | None = None,
     category: str | None = None,
     note: str | None = None,
@@ -127,7 +128,7 @@ def approve(
     require(user, "approve", settings)
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
-        check_revision(draft, revision)
+        check_revision(draft, revision, status)
         draft.coefficient = _check_coefficient(settings, draft, user, coefficient)
         draft.category = _check_category(settings, category) or draft.category
         _decided(draft, user)
@@ -151,6 +152,7 @@ def propose(
     user: User,
     *,
     revision: int | None,
+    status: str | None = None,
     coefficient: Decimal | None = None,
     category: str | None = None,
     note: str | None = None,
@@ -159,7 +161,7 @@ def propose(
     require(user, "propose", settings)
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
-        check_revision(draft, revision)
+        check_revision(draft, revision, status)
         genre = settings.genres[draft.kind]
         value = (coefficient if coefficient is not None else genre.coefficient).quantize(CENTS)
         if not (genre.min <= value <= genre.max):
@@ -179,7 +181,14 @@ def propose(
 
 
 def reject(
-    engine: Engine, settings: Settings, draft_id: int, user: User, *, revision: int | None, reason: str
+    engine: Engine,
+    settings: Settings,
+    draft_id: int,
+    user: User,
+    *,
+    revision: int | None,
+    reason: str,
+    status: str | None = None,
 ) -> Draft:
     require(user, "reject", settings)
     reason = nfc(reason).strip()
@@ -189,14 +198,28 @@ def reject(
         draft = load_for_update(s, draft_id)
         _decided(draft, user)
         event = transition(
-            s, draft, S.rejected, actor=user.username, action="rejected", note=reason, expected_revision=revision
+            s,
+            draft,
+            S.rejected,
+            actor=user.username,
+            action="rejected",
+            note=reason,
+            expected_revision=revision,
+            expected_status=status,
         )
         _tell_contributor(s, settings, draft, event, "rejected")
     return draft
 
 
 def request_changes(
-    engine: Engine, settings: Settings, draft_id: int, user: User, *, revision: int | None, note: str
+    engine: Engine,
+    settings: Settings,
+    draft_id: int,
+    user: User,
+    *,
+    revision: int | None,
+    note: str,
+    status: str | None = None,
 ) -> Draft:
     require(user, "request_changes", settings)
     note = nfc(note).strip()
@@ -212,6 +235,7 @@ def request_changes(
             action="changes_requested",
             note=note,
             expected_revision=revision,
+            expected_status=status,
         )
         _tell_contributor(s, settings, draft, event, "changes_requested")
     return draft

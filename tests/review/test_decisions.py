@@ -296,3 +296,36 @@ def test_a_stranger_cannot_revise_someone_elses_draft(tmp_path: Path, capsys: py
     main(["--config", str(config), "ingest", "--once"])
     drafts = cli(config, "drafts", "list", "--json", capsys=capsys)
     assert len(drafts) == 2 and drafts[0]["revision"] == 1  # a new draft, not a revision of the first
+
+
+def test_the_status_shown_guards_decisions_that_would_both_be_allowed(
+    office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rejecting a draft whose changes were requested is allowed; but not by someone who decided on the
+    page from before the request: the status they saw is checked inside the transaction."""
+    settings, engine = open_app(office)
+    tin, _ = draft_ids(office, capsys)
+    lan, duyet = get_user(engine, "lan"), get_user(engine, "duyet")
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def decide(kind: str) -> None:
+        barrier.wait()
+        try:
+            if kind == "reject":
+                service.reject(
+                    engine, settings, tin, duyet, revision=1, status="pending_review", reason="Không phù hợp"
+                )
+            else:
+                service.request_changes(engine, settings, tin, lan, revision=1, status="pending_review", note="Sửa")
+            results.append(kind)
+        except DraftError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=decide, args=(k,)) for k in ("reject", "changes")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(isinstance(r, str) for r in results) == 1
+    assert len(decision_mails(office)) == 1

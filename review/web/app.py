@@ -1,0 +1,109 @@
+"""The board's web UI: server-rendered pages (FastAPI + Jinja2), Vietnamese, no external resources.
+
+Every route needs a session except the sign-in page and /static. Production runs behind an HTTPS
+reverse proxy with `[review] secure_cookies = true` (see the README).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.settings import Settings
+from review.service import Forbidden
+from review.web import drafts, files, inbox, queue, signin
+from review.web.deps import CsrfRejected, NotFound, SignInRequired, Web
+from review.web.security import SecurityHeaders
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    404: "Không tìm thấy trang được yêu cầu.",
+    405: "Địa chỉ này không nhận kiểu yêu cầu đó.",
+}
+
+
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
+    web = Web.build(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        from ingest.word import shutdown_pool  # "Xử lý lại" may have started conversion workers
+
+        shutdown_pool()
+
+    app = FastAPI(
+        title="Tòa soạn — giao diện biên tập",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,  # no JSON API: nothing to document or to fuzz
+        lifespan=lifespan,
+    )
+    app.state.web = web
+    app.add_middleware(SecurityHeaders, https=web.secure)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (signin, queue, drafts, inbox, files):
+        app.include_router(module.router)
+    _error_pages(app, web)
+    return app
+
+
+def _error_pages(app: FastAPI, web: Web) -> None:
+    def page(request: Request, status: int, title: str, message: str) -> Response:
+        return web.render(request, "review/error.html", status=status, page_title=title, message=message)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        query: dict[str, str] = {}
+        if exc.next_path and exc.next_path != "/":
+            query["next"] = exc.next_path
+        if request.cookies.get(web.cookie):
+            query["tb"] = "expired"
+        response = RedirectResponse("/login" + (f"?{urlencode(query)}" if query else ""), status_code=303)
+        if request.cookies.get(web.cookie):
+            response.delete_cookie(web.cookie, path="/", secure=web.secure, httponly=True, samesite="lax")
+        return response
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
+        return page(
+            request,
+            403,
+            "Yêu cầu bị từ chối",
+            "Yêu cầu không kèm mã xác thực hợp lệ của phiên làm việc, hoặc đến từ một trang khác. "
+            "Hãy tải lại trang rồi thử lại.",
+        )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return page(request, 403, "Không có quyền", "Tài khoản của đồng chí không có quyền thực hiện việc này.")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return page(request, 404, "Không tìm thấy", exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return page(request, 400, "Yêu cầu không hợp lệ", HTTP_MESSAGES[400])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = HTTP_MESSAGES.get(exc.status_code, "Không thực hiện được yêu cầu.")
+        response = page(request, exc.status_code, "Lỗi", message)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response

@@ -1,0 +1,519 @@
+"""A draft: its page (preview, warnings, files, history, revisions), editing, comparing, duplicates,
+and the decisions. Decisions are POST-only, CSRF-checked (deps.posted) and guarded by the revision and
+status the page showed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import col, select
+from starlette.datastructures import FormData
+
+from core.db import reading
+from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision
+from core.models import Draft, DraftEvent, DraftImage, DraftRevision
+from core.text import nfc
+from ingest.models import InboundMessage
+from review import service
+from review.auth import SignedIn
+from review.models import User
+from review.service import EDITABLE, Forbidden, Invalid, require
+from review.web import labels
+from review.web.article import Photo, compose, editable_body, text_of, word_diff
+from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
+from review.web.forms import draft_edit, field_ids
+
+router = APIRouter()
+
+DONE = {
+    "approved": "Đã duyệt bài. Tác giả sẽ nhận thư báo.",
+    "proposed": "Đã đề xuất duyệt. Bài chờ Trưởng Ban Biên tập quyết định.",
+    "rejected": "Đã ghi quyết định không sử dụng bài. Tác giả sẽ nhận thư báo kèm lý do.",
+    "changes_requested": "Đã gửi đề nghị chỉnh sửa tới tác giả.",
+    "commented": "Đã ghi trao đổi nội bộ.",
+    "saved": "Đã lưu bản sửa thành phiên bản mới.",
+    "nochange": "Không có thay đổi nào để lưu.",
+    "kept": "Đã ghi nhận: giữ cả hai bài.",
+    "locked": "Bài đã được quyết định nên không sửa được nữa.",
+}
+
+
+# ------------------------------------------------------------------------------------- loading
+@dataclass
+class Loaded:
+    draft: Draft
+    images: list[DraftImage]
+    inbound: InboundMessage | None
+
+    @property
+    def photos(self) -> list[Photo]:
+        return [Photo(i.sha256, i.caption, i.alt) for i in self.images]
+
+
+def load(web: Web, draft_id: int) -> Loaded:
+    with reading(web.engine) as s:
+        draft = s.get(Draft, draft_id)
+        if draft is None:
+            raise NotFound(f"Không có bài số {draft_id}.")
+        images = s.exec(
+            select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))
+        ).all()
+        inbound = s.get(InboundMessage, draft.inbound_id) if draft.inbound_id else None
+    return Loaded(draft, list(images), inbound)
+
+
+def user_names(web: Web) -> dict[str, str]:
+    with reading(web.engine) as s:
+        return {u: n for u, n in s.exec(select(User.username, User.full_name)).all() if n}
+
+
+def event_view(e: DraftEvent, names: dict[str, str], web: Web) -> dict[str, Any]:
+    data = e.data or {}
+    details = ""
+    if e.action == "edited" and data.get("fields"):
+        details = "Sửa: " + ", ".join(dict.fromkeys(labels.field_label(f) for f in data["fields"]))
+    elif e.action in ("approved", "proposed"):
+        parts = []
+        if data.get("coefficient"):
+            parts.append(f"hệ số {labels.format_coefficient(service.parse_coefficient(data['coefficient']))}")
+        if data.get("category"):
+            parts.append(f"chuyên mục “{web.category_name(data['category'])}”")
+        details = "; ".join(parts)
+    return {
+        "at": e.at,
+        "actor": labels.actor_label(e.actor, names),
+        "action": labels.ACTION_LABELS.get(e.action, e.action),
+        "code": e.action,
+        "from_status": labels.status_label(e.from_status) if e.from_status else "",
+        "to_status": labels.status_label(e.to_status) if e.to_status else "",
+        "note": e.note or "",
+        "details": details,
+        "revision": e.revision,
+    }
+
+
+def decisions_shown(web: Web, who: SignedIn, draft: Draft) -> dict[str, bool]:
+    can = web.can(who)
+    after = TRANSITIONS.get(draft.status, frozenset())
+    return {
+        "approve": can["approve"] and "approved" in after,
+        "propose": can["propose"] and "proposed" in after,
+        "reject": can["reject"] and "rejected" in after,
+        "request_changes": can["request_changes"] and "changes_requested" in after,
+        "comment": can["comment"],
+        "edit": can["edit"] and draft.status in EDITABLE,
+        "set_coefficient": can["set_coefficient"],
+    }
+
+
+def draft_page(
+    web: Web,
+    request: Request,
+    who: SignedIn,
+    draft_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+) -> Response:
+    loaded = load(web, draft_id)
+    d = loaded.draft
+    names = user_names(web)
+    genre = web.settings.genres.get(d.kind)
+    revs = service.revisions(web.engine, draft_id)
+    notice = DONE.get(request.query_params.get("tb", "")) if request.method == "GET" else None
+    return web.render(
+        request,
+        "review/draft.html",
+        status=status,
+        page_title=f"{d.tracking_code} — {d.title}",
+        d=d,
+        loaded=loaded,
+        body=compose(d.body_html, loaded.photos),
+        warnings=[labels.warning(w) for w in d.warnings],
+        events=[event_view(e, names, web) for e in service.history(web.engine, draft_id)],
+        revisions=[revision_view(r, names, revs[i - 1] if i else None) for i, r in enumerate(revs)],
+        duplicates=service.duplicates_of(web.engine, d),
+        genre=genre,
+        coefficient=d.coefficient if d.coefficient is not None else (genre.coefficient if genre else None),
+        categories=web.settings.categories,
+        show=decisions_shown(web, who, d),
+        values=values or {},
+        unit_name=web.unit_name,
+        kind_label=web.kind_label,
+        category_name=web.category_name,
+        notice=notice,
+        error=error,
+    )
+
+
+def revision_view(r: DraftRevision, names: dict[str, str], previous: DraftRevision | None) -> dict[str, Any]:
+    return {
+        "number": r.number,
+        "at": r.created_at,
+        "author": labels.actor_label(r.author, names),
+        "note": r.note or "",
+        "source_file": r.source_file,
+        "new_source": bool(r.source_sha256) and (not previous or previous.source_sha256 != r.source_sha256),
+    }
+
+
+@router.get("/drafts/{draft_id:int}")
+def draft_view(request: Request, draft_id: int, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "view", web.settings)
+    return draft_page(web, request, who, draft_id)
+
+
+# ------------------------------------------------------------------------------------ decisions
+def _shown(post: Posted) -> tuple[int, str]:
+    try:
+        return int(post.text("revision")), post.text("status")
+    except ValueError:
+        raise Invalid("Biểu mẫu thiếu số phiên bản của bài; hãy tải lại trang rồi thử lại.") from None
+
+
+def stale_message(d: Draft) -> str:
+    return (
+        f"Trong lúc đồng chí xem, bài đã được người khác thay đổi (nay là “{labels.status_label(d.status)}”, "
+        f"phiên bản {d.revision}). Thao tác của đồng chí chưa được ghi. Dưới đây là bản mới nhất: "
+        f"hãy xem lại rồi quyết định."
+    )
+
+
+def decide(
+    web: Web,
+    request: Request,
+    post: Posted,
+    draft_id: int,
+    *,
+    action: str,
+    done: str,
+    run: Callable[[int, str], object],
+    form_name: str,
+    fields: tuple[str, ...],
+) -> Response:
+    require(post.who.user, action, web.settings)
+    current = load(web, draft_id).draft
+    values = {form_name: {f: post.text(f) for f in fields}}
+    revision = current.revision
+    try:
+        revision, status = _shown(post)
+        # The status too: a decision leaves the revision as it is. The service checks both again
+        # inside its transaction, which is what makes two simultaneous decisions safe.
+        if current.revision != revision or current.status != status:
+            raise StaleRevision("stale")
+        run(revision, status)
+    except (StaleRevision, InvalidTransition) as exc:
+        fresh = load(web, draft_id).draft
+        if isinstance(exc, StaleRevision) or fresh.revision != revision or fresh.status != current.status:
+            return draft_page(web, request, post.who, draft_id, status=409, error=stale_message(fresh), values=values)
+        return draft_page(
+            web, request, post.who, draft_id, status=409, error=labels.vietnamese(str(exc)), values=values
+        )
+    except Forbidden:
+        raise
+    except Invalid as exc:
+        return draft_page(
+            web, request, post.who, draft_id, status=422, error=labels.vietnamese(str(exc)), values=values
+        )
+    except DraftError as exc:
+        raise NotFound(labels.vietnamese(str(exc))) from exc
+    return RedirectResponse(f"/drafts/{draft_id}?tb={done}", status_code=303)
+
+
+@router.post("/drafts/{draft_id:int}/approve")
+def approve(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    def run(revision: int, status: str) -> object:
+        raw = post.text("coefficient")
+        return service.approve(
+            web.engine,
+            web.settings,
+            draft_id,
+            post.who.user,
+            revision=revision,
+            status=status,
+            coefficient=service.parse_coefficient(raw) if raw.strip() else None,
+            category=post.text("category") or None,
+            note=post.text("note") or None,
+        )
+
+    return decide(
+        web, request, post, draft_id, action="approve", done="approved", run=run, form_name="approve",
+        fields=("coefficient", "category", "note"),
+    )  # fmt: skip
+
+
+@router.post("/drafts/{draft_id:int}/propose")
+def propose(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    def run(revision: int, status: str) -> object:
+        raw = post.text("coefficient")
+        return service.propose(
+            web.engine,
+            web.settings,
+            draft_id,
+            post.who.user,
+            revision=revision,
+            status=status,
+            coefficient=service.parse_coefficient(raw) if raw.strip() else None,
+            category=post.text("category") or None,
+            note=post.text("note") or None,
+        )
+
+    return decide(
+        web, request, post, draft_id, action="propose", done="proposed", run=run, form_name="propose",
+        fields=("coefficient", "category", "note"),
+    )  # fmt: skip
+
+
+@router.post("/drafts/{draft_id:int}/reject")
+def reject(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    def run(revision: int, status: str) -> object:
+        return service.reject(
+            web.engine,
+            web.settings,
+            draft_id,
+            post.who.user,
+            revision=revision,
+            status=status,
+            reason=post.text("reason"),
+        )
+
+    return decide(
+        web, request, post, draft_id, action="reject", done="rejected", run=run, form_name="reject",
+        fields=("reason",),
+    )  # fmt: skip
+
+
+@router.post("/drafts/{draft_id:int}/request-changes")
+def request_changes(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    def run(revision: int, status: str) -> object:
+        return service.request_changes(
+            web.engine, web.settings, draft_id, post.who.user, revision=revision, status=status, note=post.text("note")
+        )
+
+    return decide(
+        web, request, post, draft_id, action="request_changes", done="changes_requested", run=run,
+        form_name="request_changes", fields=("note",),
+    )  # fmt: skip
+
+
+@router.post("/drafts/{draft_id:int}/comment")
+def comment(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    require(post.who.user, "comment", web.settings)
+    load(web, draft_id)
+    try:
+        service.comment(web.engine, web.settings, draft_id, post.who.user, post.text("text"))
+    except Invalid as exc:
+        values = {"comment": {"text": post.text("text")}}
+        return draft_page(
+            web, request, post.who, draft_id, status=422, error=labels.vietnamese(str(exc)), values=values
+        )
+    return RedirectResponse(f"/drafts/{draft_id}?tb=commented", status_code=303)
+
+
+# --------------------------------------------------------------------------------------- editing
+def values_from_draft(loaded: Loaded) -> dict[str, Any]:
+    d = loaded.draft
+    return {
+        "title": d.title,
+        "lead": d.lead or "",
+        "body_html": editable_body(d.body_html),
+        "byline": d.byline or "",
+        "kind": d.kind,
+        "unit_code": d.unit_code or "",
+        "category": d.category or "",
+        "captions": {i.id: i.caption or "" for i in loaded.images},
+        "drops": set(),
+        "remember_sender": False,
+        "note": "",
+    }
+
+
+def values_from_form(form: FormData, loaded: Loaded) -> dict[str, Any]:
+    shown = values_from_draft(loaded)
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return nfc(value) if isinstance(value, str) else shown[name]
+
+    return {
+        **{k: field(k) for k in ("title", "lead", "body_html", "byline", "kind", "unit_code", "category", "note")},
+        "captions": {**shown["captions"], **field_ids(form, "caption_")},
+        "drops": {i for i, v in field_ids(form, "drop_").items() if v},
+        "remember_sender": bool(form.get("remember_sender")),
+    }
+
+
+def preview_of(values: dict[str, Any], loaded: Loaded) -> str:
+    photos = [
+        Photo(i.sha256, values["captions"].get(i.id) or None, i.alt)
+        for i in loaded.images
+        if i.id not in values["drops"]
+    ]
+    return compose(values["body_html"], photos)
+
+
+def edit_page(
+    web: Web,
+    request: Request,
+    loaded: Loaded,
+    *,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+    error: str | None = None,
+    unsaved: dict[str, Any] | None = None,
+) -> Response:
+    d = loaded.draft
+    values = values or values_from_draft(loaded)
+    return web.render(
+        request,
+        "review/edit.html",
+        status=status,
+        page_title=f"Sửa bài {d.tracking_code}",
+        d=d,
+        images=loaded.images,
+        v=values,
+        preview=preview_of(values, loaded),
+        genres=list(web.settings.genres.values()),
+        units=web.settings.units,
+        categories=web.settings.categories,
+        ask_remember=bool(d.sender) and (d.unit_code is None or "unknown_sender" in d.warnings),
+        unsaved=unsaved,
+        error=error,
+    )
+
+
+@router.get("/drafts/{draft_id:int}/edit")
+def edit_form(request: Request, draft_id: int, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "edit", web.settings)
+    loaded = load(web, draft_id)
+    if loaded.draft.status not in EDITABLE:
+        return RedirectResponse(f"/drafts/{draft_id}?tb=locked", status_code=303)
+    return edit_page(web, request, loaded)
+
+
+@router.post("/drafts/{draft_id:int}/edit")
+def edit_submit(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    require(post.who.user, "edit", web.settings)
+    loaded = load(web, draft_id)
+    values = values_from_form(post.form, loaded)
+    if post.text("intent") == "preview":
+        return edit_page(web, request, loaded, values=values)
+    changes = draft_edit(post.form, shown_body=editable_body(loaded.draft.body_html))
+    try:
+        revision, _status = _shown(post)
+        saved = service.edit(web.engine, web.settings, draft_id, post.who.user, revision=revision, changes=changes)
+    except StaleRevision:
+        fresh = load(web, draft_id)
+        return edit_page(web, request, fresh, status=409, error=stale_message(fresh.draft), unsaved=values)
+    except Forbidden:
+        raise
+    except Invalid as exc:
+        fresh = load(web, draft_id)
+        if fresh.draft.status not in EDITABLE:
+            return RedirectResponse(f"/drafts/{draft_id}?tb=locked", status_code=303)
+        return edit_page(web, request, loaded, values=values, status=422, error=labels.vietnamese(str(exc)))
+    except DraftError as exc:
+        raise NotFound(labels.vietnamese(str(exc))) from exc
+    done = "saved" if saved.revision != revision else "nochange"
+    return RedirectResponse(f"/drafts/{draft_id}?tb={done}", status_code=303)
+
+
+@router.post("/drafts/{draft_id:int}/preview")
+def live_preview(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    """The sanitized body as the portal will show it, for the editor's live preview (fetched by app.js)."""
+    require(post.who.user, "edit", web.settings)
+    loaded = load(web, draft_id)
+    return HTMLResponse(preview_of(values_from_form(post.form, loaded), loaded))
+
+
+# ------------------------------------------------------------------------------------- revisions
+def _revision_fields(r: DraftRevision, web: Web) -> dict[str, str]:
+    images = sorted(r.images or [], key=lambda i: i.get("position", 0))
+    return {
+        "Tiêu đề": r.title,
+        "Sa-pô": r.lead or "",
+        "Nội dung": text_of(r.body_html),
+        "Tác giả": r.byline or "",
+        "Thể loại": web.kind_label(r.kind),
+        "Đơn vị": web.unit_name(r.unit_code) if r.unit_code else "Chưa rõ đơn vị",
+        "Chuyên mục": web.category_name(r.category) if r.category else "",
+        "Ảnh và chú thích": "\n".join(
+            f"Ảnh {n}: {i.get('caption') or '(không chú thích)'}" for n, i in enumerate(images, 1)
+        ),
+    }
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+@router.get("/drafts/{draft_id:int}/compare")
+def compare(request: Request, draft_id: int, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "view", web.settings)
+    d = load(web, draft_id).draft
+    revs = {r.number: r for r in service.revisions(web.engine, draft_id)}
+    if not revs:
+        raise NotFound("Bài này chưa có phiên bản nào.")
+    b = _int(request.query_params.get("b"), max(revs))
+    a = _int(request.query_params.get("a"), b - 1 if b - 1 in revs else b)
+    if a not in revs or b not in revs:
+        raise NotFound("Không có phiên bản được yêu cầu.")
+    before, after = _revision_fields(revs[a], web), _revision_fields(revs[b], web)
+    rows = [{"label": k, "pieces": word_diff(before[k], after[k]), "changed": before[k] != after[k]} for k in before]
+    names = user_names(web)
+    return web.render(
+        request,
+        "review/compare.html",
+        page_title=f"So sánh phiên bản — {d.tracking_code}",
+        d=d,
+        a=revision_view(revs[a], names, None),
+        b=revision_view(revs[b], names, None),
+        numbers=sorted(revs),
+        rows=rows,
+    )
+
+
+# ------------------------------------------------------------------------------------ duplicates
+@router.get("/drafts/{draft_id:int}/duplicate/{other_id:int}")
+def duplicate(
+    request: Request,
+    draft_id: int,
+    other_id: int,
+    web: WebDep,
+    who: UserDep,
+) -> Response:
+    require(who.user, "view", web.settings)
+    this, other = load(web, draft_id), load(web, other_id)
+    return web.render(
+        request,
+        "review/duplicate.html",
+        page_title=f"So sánh bài trùng — {this.draft.tracking_code} và {other.draft.tracking_code}",
+        pair=[
+            {"loaded": this, "body": compose(this.draft.body_html, this.photos)},
+            {"loaded": other, "body": compose(other.draft.body_html, other.photos)},
+        ],
+        d=this.draft,
+        other=other.draft,
+        show=decisions_shown(web, who, this.draft),
+        unit_name=web.unit_name,
+        kind_label=web.kind_label,
+    )
+
+
+@router.post("/drafts/{draft_id:int}/keep-duplicate")
+def keep_duplicate(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    """'Keep both': the editors' finding, recorded in the history (the two drafts go on separately)."""
+    require(post.who.user, "comment", web.settings)
+    load(web, draft_id)
+    other = load(web, _int(post.text("other"), 0)).draft
+    text = f"Đã so sánh với bài {other.tracking_code}: không phải bài trùng, giữ cả hai bài."
+    service.comment(web.engine, web.settings, draft_id, post.who.user, text)
+    return RedirectResponse(f"/drafts/{draft_id}?tb=kept", status_code=303)

@@ -1,0 +1,134 @@
+"""Photos and original files. Photos are served inline only when their bytes are one of four raster
+formats (the type comes from the bytes, never from the sender); everything else is an attachment."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlmodel import select
+
+from core.db import reading
+from core.models import Draft, DraftRevision
+from core.text import nfc
+from ingest.models import InboundMessage
+from review.service import require
+from review.web.deps import NotFound, UserDep, Web, WebDep
+
+router = APIRouter()
+
+_SHA = re.compile(r"[0-9a-f]{64}")
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"GIF87a", "image/gif", ".gif"),
+    (b"GIF89a", "image/gif", ".gif"),
+)
+DOCUMENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "doc": "application/msword",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "rtf": "application/rtf",
+}
+DOCUMENT_TYPES["docm"] = "application/vnd.ms-word.document.macroEnabled.12"
+MEDIA_CACHE = "private, max-age=86400"  # content-addressed: a name never changes its bytes
+
+
+def sniff_image(path: Path) -> tuple[str, str] | None:
+    """(content type, extension) of a JPEG, PNG, GIF or WebP file, else None."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    for magic, ctype, ext in _MAGIC:
+        if head.startswith(magic):
+            return ctype, ext
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    return None
+
+
+def document_type(filename: str | None, fmt: str | None) -> str:
+    ext = Path(filename or "").suffix.lower().lstrip(".")
+    return DOCUMENT_TYPES.get(ext) or DOCUMENT_TYPES.get(fmt or "") or "application/octet-stream"
+
+
+def content_disposition(filename: str) -> str:
+    """attachment; an ASCII fallback name and the real (Vietnamese) name per RFC 5987/6266."""
+    name = nfc(filename).replace("/", "_").replace("\\", "_")
+    name = "".join(ch for ch in name if ch.isprintable())[:180] or "tep"
+    plain = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    plain = re.sub(r"[^A-Za-z0-9._ -]+", "_", plain).strip() or "tep"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _store_path(web: Web, area: str, sha: str, suffix: str = "") -> Path | None:
+    path = web.store.path(area, sha, suffix)
+    return path if path.is_file() else None
+
+
+@router.get("/media/{sha}")
+def media(sha: str, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "view", web.settings)
+    if not _SHA.fullmatch(sha):
+        raise NotFound("Không có ảnh này.")
+    for suffix in (".web", ""):  # the web rendition, else the original if a browser can show it
+        path = _store_path(web, "media", sha, suffix)
+        kind = sniff_image(path) if path else None
+        if path and kind:
+            return FileResponse(path, media_type=kind[0], headers={"Cache-Control": MEDIA_CACHE})
+    raise NotFound("Không có ảnh này.")
+
+
+@router.get("/media/{sha}/original")
+def media_original(sha: str, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "view", web.settings)
+    path = _store_path(web, "media", sha) if _SHA.fullmatch(sha) else None
+    if path is None:
+        raise NotFound("Không có ảnh này.")
+    kind = sniff_image(path)
+    ctype, ext = kind if kind else ("application/octet-stream", "")
+    headers = {"Content-Disposition": content_disposition(f"anh-goc-{sha[:12]}{ext}"), "Cache-Control": MEDIA_CACHE}
+    return FileResponse(path, media_type=ctype, headers=headers)
+
+
+@router.get("/drafts/{draft_id:int}/source")
+def draft_source(request: Request, draft_id: int, web: WebDep, who: UserDep) -> Response:
+    """The contributor's Word file (of the latest revision, or of ?revision=N)."""
+    require(who.user, "view", web.settings)
+    number = request.query_params.get("revision", "")
+    with reading(web.engine) as s:
+        d = s.get(Draft, draft_id)
+        if d is None:
+            raise NotFound(f"Không có bài số {draft_id}.")
+        sha, name, fmt = d.source_sha256, d.source_file, d.source_format
+        if number.isdigit():
+            rev = s.exec(
+                select(DraftRevision).where(DraftRevision.draft_id == draft_id, DraftRevision.number == int(number))
+            ).first()
+            if rev is None:
+                raise NotFound("Không có phiên bản được yêu cầu.")
+            sha, name = rev.source_sha256, rev.source_file
+    path = _store_path(web, "documents", sha) if sha else None
+    if path is None:
+        raise NotFound("Bài này không có tệp Word gốc (bài lấy từ nội dung thư).")
+    ctype = document_type(name, fmt)
+    filename = name or f"{d.tracking_code}.{fmt or 'bin'}"
+    return FileResponse(path, media_type=ctype, headers={"Content-Disposition": content_disposition(filename)})
+
+
+@router.get("/inbox/{inbound_id:int}/raw")
+def raw_email(inbound_id: int, web: WebDep, who: UserDep) -> Response:
+    """The email exactly as it was received (the spool copy)."""
+    require(who.user, "view", web.settings)
+    with reading(web.engine) as s:
+        row = s.get(InboundMessage, inbound_id)
+    path = _store_path(web, "spool", row.raw_sha256, ".eml") if row else None
+    if path is None:
+        raise NotFound(f"Không có thư số {inbound_id}.")
+    return FileResponse(
+        path, media_type="message/rfc822", headers={"Content-Disposition": content_disposition(f"thu-{inbound_id}.eml")}
+    )

@@ -1,0 +1,26 @@
+// Live preview of the body editor (edit page). The server sanitizes: what is shown is what would be
+// saved. Without JavaScript, the "Xem trước" button does the same with a page reload.
+(function () {
+  "use strict";
+  var area = document.getElementById("body_html");
+  var out = document.getElementById("live-preview");
+  if (!area || !out || !window.fetch || !window.FormData) return;
+  var form = area.form, timer = null, seq = 0;
+  function refresh() {
+    var mine = ++seq;
+    fetch(area.getAttribute("data-preview"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { if (mine === seq) out.innerHTML = html; })
+      .catch(function () { /* keep the last preview; saving still works */ });
+  }
+  function mirror() {  // title, sa-pô and byline are plain text: copied as text, never as markup
+    var marks = document.querySelectorAll("[data-mirror]");
+    for (var i = 0; i < marks.length; i++) {
+      var field = document.getElementById(marks[i].getAttribute("data-mirror"));
+      if (field) marks[i].textContent = field.value;
+    }
+  }
+  function later() { mirror(); clearTimeout(timer); timer = setTimeout(refresh, 400); }
+  form.addEventListener("input", later);
+  form.addEventListener("change", later);
+})();
