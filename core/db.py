@@ -5,6 +5,7 @@ The schema itself is owned by the Alembic history in toasoan/migrations; nothing
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -89,3 +90,15 @@ def reading(engine: Engine) -> Iterator[Session]:
     """A read-only session (no write lock taken)."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Serialize writers that would otherwise both see "no such row yet" and both insert it.
+
+    PostgreSQL: a transaction-scoped advisory lock on the name. SQLite: nothing to do, every write
+    transaction already holds the database's write lock from BEGIN IMMEDIATE.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.connection().exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core.db import reading, transaction, utcnow
+from core.db import lock_name, reading, transaction, utcnow
 from core.drafts import add_event, load_for_update, new_revision, refresh_search_text, snapshot, transition
 from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage, DraftStatus, KnownSender, OutboxMail
 from core.outbox import enqueue
@@ -599,6 +599,7 @@ class Ingestor:
         warnings = list(plan.warnings)
         duplicate_of: int | None = None
         if plan.source_sha256:
+            lock_name(s, f"document:{plan.source_sha256}")  # two emails with one file: one draft
             earlier = s.exec(
                 select(Draft).where(Draft.source_sha256 == plan.source_sha256).order_by(col(Draft.id))
             ).all()

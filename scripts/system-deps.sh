@@ -7,6 +7,7 @@ PACKAGES=(
   libreoffice-writer-nogui                          # .doc/.odt/.rtf conversion
   openssl                                           # self-signed certificates for TLS tests
   chromium                                          # the review UI's end-to-end tests (Playwright)
+  postgresql                                        # the same suite's PostgreSQL tests (a throwaway cluster)
   fonts-dejavu-core                                 # Vietnamese glyphs for sample photos and screenshots
 )
 missing=()

@@ -56,3 +56,10 @@ def dovecot_private() -> Iterator[servers.Dovecot]:
     """A Dovecot of this test alone: restart it, stop it, reset mailboxes at will (≈1 s to stop)."""
     with servers.dovecot() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[servers.Postgres]:
+    """One PostgreSQL per worker; tests take a fresh database each with `.new_database()`."""
+    with servers.postgres() as server:
+        yield server

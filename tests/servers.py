@@ -892,3 +892,96 @@ def _header_sender(raw: bytes) -> str | None:
 def new_mail_user(server: Dovecot, bridge: LmtpBridge | None = None) -> MailUser:
     address, password = server.new_user()
     return MailUser(address, password, server.host, server.imap, server.imaps, server.cert, server, bridge)
+
+
+# ------------------------------------------------------------------------------------------ PostgreSQL
+
+PG_INSTALL_HINT = "run `make test` (it installs postgresql with apt-get), or: apt-get install -y postgresql"
+
+
+def _pg_bin(name: str) -> str:
+    import glob
+
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed: {PG_INSTALL_HINT}")
+    return found[-1]
+
+
+@dataclass
+class Postgres:
+    dir: str
+    pid: int
+    port: int
+    _proc: subprocess.Popen[Any] = field(repr=False)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        """A fresh empty database on this server (per-test isolation); returns its URL."""
+        name = "t_" + secrets.token_hex(6)
+        subprocess.run(
+            [_pg_bin("psql"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "-qc", f"CREATE DATABASE {name}"],
+            check=True,
+            capture_output=True,
+        )
+        return self.url(name)
+
+    def stop(self) -> None:
+        _stop_postgres(self._proc)
+
+
+def _stop_postgres(proc: subprocess.Popen[Any]) -> None:
+    """SIGINT is PostgreSQL's "fast" shutdown (SIGTERM waits for every client to leave)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster on a free loopback port, run as the `postgres` user (initdb
+    refuses root), trust authentication, fsync off: for tests only."""
+    initdb = _pg_bin("initdb")
+    as_root = os.geteuid() == 0
+    d = tempfile.mkdtemp(prefix="toasoan-pg-")
+    os.chmod(d, 0o755)
+    kwargs: dict[str, Any] = {"cwd": d}
+    if as_root:
+        pw = pwd.getpwnam("postgres")
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        kwargs.update(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
+    data = os.path.join(d, "data")
+    proc: subprocess.Popen[Any] | None = None
+    try:
+        subprocess.run(
+            [initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+            check=True,
+            capture_output=True,
+            **kwargs,
+        )
+        port = free_port()
+        log = open(os.path.join(d, "pg.log"), "w")  # noqa: SIM115 (closed when the server stops)
+        proc = subprocess.Popen(
+            [_pg_bin("postgres"), "-D", data, "-p", str(port), "-k", d, "-c", "listen_addresses=127.0.0.1",
+             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            **kwargs,
+        )  # fmt: skip
+        end = time.monotonic() + 30
+        while subprocess.run([_pg_bin("pg_isready"), "-h", HOST, "-p", str(port)], capture_output=True).returncode:
+            if proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"PostgreSQL did not start:\n{_tail(Path(d, 'pg.log'))}")
+            time.sleep(0.05)
+        server = Postgres(dir=d, pid=proc.pid, port=port, _proc=proc)
+        yield server
+    finally:
+        if proc is not None:
+            _stop_postgres(proc)
+        shutil.rmtree(d, ignore_errors=True)
