@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, formataddr, getaddresses
 
 from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
@@ -117,8 +120,10 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
             client.starttls(context=context)
         if smtp.username:
             _login(client, smtp.username, settings.secret(smtp.password_env) or "")
+        recipients = [addr for _, addr in getaddresses(msg.get_all("To", []))]
+        options = ["SMTPUTF8"] if not all(a.isascii() for a in recipients) else []
         try:
-            refused = client.send_message(msg)
+            refused = client.sendmail(smtp.sender, recipients, wire_bytes(msg), mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentSendError(f"recipient refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -127,6 +132,20 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
             raise
         if refused:
             raise PermanentSendError(f"recipient refused: {refused}")
+
+
+_SUBJECT_FIELD = re.compile(rb"^Subject:.*\r\n(?:[ \t].*\r\n)*", re.MULTILINE)
+
+
+def wire_bytes(msg: EmailMessage) -> bytes:
+    """The message as sent. The Subject is encoded with email.header: CPython's own folding can put a
+    space between two encoded words, where every mail reader drops it ("đã đượcduyệt")."""
+    raw = msg.as_bytes(policy=SMTP_POLICY)
+    subject = str(msg["Subject"] or "")
+    if subject.isascii():
+        return raw
+    encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+    return _SUBJECT_FIELD.sub(lambda _: f"Subject: {encoded}\r\n".encode("ascii"), raw, count=1)
 
 
 def _login(client: smtplib.SMTP, username: str, password: str) -> None:

@@ -134,3 +134,17 @@ def test_a_claim_left_by_a_dead_sender_is_retried(tmp_path: Path, smtp_sink: Smt
         s.add(row)
     assert deliver_due(engine, settings).sent == 1
     assert len(smtp_sink.wait_for(1)) == 1
+
+
+def test_long_vietnamese_subjects_keep_every_space(tmp_path: Path) -> None:
+    from core.outbox import build_message, wire_bytes
+
+    settings, engine = open_app(write_settings(tmp_path, smtp={"host": "127.0.0.1", "port": 25}))
+    subject = "[TS-2026-00001] Bài “CHI BỘ VĂN PHÒNG SINH HOẠT CHUYÊN ĐỀ QUÝ IV” đã được duyệt"
+    with transaction(engine) as s:
+        enqueue(s, settings, key="k", kind="x", to="a@b.vn", subject=subject, body="x")
+    with reading(engine) as s:
+        row = s.exec(select(OutboxMail)).one()
+    raw = wire_bytes(build_message(row, settings.smtp))
+    assert email.message_from_bytes(raw, policy=default)["Subject"] == subject
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
