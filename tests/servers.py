@@ -296,6 +296,9 @@ namespace inbox {
 protocol imap {
   mail_max_userip_connections = 50
 }
+# IDLE is announced from inotify; when the machine's inotify instances run out (128 per user, shared
+# by every Dovecot the parallel tests start) Dovecot falls back to checking every 30 s: check each second.
+mailbox_idle_check_interval = 1 secs
 # No anvil penalty socket = no auth penalty: otherwise one wrong-password test delays the next login
 # from 127.0.0.1 (every test's) by up to 15 s.
 service anvil {

@@ -53,7 +53,9 @@ def office(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 
 def draft_ids(config: Path, capsys: pytest.CaptureFixture[str]) -> list[int]:
-    return [d["id"] for d in cli(config, "drafts", "list", "--json", capsys=capsys)]
+    """[the news item's id, the article's id]: ids follow completion order (messages convert in parallel)."""
+    by_kind = {d["kind"]: d["id"] for d in cli(config, "drafts", "list", "--json", capsys=capsys)}
+    return [by_kind["tin"], by_kind["bai"]]
 
 
 def decision_mails(config: Path) -> list[OutboxMail]:
