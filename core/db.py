@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_POOL_SIZE = 16  # at least the web server's worker threads ([review] threads)
 
 
 def utcnow() -> datetime:
@@ -66,7 +67,14 @@ _IMMEDIATE = "toasoan_write"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        # Every thread of the web server's pool keeps its connection: a connection beyond the pool
+        # would be opened (and its pragmas run) and closed again for each request.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

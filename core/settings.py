@@ -106,6 +106,8 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("login_attempts", int, 5, doc="Failed sign-ins allowed per user and address in the window"),
         Key("login_window_minutes", int, 15, doc="Window of the sign-in rate limit"),
         Key("page_size", int, 50, doc="Drafts per page of the queue"),
+        Key("workers", int, 2, doc="Server processes of `toasoan serve` (one per CPU core)"),
+        Key("threads", int, 3, doc="Requests one server process works on at once (others wait their turn)"),
     ),
 }
 

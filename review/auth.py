@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
 
@@ -130,22 +130,35 @@ def session_user(engine: Engine, settings: Settings, token: str | None) -> Signe
     if not token:
         return None
     now = utcnow()
-    with reading(engine) as s:
-        sess = s.get(WebSession, _token_hash(token))
-        user = s.get(User, sess.user_id) if sess is not None else None
-    if sess is None or user is None or not user.active:
+    token_hash = _token_hash(token)
+    # Every page asks this: one query on a plain connection (no ORM session, no identity map).
+    with engine.connect() as conn:
+        row = conn.execute(_SESSION_QUERY, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    sess, user = row._mapping, User(**{c.key: row._mapping[c] for c in _USER_COLUMNS})
+    if not user.active:
         return None
     idle = timedelta(minutes=settings.review.idle_minutes)
-    if sess.expires_at <= now or sess.last_seen_at + idle <= now:
+    if sess[_S.expires_at] <= now or sess[_S.last_seen_at] + idle <= now:
         sign_out(engine, token)
         return None
-    if now - sess.last_seen_at >= _TOUCH_EVERY:
+    if now - sess[_S.last_seen_at] >= _TOUCH_EVERY:
         with transaction(engine) as s:
-            fresh = s.get(WebSession, sess.token_hash)
+            fresh = s.get(WebSession, token_hash)
             if fresh is not None:
                 fresh.last_seen_at = now
                 s.add(fresh)
-    return SignedIn(user=user, csrf_token=sess.csrf_token, token=token)
+    return SignedIn(user=user, csrf_token=sess[_S.csrf_token], token=token)
+
+
+_S = WebSession.__table__.c  # type: ignore[attr-defined]
+_USER_COLUMNS = tuple(User.__table__.c)  # type: ignore[attr-defined]
+_SESSION_QUERY = (
+    select(_S.csrf_token, _S.expires_at, _S.last_seen_at, *_USER_COLUMNS)
+    .join_from(WebSession.__table__, User.__table__, _S.user_id == User.__table__.c.id)  # type: ignore[attr-defined]
+    .where(_S.token_hash == bindparam("token_hash"))
+)
 
 
 def sign_out(engine: Engine, token: str) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import func, or_
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
@@ -341,11 +343,15 @@ def _remember_sender(s: Session, address: str, unit_code: str, user: User) -> No
 
 
 # ------------------------------------------------------------------------------------ reading
+# Each reader comes in two forms: on its own (scripts, the CLI), and `*_in` on a session the caller
+# already holds, so that a page makes its reads in one transaction (one snapshot, one connection).
 def history(engine: Engine, draft_id: int) -> list[DraftEvent]:
     with reading(engine) as s:
-        return list(
-            s.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(col(DraftEvent.id))).all()
-        )
+        return history_in(s, draft_id)
+
+
+def history_in(s: Session, draft_id: int) -> list[DraftEvent]:
+    return list(s.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(col(DraftEvent.id))).all())
 
 
 def revisions(engine: Engine, draft_id: int) -> list[DraftRevision]:
@@ -355,6 +361,29 @@ def revisions(engine: Engine, draft_id: int) -> list[DraftRevision]:
                 select(DraftRevision).where(DraftRevision.draft_id == draft_id).order_by(col(DraftRevision.number))
             ).all()
         )
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """A revision without its text: what the list of revisions shows."""
+
+    number: int
+    created_at: datetime
+    author: str
+    note: str | None
+    source_file: str | None
+    source_sha256: str | None
+
+
+def revision_list_in(s: Session, draft_id: int) -> list[RevisionInfo]:
+    """The revisions of a draft, oldest first, without reading every revision's body (~5 KB each)."""
+    r = DraftRevision.__table__.c  # type: ignore[attr-defined]
+    rows = s.connection().execute(
+        select(r.number, r.created_at, r.author, r.note, r.source_file, r.source_sha256)
+        .where(r.draft_id == draft_id)
+        .order_by(r.number)
+    )
+    return [RevisionInfo(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -401,57 +430,73 @@ def month_range(month: str, settings: Settings) -> tuple[datetime, datetime]:
     return start, end
 
 
+_D = Draft.__table__.c  # type: ignore[attr-defined]
+# QueueRow's fields, in order: the queue reads these columns only (never the ~5 KB body).
+_QUEUE_COLUMNS = tuple(_D[name] for name in QueueRow.__dataclass_fields__)
+
+
 def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if f.unit == "-":
-        conditions.append(col(Draft.unit_code).is_(None))
+        conditions.append(_D.unit_code.is_(None))
     elif f.unit:
-        conditions.append(Draft.unit_code == f.unit)
+        conditions.append(_D.unit_code == f.unit)
     if f.kind:
-        conditions.append(Draft.kind == f.kind)
+        conditions.append(_D.kind == f.kind)
     if f.month:
         start, end = month_range(f.month, settings)
-        conditions += [col(Draft.created_at) >= start, col(Draft.created_at) < end]
+        conditions += [_D.created_at >= start, _D.created_at < end]
     if f.q and fold_words(f.q):
         for word in fold_words(f.q).split()[:8]:
-            conditions.append(col(Draft.search_text).contains(word, autoescape=True))
+            conditions.append(_D.search_text.contains(word, autoescape=True))
     size = settings.review.page_size
-    with reading(engine) as s:
-        counts = dict(s.exec(select(Draft.status, func.count()).where(*conditions).group_by(Draft.status)).all())
-        where = [*conditions, Draft.status == f.status] if f.status else conditions
+    # A plain connection rather than an ORM session: these are rows to show, not objects to change.
+    # One transaction, so the counts and the page agree.
+    with engine.connect() as conn:
+        counts = _status_counts(conn, conditions)
+        where = [*conditions, _D.status == f.status] if f.status else conditions
         total = counts.get(f.status, 0) if f.status else sum(counts.values())
         pages = max(1, -(-total // size))
         page = min(max(1, f.page), pages)
-        result = s.exec(
-            select(
-                Draft.id,
-                Draft.tracking_code,
-                Draft.title,
-                Draft.kind,
-                Draft.status,
-                Draft.unit_code,
-                Draft.sender,
-                Draft.sender_name,
-                Draft.created_at,
-                Draft.warnings,
-                Draft.revision,
-            )
+        result = conn.execute(
+            select(*_QUEUE_COLUMNS)
             .where(*where)
-            .order_by(col(Draft.created_at).desc(), col(Draft.id).desc())
+            .order_by(_D.created_at.desc(), _D.id.desc())
             .offset((page - 1) * size)
             .limit(size)
         ).all()
     rows = [QueueRow(*r) for r in result]
-    return QueuePage(rows=rows, counts={k: int(v) for k, v in counts.items()}, total=total, page=page, pages=pages)
+    return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages)
+
+
+def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]]) -> dict[str, int]:
+    """Drafts per status. Without filters (the tabs of every queue page) on SQLite, a connection
+    remembers them until the database changes: counting 20,000 drafts is most of the page's
+    database time. `PRAGMA data_version` moves when another connection commits (any process), and
+    the connection's own `total_changes` when it writes itself."""
+    query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
+    if conditions or conn.dialect.name != "sqlite":
+        return {k: int(v) for k, v in conn.execute(query).all()}
+    dbapi: Any = conn.connection.dbapi_connection
+    version = (conn.exec_driver_sql("PRAGMA data_version").scalar(), dbapi.total_changes)
+    cached = conn.info.get("draft_status_counts")
+    if cached is None or cached[0] != version:
+        cached = (version, {k: int(v) for k, v in conn.execute(query).all()})
+        conn.info["draft_status_counts"] = cached
+    return dict(cached[1])
 
 
 def duplicates_of(engine: Engine, draft: Draft) -> list[Draft]:
     """The other drafts of the same document: the one it duplicates, or those duplicating it."""
     with reading(engine) as s:
-        q = select(Draft).where(Draft.id != draft.id)
-        terms = [Draft.duplicate_of == draft.id]
-        if draft.duplicate_of:
-            terms.append(Draft.id == draft.duplicate_of)
-        if draft.source_sha256:
-            terms.append(Draft.source_sha256 == draft.source_sha256)
-        return list(s.exec(q.where(or_(*terms)).order_by(col(Draft.id))).all())
+        return duplicates_in(s, draft)
+
+
+def duplicates_in(s: Session, draft: Draft) -> list[Draft]:
+    q = select(Draft).where(Draft.id != draft.id)
+    terms = [Draft.duplicate_of == draft.id]
+    if draft.duplicate_of:
+        terms.append(Draft.id == draft.duplicate_of)
+    if draft.source_sha256:
+        terms.append(Draft.source_sha256 == draft.source_sha256)
+    return list(s.exec(q.where(or_(*terms)).order_by(col(Draft.id))).all())

@@ -9,6 +9,7 @@ PACKAGES=(
   chromium                                          # the review UI's end-to-end tests (Playwright)
   postgresql                                        # the same suite's PostgreSQL tests (a throwaway cluster)
   fonts-dejavu-core                                 # Vietnamese glyphs for sample photos and screenshots
+  wrk                                               # HTTP load for the review pages benchmark (make bench)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

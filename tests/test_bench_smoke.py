@@ -106,3 +106,25 @@ def test_word_conversion_runs_every_part_and_checks_what_it_converted(tmp_path: 
     assert memory["photos"]["renditions"] == memory["photos"]["images"] > 1
     assert _positive(memory["one_page"]["worker_peak_mb"]) and _positive(memory["photos"]["worker_peak_mb"])
     assert set(result["met"]) == {"one_page", "article", "libreoffice", "memory"}
+
+
+def test_review_pages_load_every_page_and_time_decisions_against_the_bare_handler(tmp_path: Path) -> None:
+    # Through bench/run.py: a real server process with the product's pages and the bare JSON routes,
+    # loaded by the benchmark's Python client (no wrk needed in --quick mode). Exit 0 means every
+    # request got a 200 page that was checked, and every decision was committed.
+    assert run.main(["--quick", "--only", "review", "--results", str(tmp_path)]) == 0
+
+    result = _saved(tmp_path, "review_pages")
+    assert result["database"]["drafts"] == result["scale"]["drafts"] > 0
+    assert result["database"]["events"] == result["scale"]["events"]
+    assert result["database"]["busy_events"] >= 50  # the draft page with many events
+    pages = result["pages"]
+    assert set(pages) == {"queue_default", "queue_tab", "queue_search", "queue_page50", "draft_typical", "draft_busy"}
+    for name, page in pages.items():
+        for leg in ("product", "baseline"):
+            assert page[leg]["requests"] > 0 and page[leg]["errors"] == 0, (name, leg)
+            assert _positive(page[leg]["p50"]) and _positive(page[leg]["p95"]), (name, leg)
+        assert _positive(page["ratio_p95"]), name
+    decisions = result["decisions"]
+    assert decisions["service"]["n"] == decisions["http"]["n"] == result["scale"]["decisions"]
+    assert _positive(decisions["service"]["p95"]) and _positive(decisions["http"]["p95"])

@@ -91,18 +91,24 @@ class Web:
         html = self.env.get_template(name).render(**{**base, **context})
         return HTMLResponse(nfc(html), status_code=status)
 
-    # Lookups the templates use.
+    # Lookups the templates use (a page of the queue asks them 50 times: dictionaries, built once).
     def kind_label(self, kind: str) -> str:
-        genre = self.settings.genres.get(kind)
-        return genre.label if genre else kind
+        return self._kind_labels.get(kind, kind)
 
     def unit_name(self, code: str | None) -> str:
-        unit = self.settings.unit_by_code(code)
-        return unit.name if unit else (code or "")
+        return self._unit_names.get(code or "", code or "")
 
     def category_name(self, slug: str | None) -> str:
-        category = self.settings.category_by_slug(slug)
-        return category.name if category else (slug or "")
+        return self._category_names.get(slug or "", slug or "")
+
+    def __post_init__(self) -> None:
+        self._kind_labels = {kind: genre.label for kind, genre in self.settings.genres.items()}
+        self._unit_names: dict[str, str] = {}
+        for unit in reversed(self.settings.units):  # the first unit of a code wins, as in unit_by_code
+            self._unit_names[unit.code] = unit.name
+        self._category_names: dict[str, str] = {}
+        for category in reversed(self.settings.categories):
+            self._category_names[category.slug] = category.name
 
 
 def _environment(settings: Settings) -> Environment:

@@ -6,22 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
 from core.db import reading
 from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision
+from core.formats import format_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
 from core.text import nfc
 from ingest.models import InboundMessage
 from review import service
 from review.auth import SignedIn
 from review.models import User
-from review.service import EDITABLE, Forbidden, Invalid, require
+from review.service import EDITABLE, Forbidden, Invalid, RevisionInfo, require
 from review.web import labels
 from review.web.article import Photo, compose, editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
@@ -56,22 +58,45 @@ class Loaded:
 
 def load(web: Web, draft_id: int) -> Loaded:
     with reading(web.engine) as s:
-        draft = s.get(Draft, draft_id)
-        if draft is None:
-            raise NotFound(f"Không có bài số {draft_id}.")
-        images = s.exec(
-            select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))
-        ).all()
-        inbound = s.get(InboundMessage, draft.inbound_id) if draft.inbound_id else None
+        return load_in(s, draft_id)
+
+
+def load_in(s: Session, draft_id: int) -> Loaded:
+    draft = s.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"Không có bài số {draft_id}.")
+    images = s.exec(select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))).all()
+    inbound = s.get(InboundMessage, draft.inbound_id) if draft.inbound_id else None
     return Loaded(draft, list(images), inbound)
 
 
 def user_names(web: Web) -> dict[str, str]:
     with reading(web.engine) as s:
-        return {u: n for u, n in s.exec(select(User.username, User.full_name)).all() if n}
+        return user_names_in(s)
 
 
-def event_view(e: DraftEvent, names: dict[str, str], web: Web) -> dict[str, Any]:
+def user_names_in(s: Session) -> dict[str, str]:
+    return {u: n for u, n in s.exec(select(User.username, User.full_name)).all() if n}
+
+
+# The views below are dataclasses, not dicts: Jinja looks an attribute up first, and on a dict every
+# `e.actor` of a 90-event history raised and caught an AttributeError before reading the key.
+@dataclass(frozen=True, slots=True)
+class EventView:
+    at: datetime
+    at_iso: str
+    at_text: str  # "hh:mm dd/mm/yyyy" in the office's time zone
+    actor: str
+    action: str
+    code: str
+    from_status: str
+    to_status: str
+    note: str
+    details: str
+    revision: int | None
+
+
+def event_view(e: DraftEvent, names: dict[str, str], web: Web) -> EventView:
     data = e.data or {}
     details = ""
     if e.action == "edited" and data.get("fields"):
@@ -83,17 +108,19 @@ def event_view(e: DraftEvent, names: dict[str, str], web: Web) -> dict[str, Any]
         if data.get("category"):
             parts.append(f"chuyên mục “{web.category_name(data['category'])}”")
         details = "; ".join(parts)
-    return {
-        "at": e.at,
-        "actor": labels.actor_label(e.actor, names),
-        "action": labels.ACTION_LABELS.get(e.action, e.action),
-        "code": e.action,
-        "from_status": labels.status_label(e.from_status) if e.from_status else "",
-        "to_status": labels.status_label(e.to_status) if e.to_status else "",
-        "note": e.note or "",
-        "details": details,
-        "revision": e.revision,
-    }
+    return EventView(
+        at=e.at,
+        at_iso=e.at.isoformat(),
+        at_text=format_datetime(e.at, web.settings.tz),
+        actor=labels.actor_label(e.actor, names),
+        action=labels.ACTION_LABELS.get(e.action, e.action),
+        code=e.action,
+        from_status=labels.status_label(e.from_status) if e.from_status else "",
+        to_status=labels.status_label(e.to_status) if e.to_status else "",
+        note=e.note or "",
+        details=details,
+        revision=e.revision,
+    )
 
 
 def decisions_shown(web: Web, who: SignedIn, draft: Draft) -> dict[str, bool]:
@@ -120,11 +147,15 @@ def draft_page(
     error: str | None = None,
     values: dict[str, dict[str, str]] | None = None,
 ) -> Response:
-    loaded = load(web, draft_id)
-    d = loaded.draft
-    names = user_names(web)
+    # Every read of the page in one transaction: one connection, and a consistent picture.
+    with reading(web.engine) as s:
+        loaded = load_in(s, draft_id)
+        d = loaded.draft
+        names = user_names_in(s)
+        revs = service.revision_list_in(s, draft_id)
+        history = service.history_in(s, draft_id)
+        duplicates = service.duplicates_in(s, d)
     genre = web.settings.genres.get(d.kind)
-    revs = service.revisions(web.engine, draft_id)
     notice = DONE.get(request.query_params.get("tb", "")) if request.method == "GET" else None
     return web.render(
         request,
@@ -135,9 +166,9 @@ def draft_page(
         loaded=loaded,
         body=compose(d.body_html, loaded.photos),
         warnings=[labels.warning(w) for w in d.warnings],
-        events=[event_view(e, names, web) for e in service.history(web.engine, draft_id)],
+        events=[event_view(e, names, web) for e in history],
         revisions=[revision_view(r, names, revs[i - 1] if i else None) for i, r in enumerate(revs)],
-        duplicates=service.duplicates_of(web.engine, d),
+        duplicates=duplicates,
         genre=genre,
         coefficient=d.coefficient if d.coefficient is not None else (genre.coefficient if genre else None),
         categories=web.settings.categories,
@@ -151,15 +182,27 @@ def draft_page(
     )
 
 
-def revision_view(r: DraftRevision, names: dict[str, str], previous: DraftRevision | None) -> dict[str, Any]:
-    return {
-        "number": r.number,
-        "at": r.created_at,
-        "author": labels.actor_label(r.author, names),
-        "note": r.note or "",
-        "source_file": r.source_file,
-        "new_source": bool(r.source_sha256) and (not previous or previous.source_sha256 != r.source_sha256),
-    }
+@dataclass(frozen=True, slots=True)
+class RevisionView:
+    number: int
+    at: datetime
+    author: str
+    note: str
+    source_file: str | None
+    new_source: bool  # this revision brought a new Word file
+
+
+def revision_view(
+    r: DraftRevision | RevisionInfo, names: dict[str, str], previous: DraftRevision | RevisionInfo | None
+) -> RevisionView:
+    return RevisionView(
+        number=r.number,
+        at=r.created_at,
+        author=labels.actor_label(r.author, names),
+        note=r.note or "",
+        source_file=r.source_file,
+        new_source=bool(r.source_sha256) and (not previous or previous.source_sha256 != r.source_sha256),
+    )
 
 
 @router.get("/drafts/{draft_id:int}")

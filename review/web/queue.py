@@ -2,16 +2,68 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from core.db import utcnow
-from review.service import Invalid, QueueFilter, queue, require
+from core.formats import format_date
+from review.service import Invalid, QueueFilter, QueueRow, queue, require
 from review.web import labels
-from review.web.deps import UserDep, WebDep
+from review.web.deps import UserDep, Web, WebDep
 from review.web.forms import default_status, filter_query, queue_filter
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class RowView:
+    """A queue row with its labels worked out here: 50 rows of lookups and a macro per row in the
+    template were a third of the page's time."""
+
+    id: int
+    tracking_code: str
+    title: str
+    status: str
+    status_label: str
+    kind_label: str
+    unit_name: str | None  # None: no unit
+    sender: str
+    sender_name: str
+    created_iso: str
+    created_date: str
+    badges: Markup
+
+
+@lru_cache(maxsize=1024)
+def badge(code: str) -> Markup:
+    """One warning's badge (the same few codes come back on every page)."""
+    w = labels.warning(code)
+    return Markup('<span class="badge" title="{}">{}</span> ').format(w.text, w.badge)
+
+
+def row_views(rows: list[QueueRow], web: Web) -> list[RowView]:
+    tz = web.settings.tz
+    return [
+        RowView(
+            id=r.id,
+            tracking_code=r.tracking_code,
+            title=r.title,
+            status=r.status,
+            status_label=labels.status_label(r.status),
+            kind_label=web.kind_label(r.kind),
+            unit_name=web.unit_name(r.unit_code) if r.unit_code else None,
+            sender=r.sender,
+            sender_name=r.sender_name,
+            created_iso=r.created_at.isoformat(),
+            created_date=format_date(r.created_at, tz),
+            badges=Markup("".join(badge(code) for code in r.warnings)),
+        )
+        for r in rows
+    ]
 
 
 @router.get("/")
@@ -37,13 +89,12 @@ def queue_page(request: Request, web: WebDep, who: UserDep) -> Response:
         page_title="Hàng chờ biên tập",
         f=f,
         page=page,
+        rows=row_views(page.rows, web),
         tabs=tabs,
         months=months,
         units=settings.units,
         genres=list(settings.genres.values()),
         tab_query=lambda status: filter_query(f, status=status, page=None),
         page_query=lambda n: filter_query(f, page=n),
-        unit_name=web.unit_name,
-        kind_label=web.kind_label,
         error=error,
     )
