@@ -254,6 +254,28 @@ def comment(engine: Engine, settings: Settings, draft_id: int, user: User, text:
         return add_event(s, draft, actor=user.username, action="comment", note=text)
 
 
+def keep_both(engine: Engine, settings: Settings, draft_id: int, other_id: int, user: User) -> Draft:
+    """'Keep both': the editors compared a draft flagged as a duplicate with the other one and found two
+    different articles. The flag (`duplicate_of:<id>`, either way round) goes; the finding is recorded."""
+    require(user, "comment", settings)
+    if draft_id == other_id:
+        raise Invalid("Hai bài cần so sánh phải khác nhau / two different drafts are needed")
+    with transaction(engine) as s:
+        # Both rows, in id order, so two editors keeping the pair from either side cannot deadlock.
+        locked = {i: load_for_update(s, i) for i in sorted({draft_id, other_id})}
+        draft, other = locked[draft_id], locked[other_id]
+        for a, b in ((draft, other), (other, draft)):
+            flag = f"duplicate_of:{b.id}"
+            if a.duplicate_of == b.id or flag in a.warnings:
+                a.duplicate_of = None
+                a.warnings = [w for w in a.warnings if w != flag]
+                a.updated_at = utcnow()
+                s.add(a)
+        note = f"Đã so sánh với bài {other.tracking_code}: không phải bài trùng, giữ cả hai bài."
+        add_event(s, draft, actor=user.username, action="duplicate_kept", note=note, data={"other": other_id})
+    return draft
+
+
 # ------------------------------------------------------------------------------------------ edits
 @dataclass
 class DraftEdit:

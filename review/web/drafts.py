@@ -169,6 +169,7 @@ def draft_page(
         events=[event_view(e, names, web) for e in history],
         revisions=[revision_view(r, names, revs[i - 1] if i else None) for i, r in enumerate(revs)],
         duplicates=duplicates,
+        decided_by=labels.actor_label(d.decided_by, names) if d.decided_by else "",
         genre=genre,
         coefficient=d.coefficient if d.coefficient is not None else (genre.coefficient if genre else None),
         categories=web.settings.categories,
@@ -553,10 +554,10 @@ def duplicate(
 
 @router.post("/drafts/{draft_id:int}/keep-duplicate")
 def keep_duplicate(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
-    """'Keep both': the editors' finding, recorded in the history (the two drafts go on separately)."""
+    """'Keep both': the duplicate flag goes and the finding is recorded (the two drafts go on separately)."""
     require(post.who.user, "comment", web.settings)
     load(web, draft_id)
     other = load(web, _int(post.text("other"), 0)).draft
-    text = f"Đã so sánh với bài {other.tracking_code}: không phải bài trùng, giữ cả hai bài."
-    service.comment(web.engine, web.settings, draft_id, post.who.user, text)
+    assert other.id is not None
+    service.keep_both(web.engine, web.settings, draft_id, other.id, post.who.user)
     return RedirectResponse(f"/drafts/{draft_id}?tb=kept", status_code=303)

@@ -135,6 +135,7 @@ ACTION_LABELS: dict[str, str] = {
     "revision_received": "Nhận bản sửa của tác giả",
     "edited": "Sửa bài",
     "comment": "Trao đổi nội bộ",
+    "duplicate_kept": "Không phải bài trùng",
     "proposed": "Đề xuất duyệt",
     "approved": "Duyệt bài",
     "rejected": "Không sử dụng",

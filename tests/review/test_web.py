@@ -549,6 +549,8 @@ def test_decisions_through_the_forms(office: Office) -> None:
     assert "Đã duyệt bài." in page.select_one(".notice").get_text()
     event = page.select_one("table.history tr.event-approved").get_text(" ", strip=True)
     assert "Trần Thị Duyệt" in event and "hệ số 2,5" in event and "Tin hoạt động" in event
+    decided = page.find("dt", string="Người quyết định").find_next_sibling("dd").get_text()
+    assert decided.startswith("Trần Thị Duyệt, ")  # the name, not the login
     assert page.select("form.decision[action$='/approve']") == []  # decided: no second approval offered
     # Internal comments are recorded, not mailed.
     mails = len(office.events(c))
@@ -700,6 +702,11 @@ def test_a_resent_document_is_shown_beside_the_first(office: Office) -> None:
     r = chief.submit(link["href"], f"/drafts/{second.id}/keep-duplicate")
     assert r.headers["location"] == f"/drafts/{second.id}?tb=kept"
     assert "giữ cả hai bài" in office.events(second.id)[-1].note
+    kept = office.draft(second.id)
+    assert kept.duplicate_of is None and f"duplicate_of:{first}" not in kept.warnings
+    page = soup(chief.get(f"/drafts/{second.id}").text)
+    history = page.select_one("section[aria-labelledby=h-history]").get_text()
+    assert "Trùng bài số" not in page.get_text() and "Không phải bài trùng" in history
     r = chief.submit(link["href"], f"/drafts/{second.id}/reject")
     d = office.draft(second.id)
     assert r.status_code == 303 and d.status == "rejected"
