@@ -7,13 +7,14 @@ audit log), and queues the contributor's email in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, or_
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import bindparam, func, or_
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -376,6 +377,17 @@ def history_in(s: Session, draft_id: int) -> list[DraftEvent]:
     return list(s.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(col(DraftEvent.id))).all())
 
 
+# What a page reads, as statements built once and plain rows: building an ORM query and its objects
+# cost a draft page ~0.6 ms of its ~2.4 (a DraftEvent object alone costs ~50 µs to make).
+_E = DraftEvent.__table__.c  # type: ignore[attr-defined]
+_HISTORY = select(DraftEvent.__table__).where(_E.draft_id == bindparam("draft_id")).order_by(_E.id)  # type: ignore[attr-defined]
+
+
+def history_rows_in(s: Session, draft_id: int) -> Sequence[Row[Any]]:
+    """The history as rows, oldest first: the same attributes as DraftEvent (at, actor, action, ...)."""
+    return s.connection().execute(_HISTORY, {"draft_id": draft_id}).all()
+
+
 def revisions(engine: Engine, draft_id: int) -> list[DraftRevision]:
     with reading(engine) as s:
         return list(
@@ -397,15 +409,17 @@ class RevisionInfo:
     source_sha256: str | None
 
 
+_R = DraftRevision.__table__.c  # type: ignore[attr-defined]
+_REVISION_LIST = (
+    select(_R.number, _R.created_at, _R.author, _R.note, _R.source_file, _R.source_sha256)
+    .where(_R.draft_id == bindparam("draft_id"))
+    .order_by(_R.number)
+)
+
+
 def revision_list_in(s: Session, draft_id: int) -> list[RevisionInfo]:
     """The revisions of a draft, oldest first, without reading every revision's body (~5 KB each)."""
-    r = DraftRevision.__table__.c  # type: ignore[attr-defined]
-    rows = s.connection().execute(
-        select(r.number, r.created_at, r.author, r.note, r.source_file, r.source_sha256)
-        .where(r.draft_id == draft_id)
-        .order_by(r.number)
-    )
-    return [RevisionInfo(*row) for row in rows]
+    return [RevisionInfo(*row) for row in s.connection().execute(_REVISION_LIST, {"draft_id": draft_id})]
 
 
 @dataclass(frozen=True)
@@ -508,17 +522,33 @@ def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]]) -> d
     return dict(cached[1])
 
 
-def duplicates_of(engine: Engine, draft: Draft) -> list[Draft]:
+@dataclass(frozen=True)
+class DraftRef:
+    """Another draft, as a list of them shows it."""
+
+    id: int
+    tracking_code: str
+    title: str
+    status: str
+
+
+# "= NULL" is never true: a draft without duplicate_of or source file simply matches nothing there.
+_DUPLICATES = (
+    select(_D.id, _D.tracking_code, _D.title, _D.status)
+    .where(
+        _D.id != bindparam("id"),
+        or_(_D.duplicate_of == bindparam("id"), _D.id == bindparam("of"), _D.source_sha256 == bindparam("sha")),
+    )
+    .order_by(_D.id)
+)
+
+
+def duplicates_of(engine: Engine, draft: Draft) -> list[DraftRef]:
     """The other drafts of the same document: the one it duplicates, or those duplicating it."""
     with reading(engine) as s:
         return duplicates_in(s, draft)
 
 
-def duplicates_in(s: Session, draft: Draft) -> list[Draft]:
-    q = select(Draft).where(Draft.id != draft.id)
-    terms = [Draft.duplicate_of == draft.id]
-    if draft.duplicate_of:
-        terms.append(Draft.id == draft.duplicate_of)
-    if draft.source_sha256:
-        terms.append(Draft.source_sha256 == draft.source_sha256)
-    return list(s.exec(q.where(or_(*terms)).order_by(col(Draft.id))).all())
+def duplicates_in(s: Session, draft: Draft) -> list[DraftRef]:
+    params = {"id": draft.id, "of": draft.duplicate_of, "sha": draft.source_sha256}
+    return [DraftRef(*row) for row in s.connection().execute(_DUPLICATES, params)]

@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import bindparam
+from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
@@ -49,7 +51,7 @@ DONE = {
 class Loaded:
     draft: Draft
     images: list[DraftImage]
-    inbound: InboundMessage | None
+    inbound: SourceMail | None
 
     @property
     def photos(self) -> list[Photo]:
@@ -66,8 +68,25 @@ def load_in(s: Session, draft_id: int) -> Loaded:
     if draft is None:
         raise NotFound(f"Không có bài số {draft_id}.")
     images = s.exec(select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))).all()
-    inbound = s.get(InboundMessage, draft.inbound_id) if draft.inbound_id else None
+    inbound = None
+    if draft.inbound_id:
+        row = s.connection().execute(_SOURCE_MAIL, {"id": draft.inbound_id}).first()
+        inbound = SourceMail(*row) if row else None
     return Loaded(draft, list(images), inbound)
+
+
+@dataclass(frozen=True)
+class SourceMail:
+    """The email a draft came in (its page links to the .eml)."""
+
+    id: int
+    subject: str
+
+
+_M = InboundMessage.__table__.c  # type: ignore[attr-defined]
+_SOURCE_MAIL = select(_M.id, _M.subject).where(_M.id == bindparam("id"))
+_U = User.__table__.c  # type: ignore[attr-defined]
+_USER_NAMES = select(_U.username, _U.full_name)
 
 
 def user_names(web: Web) -> dict[str, str]:
@@ -76,7 +95,7 @@ def user_names(web: Web) -> dict[str, str]:
 
 
 def user_names_in(s: Session) -> dict[str, str]:
-    return {u: n for u, n in s.exec(select(User.username, User.full_name)).all() if n}
+    return {u: n for u, n in s.connection().execute(_USER_NAMES) if n}
 
 
 # The views below are dataclasses, not dicts: Jinja looks an attribute up first, and on a dict every
@@ -96,7 +115,8 @@ class EventView:
     revision: int | None
 
 
-def event_view(e: DraftEvent, names: dict[str, str], web: Web) -> EventView:
+def event_view(e: DraftEvent | Row[Any], names: dict[str, str], web: Web) -> EventView:
+    """One line of the history, from a DraftEvent or a row of its table (the same attributes)."""
     data = e.data or {}
     details = ""
     if e.action == "edited" and data.get("fields"):
@@ -153,7 +173,7 @@ def draft_page(
         d = loaded.draft
         names = user_names_in(s)
         revs = service.revision_list_in(s, draft_id)
-        history = service.history_in(s, draft_id)
+        history = service.history_rows_in(s, draft_id)
         duplicates = service.duplicates_in(s, d)
     genre = web.settings.genres.get(d.kind)
     notice = DONE.get(request.query_params.get("tb", "")) if request.method == "GET" else None

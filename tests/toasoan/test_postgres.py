@@ -10,16 +10,21 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401
 import ingest.models  # noqa: F401
 import review.models  # noqa: F401
-from core.db import make_engine
+from core.db import make_engine, reading
 from core.drafts import DraftError
+from core.models import Draft
+from core.text import fold_words
 from review import service
 from review.auth import add_user, get_user
+from review.web import create_app
 from tests.appkit import open_app, write_settings
+from tests.review.webkit import Browser
 from tests.servers import Postgres
 from toasoan.cli import main
 from toasoan.database import upgrade
@@ -84,4 +89,17 @@ def test_intake_and_decisions_on_postgres(
     main(["--config", str(config), "drafts", "history", str(draft_id), "--json"])
     actions = [e["action"] for e in json.loads(capsys.readouterr().out)]
     assert actions[0] == "received" and actions[1] in ("approved", "rejected") and len(actions) == 2
+    # The review pages' reads (plain statements, counts, search) on PostgreSQL too.
+    client = TestClient(create_app(settings, engine), follow_redirects=False)
+    with client:
+        browser = Browser(client)
+        assert browser.sign_in("lan", "mật-khẩu-dài").status_code == 303
+        page = browser.get(f"/drafts/{draft_id}")
+        assert page.status_code == 200 and "Lịch sử xử lý" in page.text and "Tải thư gốc (.eml)" in page.text
+        with reading(engine) as s:
+            title = s.get(Draft, draft_id).title  # type: ignore[union-attr]
+        words = " ".join(fold_words(title).split()[:3])  # "Đảng bộ" is found as "dang bo"
+        assert words.isascii()
+        found = browser.get(f"/?status=all&q={words}")
+        assert found.status_code == 200 and f'href="/drafts/{draft_id}"' in found.text
     engine.dispose()
