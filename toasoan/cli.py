@@ -238,9 +238,28 @@ def _ask_password() -> str:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.review.host
     port = args.port or settings.review.port
+    busy = _port_taken(host, port)
+    if busy is not None:
+        # Checked here because the server's SO_REUSEPORT sockets would otherwise share the port with a
+        # server already running there (another version, say) instead of failing.
+        print(f"Lỗi: cổng {host}:{port} đang được dùng / port in use: {busy}", file=sys.stderr)
+        return 1
     print(f"Giao diện biên tập: http://{host}:{port}/", file=sys.stderr)
     serve(settings, host=host, port=port)
     return 0
+
+
+def _port_taken(host: str, port: int) -> OSError | None:
+    """Why (host, port) cannot be listened on, or None when it is free."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # leftovers in TIME_WAIT are fine
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc
+    return None
 
 
 def serve(settings: Settings, *, host: str, port: int, factory: str = "toasoan.web:app_from_environment") -> None:
