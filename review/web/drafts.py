@@ -291,31 +291,22 @@ def decide(
 
 @router.post("/drafts/{draft_id:int}/approve")
 def approve(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
-    def run(revision: int, status: str) -> object:
-        raw = post.text("coefficient")
-        return service.approve(
-            web.engine,
-            web.settings,
-            draft_id,
-            post.who.user,
-            revision=revision,
-            status=status,
-            coefficient=service.parse_coefficient(raw) if raw.strip() else None,
-            category=post.text("category") or None,
-            note=post.text("note") or None,
-        )
-
-    return decide(
-        web, request, post, draft_id, action="approve", done="approved", run=run, form_name="approve",
-        fields=("coefficient", "category", "note"),
-    )  # fmt: skip
+    return _approval(web, request, post, draft_id, service.approve, action="approve", done="approved")
 
 
 @router.post("/drafts/{draft_id:int}/propose")
 def propose(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    return _approval(web, request, post, draft_id, service.propose, action="propose", done="proposed")
+
+
+def _approval(
+    web: Web, request: Request, post: Posted, draft_id: int, decision: Callable[..., Draft], *, action: str, done: str
+) -> Response:
+    """Approving and proposing take the same form: coefficient, category, note."""
+
     def run(revision: int, status: str) -> object:
         raw = post.text("coefficient")
-        return service.propose(
+        return decision(
             web.engine,
             web.settings,
             draft_id,
@@ -328,7 +319,7 @@ def propose(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Resp
         )
 
     return decide(
-        web, request, post, draft_id, action="propose", done="proposed", run=run, form_name="propose",
+        web, request, post, draft_id, action=action, done=done, run=run, form_name=action,
         fields=("coefficient", "category", "note"),
     )  # fmt: skip
 
