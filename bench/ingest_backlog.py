@@ -187,15 +187,7 @@ def run_toasoan(
     os.environ[env_name] = user.password
     config = write_settings(
         workdir,
-        mailbox={
-            "backend": "imap",
-            "host": user.host,
-            "port": user.port,
-            "security": "none",  # loopback
-            "username": user.address,
-            "password_env": env_name,
-            "folder": "INBOX",
-        },
+        mailbox=user.mailbox_settings(env_name, folder="INBOX"),
         database_url=f"sqlite:///{workdir / 'toasoan.db'}",
         ingest=ingest,
     )

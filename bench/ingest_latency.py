@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -106,16 +105,6 @@ def start_worker(config: Path, env: dict[str, str], log_path: Path) -> subproces
         log.close()
 
 
-def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def wait_for_draft(engine: Any, message_id: str, proc: subprocess.Popen[bytes], log_path: Path) -> float:
     """Poll the database until a draft of this Message-ID is visible; its perf_counter time."""
     from sqlmodel import select
@@ -168,15 +157,7 @@ def run(*, n: int | None = None, quick: bool = False, results_dir: Path = RESULT
         env_name = f"TOASOAN_BENCH_IMAP_{secrets.token_hex(4).upper()}"
         config = write_settings(
             workdir,
-            mailbox={
-                "backend": "imap",
-                "host": user.host,
-                "port": user.port,
-                "security": "none",
-                "username": user.address,
-                "password_env": env_name,
-                "folder": "INBOX",
-            },
+            mailbox=user.mailbox_settings(env_name, folder="INBOX"),
             database_url=f"sqlite:///{workdir / 'toasoan.db'}",
         )
         _settings, engine = open_app(config)  # migrates before the worker starts
@@ -202,7 +183,7 @@ def run(*, n: int | None = None, quick: bool = False, results_dir: Path = RESULT
         finally:
             if watch is not None:
                 watch.close()
-            stop_worker(proc)
+            servers.stop_child(proc, timeout=20)
             engine.dispose()
     draft = [s["draft"] for s in samples]
     idle = [s["idle"] for s in samples]

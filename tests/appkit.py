@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core.drafts import DraftError
 from core.settings import Settings, load_settings
 from toasoan.database import open_database
 
@@ -71,3 +74,30 @@ def write_settings(
 def open_app(path: Path) -> tuple[Settings, Engine]:
     settings = load_settings(path)
     return settings, open_database(settings)
+
+
+def at_once(**calls: Callable[[], object]) -> dict[str, DraftError | None]:
+    """Run the calls in threads released together, as two people clicking at the same moment; for each
+    name, None when its call went through or the DraftError it was refused with (anything else fails)."""
+    barrier = threading.Barrier(len(calls))
+    outcome: dict[str, DraftError | None] = {}
+    unexpected: list[BaseException] = []
+
+    def run(name: str, call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            call()
+            outcome[name] = None
+        except DraftError as exc:
+            outcome[name] = exc
+        except BaseException as exc:  # re-raised in the test's thread
+            unexpected.append(exc)
+
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if unexpected:
+        raise unexpected[0]
+    return outcome

@@ -196,6 +196,18 @@ def _foreground_cmd(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def stop_child(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+    """Signal a child process by its PID and reap it; SIGKILL if it outlives `timeout`."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _stop_process(proc: subprocess.Popen[Any], grace: float = 1.5) -> None:
     """SIGTERM by PID and wait; make sure the server's children are gone too.
 
@@ -859,6 +871,19 @@ class MailUser:
         else:
             self.server.deliver(self.address, raw, mail_from=sender)
 
+    def mailbox_settings(self, password_env: str = "TEST_IMAP_PW", **extra: Any) -> dict[str, Any]:
+        """The `[mailbox]` section that reads this mailbox over plain IMAP on loopback; the password
+        goes in the environment variable `password_env`, as in production."""
+        return {
+            "backend": "imap",
+            "host": self.host,
+            "port": self.port,
+            "security": "none",
+            "username": self.address,
+            "password_env": password_env,
+            **extra,
+        }
+
     def status(self, folder: str = "INBOX") -> dict[str, int]:
         return self.server.mailbox_status(self.address, folder)
 
@@ -937,13 +962,7 @@ class Postgres:
 
 def _stop_postgres(proc: subprocess.Popen[Any]) -> None:
     """SIGINT is PostgreSQL's "fast" shutdown (SIGTERM waits for every client to leave)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_child(proc, signal.SIGINT, timeout=30)
 
 
 @contextlib.contextmanager

@@ -30,19 +30,7 @@ PROCESSED = "Đã xử lý"
 
 
 def imap_settings(tmp_path: Path, user: MailUser, **mailbox: Any) -> Path:
-    return write_settings(
-        tmp_path,
-        mailbox={
-            "backend": "imap",
-            "host": user.host,
-            "port": user.port,
-            "security": "none",
-            "username": user.address,
-            "password_env": "TEST_IMAP_PW",
-            "poll_seconds": 30,
-            **mailbox,
-        },
-    )
+    return write_settings(tmp_path, mailbox=user.mailbox_settings(**{"poll_seconds": 30, **mailbox}))
 
 
 @pytest.fixture

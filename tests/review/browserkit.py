@@ -41,7 +41,7 @@ from review.web import create_app
 from tests.appkit import open_app, toml, write_settings
 from tests.fixtures.intake.build import DOCX_TYPE
 from tests.review.webkit import CATEGORIES, PASSWORD, USERS, Office
-from tests.servers import HOST, _foreground_cmd, free_port, pid_alive, wait_port
+from tests.servers import HOST, _foreground_cmd, free_port, pid_alive, stop_child, wait_port
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -272,21 +272,12 @@ def uvicorn_command(config: Path, log: Path) -> Iterator[LiveServer]:
             if attempt == 2 or "address already in use" not in log.read_text(errors="replace").lower():
                 raise RuntimeError(f"uvicorn did not start:\n{log.read_text(errors='replace')}") from None
         except BaseException:
-            _terminate(proc)
+            stop_child(proc)
             raise
     try:
         yield LiveServer(pid=proc.pid, port=port)
     finally:
-        _terminate(proc)
-
-
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        stop_child(proc)
 
 
 # ================================================================================================ browser

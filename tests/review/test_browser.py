@@ -415,14 +415,7 @@ def test_the_contributors_revised_file_arrives_through_smtp_and_dovecot_as_revis
     monkeypatch.setenv("TEST_IMAP_PW", mail_user.password)
     site = open_site(
         smtp={"host": smtp_sink.host, "port": smtp_sink.port},
-        mailbox={
-            "backend": "imap",
-            "host": mail_user.host,
-            "port": mail_user.port,
-            "security": "none",
-            "username": mail_user.address,
-            "password_env": "TEST_IMAP_PW",
-        },
+        mailbox=mail_user.mailbox_settings(),
     )
     office = site.office
     mail_user.deliver((FIXTURES / "tin_ok.eml").read_bytes())

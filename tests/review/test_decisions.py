@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import json
 import shutil
-import threading
 from email.message import EmailMessage
 from email.policy import SMTP, default
 from pathlib import Path
@@ -21,7 +20,7 @@ from core.drafts import DraftError
 from core.models import Draft, OutboxMail
 from review import service
 from review.auth import add_user, get_user
-from tests.appkit import open_app, write_settings
+from tests.appkit import at_once, open_app, write_settings
 from tests.fixtures.intake.build import BODY, DOCX_TYPE, docx
 from tests.servers import MailUser
 from toasoan.cli import main
@@ -150,27 +149,14 @@ def test_two_people_deciding_at_once_cannot_both_win(office: Path, capsys: pytes
     tin, _ = draft_ids(office, capsys)
     with reading(engine) as s:
         seen = s.get(Draft, tin).revision  # both pages show this revision
-    results: list[object] = []
-    barrier = threading.Barrier(2)
-
-    def decide(kind: str) -> None:
-        barrier.wait()
-        try:
-            if kind == "approve":
-                service.approve(engine, settings, tin, get_user(engine, "duyet"), revision=seen)
-            else:
-                service.reject(engine, settings, tin, get_user(engine, "lan"), revision=seen, reason="Không phù hợp")
-            results.append(kind)
-        except DraftError as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=decide, args=(k,)) for k in ("approve", "reject")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wins = [r for r in results if isinstance(r, str)]
-    assert len(wins) == 1 and len(results) == 2
+    outcome = at_once(
+        approve=lambda: service.approve(engine, settings, tin, get_user(engine, "duyet"), revision=seen),
+        reject=lambda: service.reject(
+            engine, settings, tin, get_user(engine, "lan"), revision=seen, reason="Không phù hợp"
+        ),
+    )
+    wins = [name for name, refused in outcome.items() if refused is None]
+    assert len(wins) == 1 and len(outcome) == 2
     with reading(engine) as s:
         assert s.get(Draft, tin).status == {"approve": "approved", "reject": "rejected"}[wins[0]]
     assert len(decision_mails(office)) == 1
@@ -234,14 +220,7 @@ def test_the_contributor_reply_becomes_revision_2(
     monkeypatch.setenv("TEST_IMAP_PW", mail_user.password)
     config = write_settings(
         tmp_path,
-        mailbox={
-            "backend": "imap",
-            "host": mail_user.host,
-            "port": mail_user.port,
-            "security": "none",
-            "username": mail_user.address,
-            "password_env": "TEST_IMAP_PW",
-        },
+        mailbox=mail_user.mailbox_settings(),
     )
     mail_user.deliver((FIXTURES / "tin_ok.eml").read_bytes())
     assert main(["--config", str(config), "ingest", "--once"]) == 0
@@ -308,26 +287,13 @@ def test_the_status_shown_guards_decisions_that_would_both_be_allowed(
     settings, engine = open_app(office)
     tin, _ = draft_ids(office, capsys)
     lan, duyet = get_user(engine, "lan"), get_user(engine, "duyet")
-    barrier = threading.Barrier(2)
-    results: list[object] = []
-
-    def decide(kind: str) -> None:
-        barrier.wait()
-        try:
-            if kind == "reject":
-                service.reject(
-                    engine, settings, tin, duyet, revision=1, status="pending_review", reason="Không phù hợp"
-                )
-            else:
-                service.request_changes(engine, settings, tin, lan, revision=1, status="pending_review", note="Sửa")
-            results.append(kind)
-        except DraftError as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=decide, args=(k,)) for k in ("reject", "changes")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sum(isinstance(r, str) for r in results) == 1
+    outcome = at_once(
+        reject=lambda: service.reject(
+            engine, settings, tin, duyet, revision=1, status="pending_review", reason="Không phù hợp"
+        ),
+        changes=lambda: service.request_changes(
+            engine, settings, tin, lan, revision=1, status="pending_review", note="Sửa"
+        ),
+    )
+    assert sum(refused is None for refused in outcome.values()) == 1
     assert len(decision_mails(office)) == 1

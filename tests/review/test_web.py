@@ -699,6 +699,13 @@ def test_a_resent_document_is_shown_beside_the_first(office: Office) -> None:
         office.draft(first).tracking_code,
     ]
     assert buttons(str(pair.select_one(".actions-panel"))) == ["Giữ cả hai bài", "Không sử dụng bài này (trùng)"]
+    # A forged form naming the draft itself, or no draft at all: refused, nothing recorded.
+    before = office.state(second.id)
+    form = chief.form(link["href"], f"/drafts/{second.id}/keep-duplicate")
+    r = chief.post(f"/drafts/{second.id}/keep-duplicate", {**form, "other": str(second.id)})
+    assert r.status_code == 422 and "Hai bài cần so sánh phải khác nhau" in text_of(r.text)
+    assert chief.post(f"/drafts/{second.id}/keep-duplicate", {**form, "other": "999999"}).status_code == 404
+    assert office.state(second.id) == before
     r = chief.submit(link["href"], f"/drafts/{second.id}/keep-duplicate")
     assert r.headers["location"] == f"/drafts/{second.id}?tb=kept"
     assert "giữ cả hai bài" in office.events(second.id)[-1].note

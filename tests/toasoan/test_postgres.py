@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,12 @@ import core.models  # noqa: F401
 import ingest.models  # noqa: F401
 import review.models  # noqa: F401
 from core.db import make_engine, reading
-from core.drafts import DraftError
 from core.models import Draft
 from core.text import fold_words
 from review import service
 from review.auth import add_user, get_user
 from review.web import create_app
-from tests.appkit import open_app, write_settings
+from tests.appkit import at_once, open_app, write_settings
 from tests.review.webkit import Browser
 from tests.servers import Postgres
 from toasoan.cli import main
@@ -63,28 +61,15 @@ def test_intake_and_decisions_on_postgres(
     add_user(engine, "duyet", "mật-khẩu-dài", role="chief")
     [draft_id] = {i for m in inbox for i in m["draft_ids"]}  # the re-sent file links to the same draft
     # Two decisions at once: the row lock (SELECT ... FOR UPDATE) lets exactly one through.
-    results: list[object] = []
-    barrier = threading.Barrier(2)
-
-    def decide(who: str) -> None:
-        barrier.wait()
-        try:
-            if who == "duyet":
-                service.approve(engine, settings, draft_id, get_user(engine, who), revision=1, status="pending_review")
-            else:
-                service.reject(
-                    engine, settings, draft_id, get_user(engine, who), revision=1, status="pending_review", reason="x"
-                )
-            results.append(who)
-        except DraftError as exc:
-            results.append(exc)
-
-    threads = [threading.Thread(target=decide, args=(w,)) for w in ("duyet", "lan")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sum(isinstance(r, str) for r in results) == 1
+    outcome = at_once(
+        approve=lambda: service.approve(
+            engine, settings, draft_id, get_user(engine, "duyet"), revision=1, status="pending_review"
+        ),
+        reject=lambda: service.reject(
+            engine, settings, draft_id, get_user(engine, "lan"), revision=1, status="pending_review", reason="x"
+        ),
+    )
+    assert sum(refused is None for refused in outcome.values()) == 1
     capsys.readouterr()
     main(["--config", str(config), "drafts", "history", str(draft_id), "--json"])
     actions = [e["action"] for e in json.loads(capsys.readouterr().out)]
