@@ -366,15 +366,13 @@ def _remember_sender(s: Session, address: str, unit_code: str, user: User) -> No
 
 
 # ------------------------------------------------------------------------------------ reading
-# Each reader comes in two forms: on its own (scripts, the CLI), and `*_in` on a session the caller
-# already holds, so that a page makes its reads in one transaction (one snapshot, one connection).
+# Readers named `*_in` take a session the caller already holds, so that a page makes its reads in one
+# transaction (one snapshot, one connection).
 def history(engine: Engine, draft_id: int) -> list[DraftEvent]:
+    """The audit events of a draft as objects, oldest first (the CLI's `drafts history`)."""
     with reading(engine) as s:
-        return history_in(s, draft_id)
-
-
-def history_in(s: Session, draft_id: int) -> list[DraftEvent]:
-    return list(s.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(col(DraftEvent.id))).all())
+        q = select(DraftEvent).where(DraftEvent.draft_id == draft_id).order_by(col(DraftEvent.id))
+        return list(s.exec(q).all())
 
 
 # What a page reads, as statements built once and plain rows: building an ORM query and its objects
@@ -543,12 +541,7 @@ _DUPLICATES = (
 )
 
 
-def duplicates_of(engine: Engine, draft: Draft) -> list[DraftRef]:
-    """The other drafts of the same document: the one it duplicates, or those duplicating it."""
-    with reading(engine) as s:
-        return duplicates_in(s, draft)
-
-
 def duplicates_in(s: Session, draft: Draft) -> list[DraftRef]:
+    """The other drafts of the same document: the one it duplicates, or those duplicating it."""
     params = {"id": draft.id, "of": draft.duplicate_of, "sha": draft.source_sha256}
     return [DraftRef(*row) for row in s.connection().execute(_DUPLICATES, params)]

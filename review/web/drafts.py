@@ -570,5 +570,8 @@ def keep_duplicate(request: Request, draft_id: int, web: WebDep, post: PostDep) 
     load(web, draft_id)
     other = load(web, _int(post.text("other"), 0)).draft
     assert other.id is not None
-    service.keep_both(web.engine, web.settings, draft_id, other.id, post.who.user)
+    try:
+        service.keep_both(web.engine, web.settings, draft_id, other.id, post.who.user)
+    except Invalid as exc:
+        return draft_page(web, request, post.who, draft_id, status=422, error=labels.vietnamese(str(exc)))
     return RedirectResponse(f"/drafts/{draft_id}?tb=kept", status_code=303)
