@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import default
 from email.utils import format_datetime, formataddr, getaddresses
 
 from sqlalchemy import or_, update
@@ -27,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
 from core.models import OutboxMail, OutboxStatus
+from core.msgid import angled
 from core.settings import Section, Settings
 from core.text import nfc
 
@@ -64,9 +67,11 @@ def enqueue(
     if existing is not None:
         return None
     headers: dict[str, str] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if in_reply_to:
-        headers["In-Reply-To"] = _angle(in_reply_to)
-        headers["References"] = " ".join(_angle(r) for r in (*references, in_reply_to) if r)
+    parent = angled(in_reply_to)  # the contributor's msg-id: echoed only when it is a plain one
+    if parent:
+        chain = (angled(r) for r in references)
+        headers["In-Reply-To"] = parent
+        headers["References"] = " ".join(dict.fromkeys([*(r for r in chain if r), parent]))
     row = OutboxMail(
         key=key,
         kind=kind,
@@ -82,26 +87,28 @@ def enqueue(
     return row
 
 
-def _angle(msg_id: str) -> str:
-    msg_id = msg_id.strip()
-    return msg_id if msg_id.startswith("<") else f"<{msg_id}>"
+class PermanentSendError(Exception):
+    """The server refused the mail for good (5xx): retrying will not help."""
+
+
+class UnsafeMessage(PermanentSendError):
+    """A header of the mail would break out of its line (CR/LF, raw or encoded): never sent."""
 
 
 def build_message(row: OutboxMail, smtp: Section) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = formataddr((smtp.sender_name, smtp.sender))
-    msg["To"] = row.to_addr
-    msg["Subject"] = row.subject
-    msg["Date"] = format_datetime(row.created_at)
-    msg["Message-ID"] = row.message_id
-    for name, value in row.headers.items():
-        msg[name] = value
+    try:
+        msg["From"] = formataddr((smtp.sender_name, smtp.sender))
+        msg["To"] = row.to_addr
+        msg["Subject"] = row.subject
+        msg["Date"] = format_datetime(row.created_at)
+        msg["Message-ID"] = row.message_id
+        for name, value in row.headers.items():
+            msg[name] = value
+    except ValueError as exc:  # the email package refuses a raw CR/LF in a header value
+        raise UnsafeMessage(f"unsafe header: {exc}") from exc
     msg.set_content(row.body_text, charset="utf-8")
     return msg
-
-
-class PermanentSendError(Exception):
-    """The server refused the mail for good (5xx): retrying will not help."""
 
 
 def smtp_send(settings: Settings, msg: EmailMessage) -> None:
@@ -115,6 +122,7 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
         client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+    checked_wire_bytes(msg)  # refused before any connection: a bad mail is not a server problem
     with client:
         if smtp.security == "starttls":
             client.starttls(context=context)
@@ -123,7 +131,7 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
         recipients = [addr for _, addr in getaddresses(msg.get_all("To", []))]
         options = ["SMTPUTF8"] if not all(a.isascii() for a in recipients) else []
         try:
-            refused = client.sendmail(smtp.sender, recipients, wire_bytes(msg), mail_options=options)
+            refused = client.sendmail(smtp.sender, recipients, checked_wire_bytes(msg), mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentSendError(f"recipient refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -146,6 +154,39 @@ def wire_bytes(msg: EmailMessage) -> bytes:
         return raw
     encoded = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
     return _SUBJECT_FIELD.sub(lambda _: f"Subject: {encoded}\r\n".encode("ascii"), raw, count=1)
+
+
+_FIELD_LINE = re.compile(rb"([!-9;-~]+):")
+
+
+def checked_wire_bytes(msg: EmailMessage) -> bytes:
+    """`wire_bytes`, after proving that no header can break out of its line: raises UnsafeMessage.
+
+    Checked on the bytes that go out, not on what we meant to write: every header line is a field
+    or a folded continuation, the fields are exactly the message's own (an injected "Bcc:" line is
+    a well-formed field too), and no header value, raw or decoded from RFC 2047 words, holds CR/LF.
+    """
+    for name, value in msg.items():
+        if "\r" in str(value) or "\n" in str(value):
+            raise UnsafeMessage(f"unsafe header: {name} holds a line break")
+    raw = wire_bytes(msg)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    names: list[str] = []
+    for line in head.split(b"\r\n"):
+        if b"\r" in line or b"\n" in line:
+            raise UnsafeMessage(f"unsafe header: bare CR or LF in {line[:60]!r}")
+        if line[:1] in (b" ", b"\t") and names:
+            continue
+        field = _FIELD_LINE.match(line)
+        if field is None:
+            raise UnsafeMessage(f"unsafe header: a line is neither a field nor a continuation: {line[:60]!r}")
+        names.append(field[1].decode("ascii").lower())
+    if sorted(names) != sorted(k.lower() for k in msg):
+        raise UnsafeMessage(f"unsafe header: fields on the wire {sorted(names)} differ from the message's")
+    for name, value in BytesHeaderParser(policy=default).parsebytes(head + b"\r\n\r\n").items():
+        if "\r" in str(value) or "\n" in str(value):
+            raise UnsafeMessage(f"unsafe header: {name} decodes to a line break")
+    return raw
 
 
 def _login(client: smtplib.SMTP, username: str, password: str) -> None:
@@ -212,7 +253,7 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
         status, error = OutboxStatus.succeeded, None
         try:
             smtp_send(settings, build_message(row, settings.smtp))
-        except PermanentSendError as exc:
+        except PermanentSendError as exc:  # UnsafeMessage too: that row fails, the rest of the queue goes on
             status, error = OutboxStatus.failed, str(exc)
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"

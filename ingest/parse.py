@@ -27,6 +27,7 @@ from email.parser import BytesFeedParser, BytesHeaderParser
 from email.policy import Compat32
 from typing import Literal
 
+from core.msgid import clean_msg_id
 from core.text import clean_line, nfc
 from ingest import containers
 
@@ -224,13 +225,13 @@ def _unfold(value: str) -> str:
 
 
 def _msg_ids(value: str | None) -> list[str]:
+    """The bare msg-ids of a Message-ID/In-Reply-To/References value that pass `clean_msg_id`; the
+    sender wrote them and we echo them in our replies' headers, so anything unusual is dropped."""
     if not value:
         return []
     text = _unfold(_raw_text(value))
-    found = _MSG_ID.findall(text)
-    if found:
-        return found
-    return text.split()  # some clients omit the brackets
+    found = _MSG_ID.findall(text) or text.split()  # some clients omit the brackets
+    return [bare for bare in map(clean_msg_id, found) if bare]
 
 
 def _address(value: str | None, fallback: str | None) -> tuple[str, str]:
