@@ -167,6 +167,7 @@ class OutboxStatus(StrEnum):
     succeeded = "succeeded"
     retrying = "retrying"
     failed = "failed"
+    suppressed = "suppressed"  # over a per-recipient limit: kept for the record, never sent
 
 
 class OutboxMail(SQLModel, table=True):

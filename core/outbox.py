@@ -23,11 +23,11 @@ from email.policy import SMTP as SMTP_POLICY
 from email.policy import default
 from email.utils import format_datetime, formataddr, getaddresses
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core.db import reading, transaction, utcnow
+from core.db import lock_name, reading, transaction, utcnow
 from core.models import OutboxMail, OutboxStatus
 from core.msgid import angled
 from core.settings import Section, Settings
@@ -61,11 +61,17 @@ def enqueue(
     in_reply_to: str | None = None,
     references: tuple[str, ...] = (),
     draft_id: int | None = None,
+    kind_per_day: int | None = None,
 ) -> OutboxMail | None:
-    """Queue one email unless one with this key was already queued. Returns the new row or None."""
+    """Queue one email unless one with this key was already queued. Returns the new row or None.
+
+    Over the per-recipient limits ([outbox] max_per_recipient_per_day, and `kind_per_day` mails of
+    this kind) the row is kept as suppressed with its reason: visible in `toasoan outbox list`, never sent.
+    """
     existing = session.exec(select(OutboxMail).where(OutboxMail.key == key)).first()
     if existing is not None:
         return None
+    over = _over_limit(session, settings, to, kind, kind_per_day)
     headers: dict[str, str] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     parent = angled(in_reply_to)  # the contributor's msg-id: echoed only when it is a plain one
     if parent:
@@ -81,10 +87,41 @@ def enqueue(
         body_text=nfc(body),
         headers=headers,
         message_id=message_id_for(key, _domain(settings)),
+        status=OutboxStatus.suppressed if over else OutboxStatus.pending,
+        last_error=over,
     )
     session.add(row)
     session.flush()
+    if over:
+        log.warning("outbox: mail %s to %s suppressed: %s", key, to, over)
     return row
+
+
+_SENT_OR_SENDING = [s for s in OutboxStatus if s != OutboxStatus.suppressed]
+
+
+def _over_limit(session: Session, settings: Settings, to: str, kind: str, kind_per_day: int | None) -> str | None:
+    """Why one more automatic mail to `to` would be too many in the last 24 hours, or None.
+    Counted from the outbox itself: anyone can make the office write to any address it accepts."""
+    lock_name(session, f"outbox-recipient:{to.lower()}")  # two intake threads must not both see 19
+    recent = (
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(
+            func.lower(OutboxMail.to_addr) == to.lower(),
+            col(OutboxMail.created_at) >= utcnow() - timedelta(days=1),
+            col(OutboxMail.status).in_(_SENT_OR_SENDING),
+        )
+    )
+    cap = settings.outbox.max_per_recipient_per_day
+    if session.exec(recent).one() >= cap:
+        return f"đã có {cap} thư tự động trong 24 giờ tới địa chỉ này / {cap} automatic emails in 24 h to this address"
+    if kind_per_day is not None and session.exec(recent.where(OutboxMail.kind == kind)).one() >= kind_per_day:
+        return (
+            f"đã có {kind_per_day} thư loại {kind} trong 24 giờ tới địa chỉ này"
+            f" / {kind_per_day} {kind} email(s) in 24 h to this address already"
+        )
+    return None
 
 
 class PermanentSendError(Exception):

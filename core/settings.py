@@ -61,6 +61,12 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("full_sweep_seconds", int, 3600, doc="Re-check the whole folder, not only new UIDs"),
         Key("fetch_batch", int, 25, doc="Messages fetched per IMAP FETCH"),
         Key("timeout_seconds", int, 30, doc="Socket timeout for IMAP"),
+        Key(
+            "trusted_authserv_ids",
+            list,
+            [],
+            doc="Authentication-Results stamped by these servers (ours) are believed; [] = only the topmost one",
+        ),
     ),
     "ingest": (
         Key("max_message_bytes", int, 40 * 2**20, doc="Larger emails are quarantined (too_large)"),
@@ -93,6 +99,7 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("max_attempts", int, 12, doc="Give up (failed) after this many tries"),
         Key("backoff_seconds", int, 30, doc="First retry delay; doubles each try"),
         Key("backoff_max_seconds", int, 3600, doc="Longest retry delay"),
+        Key("max_per_recipient_per_day", int, 20, doc="Automatic emails to one address in 24 h; more are suppressed"),
     ),
     "worker": (Key("outbox_seconds", int, 30, doc="How often the worker sends queued mail"),),
     "review": (
@@ -251,6 +258,8 @@ def _check_value(where: str, key: Key, value: Any) -> Any:
         raise _bad(where, f"phải là kiểu {names}", f"must be of type {names}, got {value!r}")
     if isinstance(value, str):
         value = nfc(value)
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise _bad(where, "phải là danh sách chuỗi", f"must be a list of strings, got {value!r}")
     if key.choices and value not in key.choices:
         choices = ", ".join(key.choices)
         raise _bad(where, f"phải là một trong: {choices}", f"must be one of: {choices} (got {value!r})")

@@ -73,12 +73,16 @@ def receipt(
     received_at: datetime,
     items: list[ReceiptItem],
     problems: list[dict[str, str]],
+    echo: bool = True,
 ) -> tuple[str, str]:
+    """echo=False (a sender who is no known unit): only the tracking codes and fixed text, nothing the
+    sender wrote (name, subject, titles, file names), so the office's mail carries no stranger's text."""
     codes = ", ".join(i.tracking_code for i in items)
     title = f"Đã nhận bài cộng tác — mã theo dõi {codes}"
     body = render(
         "email/receipt.txt",
-        greeting=greeting(sender_name),
+        echo=echo,
+        greeting=greeting(sender_name if echo else ""),
         office=settings.organization.office_name,
         organization=settings.organization.name,
         subject=subject,
@@ -90,13 +94,14 @@ def receipt(
 
 
 def quarantine_notice(
-    settings: Settings, *, sender_name: str, subject: str, received_at: datetime, reason: str
+    settings: Settings, *, sender_name: str, subject: str, received_at: datetime, reason: str, echo: bool = True
 ) -> tuple[str, str]:
     limit = settings.ingest.max_document_bytes if reason == "too_large" else None
     what, advice = explanation(reason, limit)
     body = render(
         "email/quarantine.txt",
-        greeting=greeting(sender_name),
+        echo=echo,
+        greeting=greeting(sender_name if echo else ""),
         office=settings.organization.office_name,
         organization=settings.organization.name,
         subject=subject,

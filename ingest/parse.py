@@ -19,6 +19,7 @@ import email.errors
 import email.utils
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header, decode_header
@@ -58,6 +59,49 @@ class ParsedMessage:
     attachments: tuple[Attachment, ...]
     is_auto_reply: bool
     defects: tuple[str, ...]
+    # Authentication-Results values, topmost (added last, by our own server) first, unfolded.
+    authentication_results: tuple[str, ...] = ()
+
+    def sender_unverified(self, trusted_authserv_ids: Sequence[str] = ()) -> bool:
+        """True when our receiving server found the From forged: dmarc=fail, or spf=fail without a
+        DKIM (or DMARC) pass. Only headers our server wrote count: those of the trusted authserv-ids
+        at the top, or the topmost one alone. A sender can add any such header lower down."""
+        results: dict[str, set[str]] = {}
+        for value in _trusted_results(self.authentication_results, trusted_authserv_ids):
+            for method, result in _auth_methods(value):
+                results.setdefault(method, set()).add(result)
+        if "fail" in results.get("dmarc", ()):
+            return True
+        passed = "pass" in results.get("dkim", ()) or "pass" in results.get("dmarc", ())
+        return "fail" in results.get("spf", ()) and not passed
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+_RESINFO = re.compile(r"\s*([A-Za-z0-9_.-]+)\s*=\s*([A-Za-z]+)")
+
+
+def _authserv_id(value: str) -> str:
+    return _COMMENT.sub(" ", value).split(";", 1)[0].strip().split(" ", 1)[0].lower()
+
+
+def _trusted_results(values: tuple[str, ...], trusted: Sequence[str]) -> tuple[str, ...]:
+    if not trusted:
+        return values[:1]
+    ids = {t.strip().lower() for t in trusted}
+    top = 0
+    while top < len(values) and _authserv_id(values[top]) in ids:  # stop at the first foreign header
+        top += 1
+    return values[:top]
+
+
+def _auth_methods(value: str) -> list[tuple[str, str]]:
+    """(method, result) of each resinfo of an Authentication-Results value (RFC 8601), lower case."""
+    found = []
+    for resinfo in _COMMENT.sub(" ", value).split(";")[1:]:
+        match = _RESINFO.match(resinfo)
+        if match:
+            found.append((match[1].lower(), match[2].lower()))
+    return found
 
 
 class _RawHeaderPolicy(Compat32):
@@ -811,4 +855,7 @@ def _result(msg: Message, walker: _Walker, defects: list[str]) -> ParsedMessage:
         attachments=tuple(walker.attachments),
         is_auto_reply=_is_auto_reply(msg, sender_address),
         defects=tuple(dict.fromkeys(all_defects)),
+        authentication_results=tuple(
+            _unfold(_raw_text(v)) for k, v in msg.raw_items() if k.lower() == "authentication-results"
+        ),
     )

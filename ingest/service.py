@@ -22,8 +22,9 @@ from sqlmodel import Session, col, select
 
 from core.db import lock_name, reading, transaction, utcnow
 from core.drafts import add_event, load_for_update, new_revision, refresh_search_text, snapshot, transition
-from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage, DraftStatus, KnownSender, OutboxMail
+from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage, DraftStatus, OutboxMail
 from core.outbox import enqueue
+from core.senders import unit_for_address
 from core.settings import Settings, Unit
 from core.storage import Store, sha256_hex
 from core.text import nfc, syllable_count
@@ -364,7 +365,12 @@ class Ingestor:
             if first is not None:
                 return Outcome(InboundStatus.ignored, Reason.duplicate, f"same Message-ID as #{first}"), parsed
         outcome = self._documents(parsed)
-        if outcome.status == InboundStatus.accepted and outcome.drafts and outcome.drafts[0].source_sha256:
+        if parsed.sender_unverified(self.settings.mailbox.trusted_authserv_ids):
+            # Our server found the From forged: mail nobody on its word, revise nobody's draft.
+            outcome.notify = False
+            for plan in outcome.drafts:
+                plan.warnings.append("sender_unverified")
+        elif outcome.status == InboundStatus.accepted and outcome.drafts and outcome.drafts[0].source_sha256:
             outcome.revises = self._replied_draft(parsed)
         return outcome, parsed
 
@@ -546,7 +552,7 @@ class Ingestor:
         row.detail = outcome.detail
         row.problems = outcome.problems
         row.processed_at = now
-        to_addr = (parsed.reply_to if parsed and parsed.reply_to else None) or row.sender
+        to_addr = row.sender  # never Reply-To: anyone can aim it at a third party
         items: list[notices.ReceiptItem] = []
         draft_ids: list[int] = []
         for i, plan in enumerate(outcome.drafts):
@@ -562,6 +568,8 @@ class Ingestor:
         s.add(row)
         if not (outcome.notify and to_addr and "@" in to_addr):
             return
+        echo = self._unit_for(s, to_addr) is not None  # to an unknown address, nothing the sender wrote
+        once_a_day: int | None = None
         if outcome.status == InboundStatus.accepted:
             subject, body = notices.receipt(
                 self.settings,
@@ -570,6 +578,7 @@ class Ingestor:
                 received_at=row.received_at,
                 items=items,
                 problems=outcome.problems,
+                echo=echo,
             )
             kind, key = "receipt", f"receipt:{row.sha256}"
         else:
@@ -580,8 +589,9 @@ class Ingestor:
                 subject=row.subject,
                 received_at=row.received_at,
                 reason=outcome.reason,
+                echo=echo,
             )
-            kind, key = "quarantine_notice", f"notice:{row.sha256}"
+            kind, key, once_a_day = "quarantine_notice", f"notice:{row.sha256}", 1
         enqueue(
             s,
             self.settings,
@@ -593,6 +603,7 @@ class Ingestor:
             in_reply_to=row.message_id,
             references=parsed.references if parsed else (),
             draft_id=draft_ids[0] if draft_ids else None,
+            kind_per_day=once_a_day,
         )
 
     def _create_or_link(self, s: Session, row: InboundMessage, plan: DraftPlan, now: datetime) -> tuple[Draft, bool]:
@@ -648,12 +659,7 @@ class Ingestor:
         return draft, False
 
     def _unit_for(self, s: Session, address: str) -> Unit | None:
-        """The settings' [[units]] first, then the addresses editors asked to remember."""
-        unit = self.settings.unit_for_sender(address)
-        if unit is None and address:
-            known = s.get(KnownSender, address.lower())
-            unit = self.settings.unit_by_code(known.unit_code) if known else None
-        return unit
+        return unit_for_address(s, self.settings, address)
 
     def _revise(self, s: Session, row: InboundMessage, plan: DraftPlan, draft_id: int) -> Draft:
         """The contributor's revised file: a new revision of the same draft, back in the queue."""

@@ -7,6 +7,7 @@ from sqlmodel import Session
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent
 from core.outbox import enqueue
+from core.senders import unit_for_address
 from core.settings import Settings
 from core.templating import render
 
@@ -14,6 +15,12 @@ SUBJECTS = {
     "approved": "[{code}] Bài “{title}” đã được duyệt",
     "rejected": "[{code}] Bài “{title}” chưa được sử dụng",
     "changes_requested": "[{code}] Đề nghị chỉnh sửa bài “{title}”",
+}
+# To a sender who is no known unit: the tracking code and fixed text only, nothing the sender wrote.
+PLAIN_SUBJECTS = {
+    "approved": "[{code}] Bài đã được duyệt",
+    "rejected": "[{code}] Bài chưa được sử dụng",
+    "changes_requested": "[{code}] Đề nghị chỉnh sửa bài",
 }
 
 
@@ -25,10 +32,15 @@ def queue_decision(s: Session, settings: Settings, draft: Draft, event: DraftEve
     """Queue the email for this event; its key is the event, so it is sent once whatever happens."""
     if not draft.sender or "@" not in draft.sender:
         return
+    if "sender_unverified" in draft.warnings:  # our server found the From forged: it may be anyone's address
+        return
+    echo = unit_for_address(s, settings, draft.sender) is not None
     genre = settings.genres.get(draft.kind)
+    subjects = SUBJECTS if echo else PLAIN_SUBJECTS
     body = render(
         f"email/decision_{kind}.txt",
-        greeting=f"đồng chí {draft.sender_name}" if draft.sender_name else "đồng chí",
+        echo=echo,
+        greeting=f"đồng chí {draft.sender_name}" if draft.sender_name and echo else "đồng chí",
         title=draft.title,
         code=draft.tracking_code,
         kind_label=(genre.label if genre else draft.kind).lower(),
@@ -44,7 +56,7 @@ def queue_decision(s: Session, settings: Settings, draft: Draft, event: DraftEve
         key=f"decision:{event.id}",
         kind=f"decision_{kind}",
         to=draft.sender,
-        subject=SUBJECTS[kind].format(code=draft.tracking_code, title=_short(draft.title)),
+        subject=subjects[kind].format(code=draft.tracking_code, title=_short(draft.title)),
         body=body,
         in_reply_to=draft.message_id,
         draft_id=draft.id,

@@ -44,6 +44,11 @@ WARNINGS: dict[str, tuple[str, str]] = {
         "Địa chỉ người gửi chưa gắn với đơn vị nào: hãy chọn đơn vị khi sửa bài "
         "(có thể ghi nhớ địa chỉ này cho lần sau).",
     ),
+    "sender_unverified": (
+        "Người gửi chưa xác thực",
+        "Máy chủ thư của cơ quan báo địa chỉ người gửi có thể bị giả mạo (DMARC/SPF không đạt): không có thư tự "
+        "động nào được gửi cho địa chỉ này. Hãy liên hệ trực tiếp với tác giả để xác nhận trước khi sử dụng bài.",
+    ),
     "from_email_body": (
         "Bài trong thân thư",
         "Thư không kèm tệp Word: bài được lấy từ nội dung thư. Hãy kiểm tra lời chào, chữ ký đã được bỏ đúng chưa.",

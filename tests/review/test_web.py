@@ -311,6 +311,7 @@ def test_every_warning_code_has_a_vietnamese_label() -> None:
         "unknown_sender", "from_email_body", "legacy_font_converted", "title_from_subject", "title_from_filename",
         "text_lost", "image_missing", "image_unconverted", "attached_image_rejected", "macros_stripped",
         "tracked_changes", "text_boxes", "drawing_skipped", "embedded_document_skipped", "too_short", "too_long",
+        "sender_unverified",
     ]  # fmt: skip
     assert set(codes) == set(WARNINGS)
     for code in codes:
