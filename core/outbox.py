@@ -152,6 +152,7 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
     """The one place that talks SMTP."""
     smtp = settings.smtp
     assert smtp is not None
+    raw = checked_wire_bytes(msg)  # refused before connecting: a bad mail is not a server problem
     context = ssl.create_default_context(cafile=smtp.ca_file or None)
     timeout = smtp.timeout_seconds
     client: smtplib.SMTP
@@ -159,7 +160,6 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
         client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
-    checked_wire_bytes(msg)  # refused before any connection: a bad mail is not a server problem
     with client:
         if smtp.security == "starttls":
             client.starttls(context=context)
@@ -168,7 +168,7 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
         recipients = [addr for _, addr in getaddresses(msg.get_all("To", []))]
         options = ["SMTPUTF8"] if not all(a.isascii() for a in recipients) else []
         try:
-            refused = client.sendmail(smtp.sender, recipients, checked_wire_bytes(msg), mail_options=options)
+            refused = client.sendmail(smtp.sender, recipients, raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentSendError(f"recipient refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
