@@ -557,8 +557,10 @@ class _RedactingFormatter(logging.Formatter):
 
 
 def _redact_logs(database_url: str) -> None:
+    # Only the stderr handler basicConfig made: a host's own handlers (pytest's capture) keep theirs.
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(_RedactingFormatter(LOG_FORMAT, database_url))
+        if type(handler) is logging.StreamHandler:
+            handler.setFormatter(_RedactingFormatter(LOG_FORMAT, database_url))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
