@@ -6,13 +6,16 @@ The schema itself is owned by the Alembic history in toasoan/migrations; nothing
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -42,6 +45,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_USERINFO_PASSWORD = re.compile(r"(//[^:/@\s]*:)([^@\s]*)@")
+
+
+def safe_url(url: str) -> str:
+    """The database URL as it may be shown (messages, logs): the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # unparsable: mask whatever sits between "//user:" and "@"
+        return _USERINFO_PASSWORD.sub(r"\1***@", url)
+
+
+def redact(text: str, url: str) -> str:
+    """`text` without the URL's password, in any spelling a driver might echo (as written or %-decoded)."""
+    match = _USERINFO_PASSWORD.search(url)
+    secrets = {match.group(2), unquote(match.group(2))} if match else set()
+    for secret in sorted(secrets - {""}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ documented. A wrong or missing key is one `SettingsError` naming it, in Vietname
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -47,7 +48,13 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("path", str, "var/maildir", doc="Maildir folder (backend = maildir)"),
         Key("host", str, "127.0.0.1", doc="IMAP server"),
         Key("port", int, 993, doc="IMAP port (993 for TLS, 143 for STARTTLS or plain)"),
-        Key("security", str, "tls", choices=("tls", "starttls", "none"), doc="IMAP transport security"),
+        Key(
+            "security",
+            str,
+            "tls",
+            choices=("tls", "starttls", "none"),
+            doc="IMAP transport security ('none' only for a loopback host)",
+        ),
         Key("auth", str, "login", choices=("login", "xoauth2"), doc="IMAP authentication"),
         Key("username", str, "", doc="IMAP user"),
         Key("password_env", str, "TOASOAN_IMAP_PASSWORD", doc="Env var holding the IMAP password/token"),
@@ -87,7 +94,13 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
     "smtp": (
         Key("host", str, "127.0.0.1", doc="SMTP server for outgoing mail"),
         Key("port", int, 587, doc="SMTP port"),
-        Key("security", str, "starttls", choices=("starttls", "tls", "none"), doc="SMTP transport security"),
+        Key(
+            "security",
+            str,
+            "starttls",
+            choices=("starttls", "tls", "none"),
+            doc="SMTP transport security ('none' only for a loopback host)",
+        ),
         Key("username", str, "", doc="SMTP user ('' = no AUTH)"),
         Key("password_env", str, "TOASOAN_SMTP_PASSWORD", doc="Env var holding the SMTP password"),
         Key("ca_file", str, "", doc="Extra CA certificate (PEM) to trust for SMTP TLS"),
@@ -295,6 +308,47 @@ def _validate_mailbox(v: dict[str, Any]) -> None:
         raise _bad("[mailbox] username", "cần tên đăng nhập khi backend = imap", "required when backend = imap")
     if not clean_line(v["subject_marker"]):
         raise _bad("[mailbox] subject_marker", "không được để trống", "must not be empty")
+    if v["backend"] == "imap":
+        _plain_text_only_on_loopback("mailbox", v)
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or "localhost": a host whose traffic never leaves this machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _plain_text_only_on_loopback(section: str, v: dict[str, Any]) -> None:
+    """Passwords and contributions cross the network in clear text without TLS: only to this machine."""
+    if v["security"] == "none" and not is_loopback(v["host"]):
+        raise _bad(
+            f"[{section}] security",
+            f"'none' (không mã hóa) chỉ dùng cho máy chủ trên chính máy này (127.0.0.1, ::1, localhost);"
+            f" với {v['host']} hãy đặt 'tls' hoặc 'starttls'",
+            f"'none' (no encryption) is only allowed for a loopback host (127.0.0.1, ::1, localhost);"
+            f" use 'tls' or 'starttls' for {v['host']!r}",
+        )
+
+
+def _validate_smtp(v: dict[str, Any]) -> None:
+    _plain_text_only_on_loopback("smtp", v)
+
+
+def check_serving(settings: Settings) -> None:
+    """What `toasoan serve` needs beyond valid keys: behind HTTPS the session cookie must be Secure,
+    or a single plain-HTTP request (a typed address, a downgrade) would carry it in clear text."""
+    r = settings.review
+    if r.public_url.strip().lower().startswith("https://") and not r.secure_cookies:
+        raise _bad(
+            "[review] secure_cookies",
+            "public_url dùng https nên phải đặt secure_cookies = true",
+            "must be true when [review] public_url is https (the server refuses to start)",
+        )
 
 
 def _validate_organization(v: dict[str, Any]) -> None:
@@ -306,6 +360,7 @@ def _validate_organization(v: dict[str, Any]) -> None:
 
 _VALIDATORS["mailbox"] = _validate_mailbox
 _VALIDATORS["organization"] = _validate_organization
+_VALIDATORS["smtp"] = _validate_smtp
 
 
 def _units(raw: Any) -> tuple[Unit, ...]:

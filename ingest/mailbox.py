@@ -1,6 +1,7 @@
 """The mailbox seam: IMAP (imapclient) or a local Maildir. Nothing else imports imapclient.
 
-A session lists what is waiting, fetches raw bytes without side effects (BODY.PEEK[], never \\Seen),
+A session lists what is waiting, fetches raw bytes without side effects (BODY.PEEK[], never \\Seen) or,
+for a message over the size limit, only its header block (BODY.PEEK[HEADER]),
 acknowledges stored messages (MOVE to the processed folder, or a keyword where MOVE is missing), and
 waits for new mail (IDLE where the server has it, else a timed sleep). The mailbox is a transport:
 the spool and the database are the truth, so every operation here is safe to repeat.
@@ -24,13 +25,15 @@ from core.settings import Section, Settings
 log = logging.getLogger(__name__)
 
 ACK_KEYWORD = "$ToasoanStored"  # used only when the server cannot MOVE
+_HEADER_READ_LIMIT = 1 * 2**20  # a header block longer than this is cut: enough to see who sent it
 
 
 @dataclass(frozen=True)
 class Fetched:
     ref: str  # the UID (IMAP) or file key (Maildir)
     uid: int | None
-    raw: bytes
+    raw: bytes  # the whole message, or only its header block when `size` is set
+    size: int | None = None  # the whole message's size, when only the header block was fetched
 
 
 class MailboxError(Exception):
@@ -44,6 +47,7 @@ class MailboxSession(Protocol):
     def pending(self, after_uid: int | None) -> list[str]: ...
     def sizes(self, refs: Sequence[str]) -> dict[str, int]: ...
     def fetch(self, refs: Sequence[str]) -> Iterator[Fetched]: ...
+    def fetch_headers(self, refs: Sequence[str], sizes: dict[str, int]) -> Iterator[Fetched]: ...
     def ack(self, refs: Sequence[str]) -> None: ...
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool: ...
     def close(self) -> None: ...
@@ -98,6 +102,16 @@ class MaildirSession:
             try:
                 yield Fetched(ref=ref, uid=None, raw=path.read_bytes())
             except FileNotFoundError:  # moved away by someone else meanwhile: nothing lost
+                continue
+
+    def fetch_headers(self, refs: Sequence[str], sizes: dict[str, int]) -> Iterator[Fetched]:
+        for ref in refs:
+            path = self._files.get(ref)
+            if path is None or ref not in sizes:
+                continue
+            try:
+                yield Fetched(ref=ref, uid=None, raw=_read_header_block(path), size=sizes[ref])
+            except FileNotFoundError:
                 continue
 
     def ack(self, refs: Sequence[str]) -> None:
@@ -194,6 +208,17 @@ class ImapSession:
             if raw is not None:
                 yield Fetched(ref=str(uid), uid=int(uid), raw=bytes(raw))
 
+    def fetch_headers(self, refs: Sequence[str], sizes: dict[str, int]) -> Iterator[Fetched]:
+        """Only the header block (RFC 3501 BODY[HEADER], blank line included): the body stays on the server."""
+        if not refs:
+            return
+        part = f"BODY.PEEK[HEADER]<0.{_HEADER_READ_LIMIT}>"  # bounded, as a Maildir file's is
+        resp = self.client.fetch([int(r) for r in refs], [part])  # type: ignore[attr-defined]
+        for uid in sorted(resp):
+            head = resp[uid].get(b"BODY[HEADER]<0>", resp[uid].get(b"BODY[HEADER]"))
+            if head is not None and str(uid) in sizes:
+                yield Fetched(ref=str(uid), uid=int(uid), raw=bytes(head), size=sizes[str(uid)])
+
     def _ensure_processed_folder(self) -> None:
         if self._processed_ready:
             return
@@ -250,6 +275,18 @@ class ImapSession:
 
     def close(self) -> None:
         _quiet_logout(self.client)
+
+
+def _read_header_block(path: Path) -> bytes:
+    """The file's lines up to and including the first empty one, read line by line (never the body)."""
+    head = bytearray()
+    with open(path, "rb") as fh:
+        while len(head) < _HEADER_READ_LIMIT:
+            line = fh.readline(_HEADER_READ_LIMIT - len(head))  # bounded: one endless line is cut too
+            head += line
+            if line in (b"", b"\n", b"\r\n"):
+                break
+    return bytes(head)
 
 
 def _quiet_logout(client: object) -> None:

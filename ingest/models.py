@@ -35,10 +35,12 @@ class InboundMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # Identity: sha256 of the raw bytes without the trace headers a delivery prepends (Received,
-    # Return-Path, Delivered-To), so one email delivered twice is one record.
+    # Return-Path, Delivered-To), so one email delivered twice is one record. A message over
+    # max_message_bytes is never downloaded: its identity is its header block and size
+    # (service.header_identity), and the spool holds only that header block (then size > spool file).
     sha256: str = Field(unique=True, index=True)
     raw_sha256: str  # the exact bytes as fetched: the spool file's name
-    size: int
+    size: int  # of the whole message (RFC822.SIZE for one fetched by its header only)
     mailbox: str  # where it was found (cursor key)
     uidvalidity: int | None = None
     uid: int | None = None

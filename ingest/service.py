@@ -51,6 +51,12 @@ _TRACE_FIELDS = {b"received", b"return-path", b"delivered-to", b"x-original-to",
 _MIN_INLINE_PHOTO_BYTES = 30_000
 _MAX_BATCH_BYTES = 64 * 2**20
 _NEEDS_ACK = {InboundStatus.accepted, InboundStatus.quarantined}
+_REFETCH_HINT = (
+    "Thư {size} byte chỉ được tải phần tiêu đề vì từng vượt giới hạn; thư gốc vẫn ở trên máy chủ thư"
+    " (thư mục “{folder}”): chuyển thư về thư mục nhận bài để tải lại toàn bộ ở lượt quét sau."
+    " / The {size}-byte message was too large and only its header was downloaded; it is still on the mail"
+    " server (folder “{folder}”): move it back to the watched folder and the next sweep downloads it whole."
+)
 TRACKING_CODE = re.compile(r"\bTS-\d{4}-\d{5,}\b", re.IGNORECASE)
 # A reply revises a draft that is still being worked on; after a decision it is a new submission.
 REVISABLE = {DraftStatus.pending_review, DraftStatus.proposed, DraftStatus.changes_requested}
@@ -58,6 +64,26 @@ REVISABLE = {DraftStatus.pending_review, DraftStatus.proposed, DraftStatus.chang
 
 def identity_sha256(raw: bytes) -> str:
     """sha256 of the message without the trace header fields prepended in transit."""
+    return hashlib.sha256(memoryview(raw)[_trace_end(raw) :]).hexdigest()  # no copy of a large message
+
+
+def header_identity(head: bytes, size: int) -> str:
+    """Identity of a message known only by its header block and its whole size (too large to fetch):
+    one email delivered twice is one record here too, and never the same record as a whole message."""
+    pos = _trace_end(head)
+    digest = hashlib.sha256(f"header-only:{size - pos}:".encode())
+    digest.update(memoryview(head)[pos:])
+    return digest.hexdigest()
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header fields and the empty line after them, as IMAP's BODY[HEADER] gives them."""
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := raw.find(sep)) >= 0]
+    return raw[: min(ends)] if ends else raw
+
+
+def _trace_end(raw: bytes) -> int:
+    """Where the message starts after the trace header fields a delivery prepends."""
     pos, n = 0, len(raw)
     while pos < n:
         eol = raw.find(b"\n", pos)
@@ -72,7 +98,7 @@ def identity_sha256(raw: bytes) -> str:
             nxt = raw.find(b"\n", end)
             end = n if nxt < 0 else nxt + 1
         pos = end
-    return hashlib.sha256(memoryview(raw)[pos:]).hexdigest()  # no copy of a large message
+    return pos
 
 
 def _needs_ack(status: str, reason: str | None) -> bool:
@@ -171,8 +197,10 @@ class Ingestor:
         known = self._known_locations(mbox, refs)
         to_fetch = [r for r in refs if r not in known and r not in seen]
         extra_acks: list[tuple[str, int]] = []  # (ref, id of the row it duplicates)
-        for batch in self._batches(mbox, to_fetch):
-            stored, dupes = self._store_batch(mbox, mbox.fetch(batch))
+        size_of = mbox.sizes(to_fetch)  # RFC822.SIZE first: a message over the limit is never downloaded
+        for batch, too_large in self._batches(to_fetch, size_of):
+            fetched = mbox.fetch_headers(batch, size_of) if too_large else mbox.fetch(batch)
+            stored, dupes = self._store_batch(mbox, fetched)
             report.stored += stored
             report.duplicates += len(dupes)
             extra_acks.extend(dupes)
@@ -209,27 +237,38 @@ class Ingestor:
                 known.update(str(u) for u in rows)
         return known
 
-    def _batches(self, mbox: MailboxSession, refs: list[str]) -> Iterator[list[str]]:
-        """Batches of at most fetch_batch messages and about _MAX_BATCH_BYTES, to bound memory."""
-        size_of = mbox.sizes(refs)
+    def _batches(self, refs: list[str], size_of: dict[str, int]) -> Iterator[tuple[list[str], bool]]:
+        """Batches of at most fetch_batch messages and about _MAX_BATCH_BYTES, to bound memory, in UID
+        order (the cursor stays right after a crash); each batch is either all over max_message_bytes
+        (True: only their headers are fetched) or all within it."""
+        limit = self.settings.ingest.max_message_bytes
         batch: list[str] = []
         total = 0
+        batch_too_large = False
         for ref in refs:
             size = size_of.get(ref, 0)
-            if batch and (len(batch) >= self.settings.mailbox.fetch_batch or total + size > _MAX_BATCH_BYTES):
-                yield batch
+            too_large = size > limit
+            if batch and (
+                too_large != batch_too_large
+                or len(batch) >= self.settings.mailbox.fetch_batch
+                or (not too_large and total + size > _MAX_BATCH_BYTES)
+            ):
+                yield batch, batch_too_large
                 batch, total = [], 0
             batch.append(ref)
+            batch_too_large = too_large
             total += size
         if batch:
-            yield batch
+            yield batch, batch_too_large
 
     def _store_batch(self, mbox: MailboxSession, fetched: Iterable[Fetched]) -> tuple[int, list[tuple[str, int]]]:
         """Spool every message durably, then commit their rows and the cursor in one transaction."""
         items = []
         for f in fetched:
+            # A message over the limit is spooled as its header block only: who sent it, for the editors.
             raw_sha = self.store.put("spool", f.raw, sha=sha256_hex(f.raw), suffix=".eml")  # fsync'd
-            items.append((f, raw_sha, identity_sha256(f.raw), parse_headers(f.raw)))
+            ident = identity_sha256(f.raw) if f.size is None else header_identity(f.raw, f.size)
+            items.append((f, raw_sha, ident, parse_headers(f.raw)))
         if not items:
             return 0, []
         stored = 0
@@ -240,11 +279,14 @@ class Ingestor:
                 if existing is not None:
                     dupes.append((f.ref, existing))
                     continue
+                if f.size is None and self._complete_header_only_row(s, mbox, f, raw_sha, ident):
+                    stored += 1
+                    continue
                 s.add(
                     InboundMessage(
                         sha256=ident,
                         raw_sha256=raw_sha,
-                        size=len(f.raw),
+                        size=len(f.raw) if f.size is None else f.size,
                         mailbox=mbox.name,
                         uidvalidity=mbox.uidvalidity,
                         uid=f.uid,
@@ -266,6 +308,23 @@ class Ingestor:
                 cur.updated_at = utcnow()
                 s.add(cur)
         return stored, dupes
+
+    def _complete_header_only_row(self, s: Session, mbox: MailboxSession, f: Fetched, raw_sha: str, ident: str) -> bool:
+        """A message once too large, fetched whole now (the limit was raised and it was put back in
+        the watched folder): its quarantined header-only row takes the whole message and is processed
+        again, instead of a second row for the same email."""
+        row = s.exec(
+            select(InboundMessage).where(InboundMessage.sha256 == header_identity(header_block(f.raw), len(f.raw)))
+        ).first()
+        if row is None or row.status != InboundStatus.quarantined:
+            return False
+        row.sha256, row.raw_sha256, row.size = ident, raw_sha, len(f.raw)
+        row.mailbox, row.uidvalidity, row.uid, row.ref = mbox.name, mbox.uidvalidity, f.uid, f.ref
+        row.status, row.reason, row.detail, row.acked = InboundStatus.received, None, None, False
+        row.attempts += 1
+        s.add(row)
+        s.flush()
+        return True
 
     def _acknowledge(self, mbox: MailboxSession, extra: list[tuple[str, int]]) -> int:
         """Move handled messages out of the watched folder. Advisory: the database already has them."""
@@ -350,7 +409,11 @@ class Ingestor:
             return Outcome(InboundStatus.ignored, Reason.not_a_submission), None
         if row.size > self.settings.ingest.max_message_bytes:
             detail = f"message is {row.size} bytes, limit {self.settings.ingest.max_message_bytes}"
+            if self._header_only(row):
+                detail += "; only its header was downloaded, the message stays on the mail server"
             return Outcome(InboundStatus.quarantined, Reason.too_large, detail, notify=True), None
+        if self._header_only(row):  # retried after the limit was raised: the body was never downloaded
+            return Outcome(InboundStatus.quarantined, Reason.too_large, self._refetch_hint(row)), None
         # Read here and dropped with this frame's parse: a large message is held in memory once.
         parsed = parse_message(self.store.get("spool", row.raw_sha256, ".eml"))
         if parsed.is_auto_reply:
@@ -373,6 +436,14 @@ class Ingestor:
         elif outcome.status == InboundStatus.accepted and outcome.drafts and outcome.drafts[0].source_sha256:
             outcome.revises = self._replied_draft(parsed)
         return outcome, parsed
+
+    def _refetch_hint(self, row: InboundMessage) -> str:
+        m = self.settings.mailbox
+        return _REFETCH_HINT.format(size=row.size, folder=m.processed_folder or m.folder)
+
+    def _header_only(self, row: InboundMessage) -> bool:
+        """Spooled as its header block alone (it was over the limit): the spool file is shorter than the email."""
+        return self.store.path("spool", row.raw_sha256, ".eml").stat().st_size < row.size
 
     def _answers_us(self, row: InboundMessage) -> bool:
         """A reply to one of the office's emails about a draft is a submission even without the

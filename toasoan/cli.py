@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from core.db import reading
-from core.settings import Settings, SettingsError, default_config_path, load_settings
+from core.db import reading, redact
+from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
 from ingest.mailbox import MailboxError
 
 log = logging.getLogger("toasoan")
@@ -38,14 +38,12 @@ def _print_json(data: Any) -> None:
 
 
 def _engine(settings: Settings) -> Any:
-    from toasoan.database import open_database
+    from toasoan.database import DatabaseUnavailable, open_database
 
     try:
         return open_database(settings)
-    except (OperationalError, OSError) as exc:
-        raise CliError(
-            f"Không mở được cơ sở dữ liệu / cannot open the database {settings.database.url}: {exc}", EXIT_DATABASE
-        ) from exc
+    except DatabaseUnavailable as exc:  # its message names the database without the password
+        raise CliError(str(exc), EXIT_DATABASE) from None
 
 
 # ------------------------------------------------------------------------------------ commands
@@ -236,6 +234,7 @@ def _ask_password() -> str:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    check_serving(settings)
     host = args.host or settings.review.host
     port = args.port or settings.review.port
     busy = _port_taken(host, port)
@@ -275,9 +274,7 @@ def serve(settings: Settings, *, host: str, port: int, factory: str = "toasoan.w
     waiting connection: 20 clients connecting at once all landed on one process in 2 runs of 6, which
     then served half as many pages while the other idled.
     """
-    from toasoan.database import open_database
-
-    open_database(settings).dispose()  # runs the migrations
+    _engine(settings).dispose()  # runs the migrations
     os.environ["TOASOAN_CONFIG"] = str(settings.path)
     workers = max(1, settings.review.workers)
     if workers == 1:
@@ -545,18 +542,42 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Log lines (tracebacks included) without the database password, whatever a driver put in them."""
+
+    def __init__(self, fmt: str, url: str) -> None:
+        super().__init__(fmt)
+        self.url = url
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.url)
+
+
+def _redact_logs(database_url: str) -> None:
+    # Only the stderr handler basicConfig made: a host's own handlers (pytest's capture) keep theirs.
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.setFormatter(_RedactingFormatter(LOG_FORMAT, database_url))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks run on every command
     func: Callable[[Settings, argparse.Namespace], int] = args.func
+    database_url = ""
     try:
         settings = load_settings(args.config or default_config_path())
+        database_url = settings.database_url
+        _redact_logs(database_url)
         return func(settings, args)
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
@@ -568,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_MAILBOX
     except SQLAlchemyError as exc:
-        print(f"Lỗi cơ sở dữ liệu / database error: {exc}", file=sys.stderr)
+        print(f"Lỗi cơ sở dữ liệu / database error: {redact(str(exc), database_url)}", file=sys.stderr)
         return EXIT_DATABASE
     except KeyboardInterrupt:
         return 130

@@ -7,8 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from core.db import make_engine
+from core.db import make_engine, redact, safe_url
 from core.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,11 +29,21 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+class DatabaseUnavailable(SQLAlchemyError):
+    """The database cannot be opened; the message names it without its password."""
+
+
 def open_database(settings: Settings, *, migrate: bool = True) -> Engine:
     url = settings.database_url
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
-    if migrate:
-        upgrade(engine)
+    try:
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+    except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
+        # `from None`: the original error (and a traceback printing it) stays out of logs and terminals.
+        raise DatabaseUnavailable(
+            f"Không mở được cơ sở dữ liệu / cannot open the database {safe_url(url)}: {redact(str(exc), url)}"
+        ) from None
     return engine

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from core.settings import Settings, default_config_path, load_settings
+from core.settings import Settings, check_serving, default_config_path, load_settings
 from review.web import create_app
 from toasoan.database import open_database
 
 
 def build_app(settings: Settings) -> FastAPI:
+    check_serving(settings)  # also when started by hand under uvicorn, not only by `toasoan serve`
     return create_app(settings, open_database(settings))
 
 
