@@ -164,7 +164,7 @@ def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
     try:
         user = get_user(engine, args.by)
         if args.drafts_cmd == "approve":
-            coefficient = service.parse_coefficient(args.coefficient)
+            coefficient = args.coefficient  # parsed by argparse (_coefficient)
             if settings.review.two_step and user.role == "editor":
                 draft = service.propose(
                     engine, settings, args.id, user, revision=None, coefficient=coefficient, category=args.category
@@ -185,6 +185,16 @@ def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
     else:
         print(f"Bài {draft.tracking_code}: {draft.status}")
     return 0
+
+
+def _coefficient(text: str) -> Any:
+    """--coefficient through the web form's parser: a bad number is a usage error (exit 2, the message)."""
+    from review.service import Invalid, parse_coefficient
+
+    try:
+        return parse_coefficient(text)
+    except Invalid as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _history(engine: Any, args: argparse.Namespace) -> int:
@@ -494,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     dap = dsub.add_parser("approve", help="duyệt bài (chế độ hai bước: biên tập viên đề xuất)")
     dap.add_argument("id", type=int)
     dap.add_argument("--by", required=True, help="tài khoản người duyệt")
-    dap.add_argument("--coefficient", help="hệ số nhuận bút (Trưởng ban)")
+    dap.add_argument("--coefficient", type=_coefficient, help="hệ số nhuận bút (Trưởng ban), ví dụ 2,5")
     dap.add_argument("--category", help="chuyên mục (slug)")
     dap.add_argument("--json", action="store_true")
     drj = dsub.add_parser("reject", help="không sử dụng bài")

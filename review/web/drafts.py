@@ -305,7 +305,8 @@ def _approval(
     """Approving and proposing take the same form: coefficient, category, note."""
 
     def run(revision: int, status: str) -> object:
-        raw = post.text("coefficient")
+        # An editor's approval form has no coefficient field; a field sent empty is refused by the parser.
+        raw = post.text("coefficient") if "coefficient" in post.form else None
         return decision(
             web.engine,
             web.settings,
@@ -313,7 +314,7 @@ def _approval(
             post.who.user,
             revision=revision,
             status=status,
-            coefficient=service.parse_coefficient(raw) if raw.strip() else None,
+            coefficient=service.parse_coefficient(raw),
             category=post.text("category") or None,
             note=post.text("note") or None,
         )
