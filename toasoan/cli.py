@@ -216,9 +216,19 @@ def _history(engine: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
-    from review.auth import AuthError, add_user
+    from review.auth import AuthError, add_user, disable_user
 
     engine = _engine(settings)
+    if args.users_cmd == "disable":
+        try:
+            user, ended = disable_user(engine, args.name)
+        except AuthError as exc:
+            raise CliError(str(exc)) from exc
+        if args.json:
+            _print_json({"username": user.username, "role": user.role, "active": user.active, "sessions_ended": ended})
+        else:
+            print(f"Đã khóa tài khoản {user.username}; {ended} phiên đăng nhập đã kết thúc.")
+        return 0
     if args.users_cmd == "add":
         password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else _ask_password()
         try:
@@ -524,10 +534,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="tài khoản Ban Biên tập")
     usub = users.add_subparsers(dest="users_cmd", required=True)
-    ua = usub.add_parser("add", help="thêm hoặc đặt lại tài khoản (mật khẩu đọc từ stdin)")
+    ua = usub.add_parser("add", help="thêm hoặc đặt lại tài khoản (mật khẩu đọc từ stdin); phiên cũ kết thúc")
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=["viewer", "editor", "chief", "admin"])
     ua.add_argument("--full-name", default="")
+    udis = usub.add_parser("disable", help="khóa tài khoản và kết thúc mọi phiên đăng nhập của tài khoản đó")
+    udis.add_argument("name")
+    udis.add_argument("--json", action="store_true")
     usub.add_parser("list")
     users.set_defaults(func=cmd_users)
 
