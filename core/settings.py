@@ -125,6 +125,12 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("idle_minutes", int, 120, doc="…or after this many minutes without activity"),
         Key("login_attempts", int, 5, doc="Failed sign-ins allowed per user and address in the window"),
         Key("login_window_minutes", int, 15, doc="Window of the sign-in rate limit"),
+        Key(
+            "login_attempts_per_address",
+            int,
+            50,
+            doc="Failed sign-ins allowed from one address in the window, any user name (one office behind NAT)",
+        ),
         Key("page_size", int, 50, doc="Drafts per page of the queue"),
         Key("workers", int, 2, doc="Server processes of `toasoan serve` (one per CPU core)"),
         Key("threads", int, 3, doc="Requests one server process works on at once (others wait their turn)"),

@@ -11,15 +11,19 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Engine
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
-from core.db import reading, transaction, utcnow
+from core.db import lock_name, reading, transaction, utcnow
 from core.settings import Settings
 from core.text import clean_line
-from review.models import LoginFailure, Role, User, WebSession
+from review.models import LoginFailure, LoginThrottle, Role, User, WebSession
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+# Input bounds, not policy: longer is never a real account, only a way to fill the disk or the CPU.
+MAX_USERNAME_LENGTH = 64
+MAX_PASSWORD_LENGTH = 1024
+MAX_ADDRESS_LENGTH = 64  # an IPv6 address is at most 45 characters
 
 
 class AuthError(Exception):
@@ -28,6 +32,10 @@ class AuthError(Exception):
 
 class RateLimited(AuthError):
     pass
+
+
+class TooLong(AuthError):
+    """A user name or password longer than any real one: refused before any write or hashing."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _check_lengths(username: str, password: str) -> None:
+    """Refused before anything is written or hashed: a megabyte 'user name' must not reach the database,
+    nor a megabyte password argon2."""
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise TooLong(
+            f"Tên đăng nhập dài quá {MAX_USERNAME_LENGTH} ký tự / user name longer than {MAX_USERNAME_LENGTH}"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise TooLong(f"Mật khẩu dài quá {MAX_PASSWORD_LENGTH} ký tự / password longer than {MAX_PASSWORD_LENGTH}")
+
+
 def add_user(engine: Engine, username: str, password: str, *, role: str, full_name: str = "") -> User:
+    """Create an account, or reset an existing one's password and role: its sessions end either way."""
+    _check_lengths(username, password)
     username = clean_line(username).lower()
     if not username or " " in username:
         raise AuthError("Tên đăng nhập không hợp lệ / invalid user name")
@@ -57,6 +78,8 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, full_na
         user = s.exec(select(User).where(User.username == username)).first()
         if user is None:
             user = User(username=username, role=role, full_name=clean_line(full_name), password_hash="")
+        else:
+            _end_sessions(s, user)
         user.role, user.password_hash, user.active = role, hash_password(password), True
         if full_name:
             user.full_name = clean_line(full_name)
@@ -64,44 +87,104 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, full_na
     return user
 
 
-def _recent_failures(engine: Engine, username: str, address: str, since: datetime) -> int:
-    with reading(engine) as s:
-        return int(
-            s.exec(
-                select(func.count())
-                .select_from(LoginFailure)
-                .where(LoginFailure.username == username, LoginFailure.address == address, LoginFailure.at >= since)
-            ).one()
-        )
+def disable_user(engine: Engine, username: str) -> tuple[User, int]:
+    """Lock an account (it stays, for the audit log's names) and end its sessions: (user, sessions ended)."""
+    with transaction(engine) as s:
+        user = s.exec(select(User).where(User.username == clean_line(username).lower())).first()
+        if user is None:
+            raise AuthError(f"Không có người dùng {username!r} / no such user")
+        user.active = False
+        s.add(user)
+        ended = _end_sessions(s, user)
+    return user, ended
+
+
+def _end_sessions(s: Session, user: User) -> int:
+    """Sign the user out everywhere (a reset password or a changed role must not outlive a stolen cookie)."""
+    result = s.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+    return int(result.rowcount or 0)
+
+
+def _count_address(s: Session, settings: Settings, address: str, now: datetime) -> LoginThrottle:
+    """The address's counter for the current window (a fresh window when the last one is over)."""
+    window = timedelta(minutes=settings.review.login_window_minutes)
+    row = s.get(LoginThrottle, address)
+    if row is None:
+        row = LoginThrottle(address=address, window_start=now, attempts=0)
+    elif row.window_start + window <= now:
+        row.window_start, row.attempts = now, 0
+    return row
+
+
+def _reserve_attempt(
+    engine: Engine, settings: Settings, username: str, address: str, now: datetime
+) -> tuple[User | None, int | None]:
+    """Count and book the attempt in one write transaction, before any password is checked: so 30 tries
+    at once see each other's bookings and no more than the limit get to argon2. A real account's booking
+    is a LoginFailure row (removed again on success); an unknown name only moves the address's counter.
+    Returns (the active user or None, the booking's id)."""
+    r = settings.review
+    too_many = RateLimited(
+        f"Đăng nhập sai quá {r.login_attempts} lần; hãy thử lại sau {r.login_window_minutes} phút"
+        f" / too many failed sign-ins, try again later"
+    )
+    with transaction(engine) as s:
+        lock_name(s, f"sign-in:{address}")  # PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes
+        counter = _count_address(s, settings, address, now)
+        if counter.attempts >= r.login_attempts_per_address:
+            raise too_many
+        user = s.exec(select(User).where(User.username == username, col(User.active).is_(True))).first()
+        booking = None
+        if user is not None:
+            since = now - timedelta(minutes=r.login_window_minutes)
+            if _recent_failures(s, username, address, since) >= r.login_attempts:
+                raise too_many
+            booking = LoginFailure(username=username, address=address, at=now)
+            s.add(booking)
+        counter.attempts += 1
+        s.add(counter)
+        s.flush()
+        return user, booking.id if booking else None
+
+
+def _recent_failures(s: Session, username: str, address: str, since: datetime) -> int:
+    return int(
+        s.exec(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.username == username, LoginFailure.address == address, LoginFailure.at >= since)
+        ).one()
+    )
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    if user is None:
+        _hasher.hash(password)  # same cost whether or not the account exists
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def sign_in(engine: Engine, settings: Settings, username: str, password: str, *, address: str) -> SignedIn:
+    _check_lengths(username, password)
     r = settings.review
     username = clean_line(username).lower()
+    address = address[:MAX_ADDRESS_LENGTH]
     now = utcnow()
-    window_start = now - timedelta(minutes=r.login_window_minutes)
-    if _recent_failures(engine, username, address, window_start) >= r.login_attempts:
-        raise RateLimited(
-            f"Đăng nhập sai quá {r.login_attempts} lần; hãy thử lại sau {r.login_window_minutes} phút"
-            f" / too many failed sign-ins, try again later"
-        )
-    with reading(engine) as s:
-        user = s.exec(select(User).where(User.username == username, col(User.active).is_(True))).first()
-    ok = False
-    if user is not None:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-    else:
-        _hasher.hash(password)  # same cost whether or not the account exists
-    if not ok or user is None:
-        with transaction(engine) as s:
-            s.add(LoginFailure(username=username, address=address, at=now))
+    user, booking = _reserve_attempt(engine, settings, username, address, now)
+    if user is None or not _password_matches(user, password):
         raise AuthError("Sai tên đăng nhập hoặc mật khẩu / wrong user name or password")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with transaction(engine) as s:
-        s.exec(delete(LoginFailure).where(col(LoginFailure.at) < window_start))
+        # Not a failure after all: the booking goes, and the address gets its attempt back (an office
+        # behind one NAT address signs in all day).
+        s.exec(delete(LoginFailure).where(col(LoginFailure.id) == booking))
+        counter = s.get(LoginThrottle, address)
+        if counter is not None and counter.attempts > 0:
+            counter.attempts -= 1
+            s.add(counter)
         s.exec(delete(WebSession).where(col(WebSession.expires_at) < now))
         s.add(
             WebSession(
@@ -119,6 +202,17 @@ def sign_in(engine: Engine, settings: Settings, username: str, password: str, *,
                 fresh.password_hash = hash_password(password)
                 s.add(fresh)
     return SignedIn(user=user, csrf_token=csrf, token=token)
+
+
+def purge_sign_in_records(engine: Engine, settings: Settings, *, now: datetime | None = None) -> int:
+    """Delete failed sign-ins and address counters older than the window (the worker runs this on a
+    schedule): the sign-in tables hold one window's worth of rows at most. Returns the rows deleted."""
+    now = now or utcnow()
+    since = now - timedelta(minutes=settings.review.login_window_minutes)
+    with transaction(engine) as s:
+        failures = s.exec(delete(LoginFailure).where(col(LoginFailure.at) < since))
+        counters = s.exec(delete(LoginThrottle).where(col(LoginThrottle.window_start) < since))
+    return int(failures.rowcount or 0) + int(counters.rowcount or 0)
 
 
 # Writing last_seen on every request would make every page a write: only every minute.

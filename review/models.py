@@ -1,4 +1,5 @@
-"""Tables owned by review: the board's accounts, their sign-in sessions, and failed sign-ins."""
+"""Tables owned by review: the board's accounts, their sign-in sessions, failed sign-ins and the per-address
+sign-in counter."""
 
 from __future__ import annotations
 
@@ -57,3 +58,14 @@ class LoginFailure(SQLModel, table=True):
     username: str = Field(index=True)
     address: str
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Sign-in attempts from one address in the current window, whatever the user name: one row per
+    address (not per attempt), so a flood of made-up names cannot grow the database."""
+
+    __tablename__ = "login_throttle"
+
+    address: str = Field(primary_key=True)
+    window_start: datetime = Field(sa_type=UTCDateTime, index=True)
+    attempts: int = 0

@@ -7,10 +7,11 @@ audit log), and queues the contributor's email in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_
@@ -29,7 +30,7 @@ from core.drafts import (
 )
 from core.html import sanitize
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision, DraftStatus, KnownSender
-from core.settings import Settings
+from core.settings import Genre, Settings
 from core.text import clean_line, fold_words, nfc
 from review import notices
 from review.models import Role, User
@@ -70,16 +71,40 @@ def require(user: User, action: str, settings: Settings) -> None:
 
 
 # --------------------------------------------------------------------------------------- helpers
-def parse_coefficient(value: str | Decimal | float | None) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation as exc:
-        raise Invalid(f"Hệ số nhuận bút không hợp lệ: {value!r} / invalid coefficient") from exc
-
-
+# A coefficient as the board writes it: digits, and at most two decimals after a comma (the Vietnamese
+# way) or a point. Decimal() alone would also take NaN, Infinity, sNaN and exponents such as 1E+999999,
+# which then break the range check or the rounding with a 500: they never get that far.
+_COEFFICIENT = re.compile(r"\d{1,6}(?:[.,]\d{1,2})?")
 CENTS = Decimal("0.01")
+
+
+def parse_coefficient(value: str | Decimal | None) -> Decimal | None:
+    """The one parser of a royalty coefficient typed in the web form or given to the CLI: None when none
+    was given, else a plain decimal number ("2", "2,5", "2.50"); anything else is refused with `Invalid`."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        value = str(value) if value.is_finite() else "?"
+    text = nfc(value).strip()
+    if not text:
+        raise Invalid("Cần nhập hệ số nhuận bút / a coefficient is required")
+    if not _COEFFICIENT.fullmatch(text):
+        raise Invalid(
+            f"Hệ số nhuận bút phải là một số như 2 hoặc 2,5 (tối đa hai chữ số thập phân), không phải {text[:40]!r}"
+            " / the coefficient must be a plain number such as 2 or 2.5"
+        )
+    return Decimal(text.replace(",", "."))
+
+
+def _check_range(genre: Genre, value: Decimal) -> Decimal:
+    """The kind's range from [royalty.genres.<kind>]; the value rounded to cents."""
+    value = value.quantize(CENTS)
+    if not (genre.min <= value <= genre.max):
+        raise Invalid(
+            f"Hệ số của {genre.label.lower()} phải từ {genre.min} đến {genre.max} / "
+            f"coefficient must be within {genre.min}..{genre.max}"
+        )
+    return value
 
 
 def _check_coefficient(settings: Settings, draft: Draft, user: User, value: Decimal | None) -> Decimal:
@@ -90,12 +115,7 @@ def _check_coefficient(settings: Settings, draft: Draft, user: User, value: Deci
     value = value.quantize(CENTS)
     if value != genre.coefficient and value != draft.coefficient:
         require(user, "set_coefficient", settings)
-    if not (genre.min <= value <= genre.max):
-        raise Invalid(
-            f"Hệ số của {genre.label.lower()} phải từ {genre.min} đến {genre.max} / "
-            f"coefficient must be within {genre.min}..{genre.max}"
-        )
-    return value
+    return _check_range(genre, value)
 
 
 def _check_category(settings: Settings, slug: str | None) -> str | None:
@@ -166,9 +186,7 @@ def propose(
         draft = load_for_update(s, draft_id)
         check_revision(draft, revision, status)
         genre = settings.genres[draft.kind]
-        value = (coefficient if coefficient is not None else genre.coefficient).quantize(CENTS)
-        if not (genre.min <= value <= genre.max):
-            raise Invalid(f"Hệ số phải từ {genre.min} đến {genre.max} / coefficient out of range")
+        value = _check_range(genre, coefficient if coefficient is not None else genre.coefficient)
         draft.coefficient = value
         draft.category = _check_category(settings, category) or draft.category
         transition(

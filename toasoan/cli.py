@@ -162,7 +162,7 @@ def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
     try:
         user = get_user(engine, args.by)
         if args.drafts_cmd == "approve":
-            coefficient = service.parse_coefficient(args.coefficient)
+            coefficient = args.coefficient  # parsed by argparse (_coefficient)
             if settings.review.two_step and user.role == "editor":
                 draft = service.propose(
                     engine, settings, args.id, user, revision=None, coefficient=coefficient, category=args.category
@@ -185,6 +185,16 @@ def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _coefficient(text: str) -> Any:
+    """--coefficient through the web form's parser: a bad number is a usage error (exit 2, the message)."""
+    from review.service import Invalid, parse_coefficient
+
+    try:
+        return parse_coefficient(text)
+    except Invalid as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _history(engine: Any, args: argparse.Namespace) -> int:
     from core.models import Draft
     from review.service import history
@@ -204,9 +214,19 @@ def _history(engine: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
-    from review.auth import AuthError, add_user
+    from review.auth import AuthError, add_user, disable_user
 
     engine = _engine(settings)
+    if args.users_cmd == "disable":
+        try:
+            user, ended = disable_user(engine, args.name)
+        except AuthError as exc:
+            raise CliError(str(exc)) from exc
+        if args.json:
+            _print_json({"username": user.username, "role": user.role, "active": user.active, "sessions_ended": ended})
+        else:
+            print(f"Đã khóa tài khoản {user.username}; {ended} phiên đăng nhập đã kết thúc.")
+        return 0
     if args.users_cmd == "add":
         password = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else _ask_password()
         try:
@@ -491,7 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     dap = dsub.add_parser("approve", help="duyệt bài (chế độ hai bước: biên tập viên đề xuất)")
     dap.add_argument("id", type=int)
     dap.add_argument("--by", required=True, help="tài khoản người duyệt")
-    dap.add_argument("--coefficient", help="hệ số nhuận bút (Trưởng ban)")
+    dap.add_argument("--coefficient", type=_coefficient, help="hệ số nhuận bút (Trưởng ban), ví dụ 2,5")
     dap.add_argument("--category", help="chuyên mục (slug)")
     dap.add_argument("--json", action="store_true")
     drj = dsub.add_parser("reject", help="không sử dụng bài")
@@ -511,10 +531,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="tài khoản Ban Biên tập")
     usub = users.add_subparsers(dest="users_cmd", required=True)
-    ua = usub.add_parser("add", help="thêm hoặc đặt lại tài khoản (mật khẩu đọc từ stdin)")
+    ua = usub.add_parser("add", help="thêm hoặc đặt lại tài khoản (mật khẩu đọc từ stdin); phiên cũ kết thúc")
     ua.add_argument("name")
     ua.add_argument("--role", required=True, choices=["viewer", "editor", "chief", "admin"])
     ua.add_argument("--full-name", default="")
+    udis = usub.add_parser("disable", help="khóa tài khoản và kết thúc mọi phiên đăng nhập của tài khoản đó")
+    udis.add_argument("name")
+    udis.add_argument("--json", action="store_true")
     usub.add_parser("list")
     users.set_defaults(func=cmd_users)
 

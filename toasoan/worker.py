@@ -21,10 +21,12 @@ from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
 from ingest.service import Ingestor, SweepReport
 from ingest.word import shutdown_pool
+from review.auth import purge_sign_in_records
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+PURGE_SIGN_INS_SECONDS = 300.0  # failed sign-ins older than the window are deleted this often
 
 
 class _Stop(Exception):
@@ -54,9 +56,20 @@ def _deliver(settings: Settings, engine: Engine) -> None:
         log.exception("outbox delivery failed")
 
 
+def _purge_sign_ins(settings: Settings, engine: Engine) -> None:
+    try:
+        purge_sign_in_records(engine, settings)
+    except Exception:  # tried again at the next round; never stops the sender
+        log.exception("purging old sign-in records failed")
+
+
 def _outbox_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+    last_purge = -PURGE_SIGN_INS_SECONDS
     while not stop.is_set():
         _deliver(settings, engine)
+        if time.monotonic() - last_purge >= PURGE_SIGN_INS_SECONDS:  # the schedule of the sign-in tables
+            _purge_sign_ins(settings, engine)
+            last_purge = time.monotonic()
         kick.wait(settings.worker.outbox_seconds)
         kick.clear()
 

@@ -29,6 +29,7 @@ from review.service import EDITABLE, Forbidden, Invalid, RevisionInfo, require
 from review.web import labels
 from review.web.article import Photo, compose, editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
+from review.web.files import untrusted_document
 from review.web.forms import draft_edit, field_ids
 
 router = APIRouter()
@@ -194,6 +195,7 @@ def draft_page(
         coefficient=d.coefficient if d.coefficient is not None else (genre.coefficient if genre else None),
         categories=web.settings.categories,
         show=decisions_shown(web, who, d),
+        untrusted_source=untrusted_document(d.source_file, d.source_format),
         values=values or {},
         unit_name=web.unit_name,
         kind_label=web.kind_label,
@@ -305,7 +307,8 @@ def _approval(
     """Approving and proposing take the same form: coefficient, category, note."""
 
     def run(revision: int, status: str) -> object:
-        raw = post.text("coefficient")
+        # An editor's approval form has no coefficient field; a field sent empty is refused by the parser.
+        raw = post.text("coefficient") if "coefficient" in post.form else None
         return decision(
             web.engine,
             web.settings,
@@ -313,7 +316,7 @@ def _approval(
             post.who.user,
             revision=revision,
             status=status,
-            coefficient=service.parse_coefficient(raw) if raw.strip() else None,
+            coefficient=service.parse_coefficient(raw),
             category=post.text("category") or None,
             note=post.text("note") or None,
         )

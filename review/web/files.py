@@ -1,5 +1,7 @@
 """Photos and original files. Photos are served inline only when their bytes are one of four raster
-formats (the type comes from the bytes, never from the sender); everything else is an attachment."""
+formats (the type comes from the bytes, never from the sender); everything else is an attachment.
+Drafts' photos are unpublished material: never cached. A legacy or macro-enabled Word file is sent as
+an opaque download. A raw email goes to editors only, and only one the board has a reason to see."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlmodel import select
 from core.db import reading
 from core.models import Draft, DraftRevision
 from core.text import nfc
-from ingest.models import InboundMessage
+from ingest.models import InboundMessage, InboundStatus
 from review.service import require
 from review.web.deps import NotFound, UserDep, Web, WebDep
 
@@ -35,7 +37,13 @@ DOCUMENT_TYPES = {
     "rtf": "application/rtf",
 }
 DOCUMENT_TYPES["docm"] = "application/vnd.ms-word.document.macroEnabled.12"
-MEDIA_CACHE = "private, max-age=86400"  # content-addressed: a name never changes its bytes
+# Legacy binary Word and macro-enabled files may carry macros: an opaque type, so no browser hands them
+# to Word by type; the draft page labels them and offers the converted article first.
+UNTRUSTED_FORMATS = frozenset({"doc", "dot", "docm", "dotm"})
+# The review UI serves unpublished photos (the portal serves the published ones): no copy in any cache.
+MEDIA_CACHE = "no-store"
+# Raw emails the board may download: those that made a draft, and those on the problem-email page.
+RAW_EMAIL_STATUSES = frozenset({InboundStatus.accepted, InboundStatus.quarantined})
 
 
 def sniff_image(path: Path) -> tuple[str, str] | None:
@@ -50,7 +58,15 @@ def sniff_image(path: Path) -> tuple[str, str] | None:
     return None
 
 
+def untrusted_document(filename: str | None, fmt: str | None) -> bool:
+    """A file that may carry macros, by the sender's name or by its sniffed format (either is enough)."""
+    ext = Path(filename or "").suffix.lower().lstrip(".")
+    return ext in UNTRUSTED_FORMATS or (fmt or "") in UNTRUSTED_FORMATS
+
+
 def document_type(filename: str | None, fmt: str | None) -> str:
+    if untrusted_document(filename, fmt):
+        return "application/octet-stream"
     ext = Path(filename or "").suffix.lower().lstrip(".")
     return DOCUMENT_TYPES.get(ext) or DOCUMENT_TYPES.get(fmt or "") or "application/octet-stream"
 
@@ -123,10 +139,11 @@ def draft_source(request: Request, draft_id: int, web: WebDep, who: UserDep) -> 
 @router.get("/inbox/{inbound_id:int}/raw")
 def raw_email(inbound_id: int, web: WebDep, who: UserDep) -> Response:
     """The email exactly as it was received (the spool copy)."""
-    require(who.user, "view", web.settings)
+    require(who.user, "edit", web.settings)  # the sender's whole email: addresses, every attachment
     with reading(web.engine) as s:
         row = s.get(InboundMessage, inbound_id)
-    path = _store_path(web, "spool", row.raw_sha256, ".eml") if row else None
+    shown = row is not None and row.status in RAW_EMAIL_STATUSES  # never an ignored non-submission
+    path = _store_path(web, "spool", row.raw_sha256, ".eml") if row and shown else None
     if path is None:
         raise NotFound(f"Không có thư số {inbound_id}.")
     return FileResponse(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.text import nfc
-from review.auth import AuthError, RateLimited, session_user, sign_in, sign_out
+from review.auth import MAX_USERNAME_LENGTH, AuthError, RateLimited, TooLong, session_user, sign_in, sign_out
 from review.web.deps import FormDep, PostDep, Web, WebDep
 from review.web.labels import vietnamese
 from review.web.security import safe_next, same_site_request, tokens_match
@@ -46,7 +46,7 @@ def _login_page(
         who=None,
         error=error,
         notice=notice,
-        username=username,
+        username=username[:MAX_USERNAME_LENGTH],  # never echo a megabyte back
         next_path=safe_next(next_path),
         login_token=token,
         page_title="Đăng nhập",
@@ -81,6 +81,10 @@ def login_submit(request: Request, web: WebDep, form: FormDep) -> Response:
         )
     try:
         done = sign_in(web.engine, web.settings, username, password, address=client_address(request))
+    except TooLong as exc:
+        return _login_page(
+            web, request, status=422, error=vietnamese(str(exc)) + ".", username=username, next_path=next_path
+        )
     except RateLimited as exc:
         return _login_page(
             web, request, status=429, error=vietnamese(str(exc)) + ".", username=username, next_path=next_path

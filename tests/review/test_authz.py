@@ -46,7 +46,9 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/drafts/{draft}/duplicate/{other}"):   (303, 200, 200, 200, 200),
     ("GET", "/drafts/{draft}/source"):              (303, 200, 200, 200, 200),
     ("GET", "/inbox"):                              (303, 200, 200, 200, 200),
-    ("GET", "/inbox/{inbound}/raw"):                (303, 200, 200, 200, 200),
+    ("GET", "/inbox/{inbound}/raw"):                (303, 403, 200, 200, 200),  # editors and above
+    ("GET", "/inbox/{quarantined}/raw"):            (303, 403, 200, 200, 200),  # on the problem page
+    ("GET", "/inbox/{ignored}/raw"):                (303, 403, 404, 404, 404),  # not a submission: never
     ("POST", "/inbox/{quarantined}/retry"):         (303, 403, 303, 303, 303),
     ("GET", "/media/{sha}"):                        (303, 200, 200, 200, 200),
     ("GET", "/media/{sha}/original"):               (303, 200, 200, 200, 200),
@@ -80,12 +82,13 @@ class World:
 
 def _world(root: Path, **review: object) -> World:
     office = make_office(root, review=review)
-    office.deliver("tin_ok.eml", "corrupt.eml")
+    office.deliver("tin_ok.eml", "corrupt.eml", "not_a_submission.eml")
     office.ingest()
     [draft] = office.drafts()
     with reading(office.engine) as s:
         sha = s.exec(select(DraftImage.sha256).where(DraftImage.draft_id == draft.id)).first()
         quarantined = s.exec(select(InboundMessage.id).where(InboundMessage.status == "quarantined")).one()
+        ignored = s.exec(select(InboundMessage.id).where(InboundMessage.status == "ignored")).one()
     other = seed_draft(office, title="Một bài khác")
     browsers = {"signed out": office.browser(), **{role: office.signed_in(role) for role in ROLES}}
     ids = {
@@ -93,6 +96,7 @@ def _world(root: Path, **review: object) -> World:
         "other": str(other),
         "inbound": str(draft.inbound_id),
         "quarantined": str(quarantined),
+        "ignored": str(ignored),
         "sha": str(sha),
     }
     return World(office, browsers, ids)

@@ -59,8 +59,9 @@ class Office:
     app: FastAPI
     clients: list[TestClient] = field(default_factory=list)
 
-    def browser(self, *, base_url: str = "http://testserver") -> Browser:
-        client = TestClient(self.app, base_url=base_url, follow_redirects=False)
+    def browser(self, *, base_url: str = "http://testserver", address: str = "testclient") -> Browser:
+        """A browser; `address` is the client address the app sees (sign-in limits count per address)."""
+        client = TestClient(self.app, base_url=base_url, follow_redirects=False, client=(address, 50000))
         client.__enter__()  # runs the app's lifespan; closed by close()
         self.clients.append(client)
         return Browser(client)
