@@ -55,6 +55,9 @@ class ConversionLimits:
     timeout_seconds: float = 60.0
     memory_mb: int = 1024  # address-space ceiling of the worker process
     soffice: str | None = "soffice"  # command or path; None = LibreOffice disabled
+    # bubblewrap around LibreOffice: "required" (refused without it: converter_missing), "preferred"
+    # (unconfined with a logged warning when bwrap cannot run), "off" (tests of the other layers)
+    confinement: str = "required"
 
 
 DEFAULT_LIMITS = ConversionLimits()
@@ -260,7 +263,9 @@ def _via_libreoffice(data: bytes, kind: str, limits: ConversionLimits, deadline:
         raise DocumentError("corrupt_document", f"conversion timeout after {limits.timeout_seconds:g} s")
     try:
         # Batched with concurrent requests of this process: one soffice start for all of them.
-        out = _lo.batcher(limits.soffice, _lo_memory(limits)).convert(data, "docx", timeout=remaining, kind=kind)
+        out = _lo.batcher(limits.soffice, _lo_memory(limits), limits.confinement).convert(
+            data, "docx", timeout=remaining, kind=kind
+        )
     except _lo.LibreOfficeMissing as exc:
         raise DocumentError("converter_missing", str(exc)) from exc
     except _lo.LibreOfficeTimeout as exc:
@@ -381,6 +386,7 @@ def _render_vectors(vectors: list[ConvertedImage], limits: ConversionLimits, dea
             soffice=limits.soffice,
             timeout=remaining,
             memory_mb=_lo_memory(limits),
+            confinement=limits.confinement,
         )
     except _lo.LibreOfficeError:
         return
