@@ -410,6 +410,11 @@ def convert_many(
     return results
 
 
+BatchResult = tuple[list[bytes | None], LibreOfficeTimeout | None]
+# Runs one batch in another process: (inputs, target, soffice, timeout, memory_mb, bwrap) -> result.
+BatchRunner = Callable[[list[tuple[bytes, str]], str, str, float, int | None, str | None], BatchResult]
+
+
 def _convert_batch(
     inputs: Sequence[tuple[bytes, str]],
     target: str,
@@ -419,13 +424,17 @@ def _convert_batch(
     memory_mb: int | None,
     pool: ProfilePool,
     bwrap: str | None,
-) -> tuple[list[bytes | None], LibreOfficeTimeout | None]:
+    elsewhere: BatchRunner | None = None,
+) -> BatchResult:
     """One soffice call over (bytes, extension) inputs; the extension picks LibreOffice's filter.
 
     Links and include fields are stripped from the inputs first; an input that cannot be read for
     that is not given to LibreOffice (None, like a file LibreOffice could not read). On a timeout,
-    the outputs written before the kill are still returned.
+    the outputs written before the kill are still returned. With `elsewhere`, the call is made by
+    that runner (a worker process) instead of this process.
     """
+    if elsewhere is not None:
+        return elsewhere(list(inputs), target, soffice, timeout, memory_mb, bwrap)
     results: list[bytes | None] = [None] * len(inputs)
     if not inputs:
         return results, None
@@ -465,6 +474,15 @@ def _convert_batch(
     except LibreOfficeTimeout as exc:
         return results, exc
     return results, None
+
+
+def convert_batch_here(
+    inputs: list[tuple[bytes, str]], target: str, soffice: str, timeout: float, memory_mb: int | None, bwrap: str | None
+) -> BatchResult:
+    """One batch with this process's warm profiles: what a worker process runs for a BatchRunner."""
+    return _convert_batch(
+        inputs, target, soffice=soffice, timeout=timeout, memory_mb=memory_mb, pool=_POOL, bwrap=bwrap
+    )
 
 
 def convert(
@@ -525,10 +543,12 @@ class Batcher:
         runners: int = 2,
         pool: ProfilePool | None = None,
         confinement: str = "required",
+        elsewhere: BatchRunner | None = None,
     ) -> None:
         self.soffice = soffice
         self.memory_mb = memory_mb
         self.confinement = confinement
+        self.elsewhere = elsewhere  # run each batch in another process (a worker), not this one
         self.window = window
         self.max_batch = max_batch
         self.runners = runners
@@ -621,6 +641,7 @@ class Batcher:
             memory_mb=self.memory_mb,
             pool=self._pool,
             bwrap=bwrap,
+            elsewhere=self.elsewhere,
         )
         missing = [r for r, out in zip(live, results, strict=True) if out is None]
         for request, out in zip(live, results, strict=True):
@@ -639,18 +660,21 @@ class Batcher:
         self._run([culprit])
 
 
-_BATCHERS: dict[tuple[str | None, int | None, str], Batcher] = {}
+_BATCHERS: dict[tuple[str | None, int | None, str, BatchRunner | None], Batcher] = {}
 _BATCHERS_LOCK = threading.Lock()
 
 
 def batcher(
-    soffice: str | None = "soffice", memory_mb: int | None = DEFAULT_MEMORY_MB, confinement: str = "required"
+    soffice: str | None = "soffice",
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    confinement: str = "required",
+    elsewhere: BatchRunner | None = None,
 ) -> Batcher:
-    """The process-wide batcher for this soffice command, memory ceiling and confinement."""
+    """The process-wide batcher for this soffice command, memory ceiling, confinement and runner."""
     with _BATCHERS_LOCK:
-        key = (soffice, memory_mb, confinement)
+        key = (soffice, memory_mb, confinement, elsewhere)
         if key not in _BATCHERS:
-            _BATCHERS[key] = Batcher(soffice=soffice, memory_mb=memory_mb, confinement=confinement)
+            _BATCHERS[key] = Batcher(soffice=soffice, memory_mb=memory_mb, confinement=confinement, elsewhere=elsewhere)
         return _BATCHERS[key]
 
 
