@@ -137,8 +137,8 @@ _bwrap_lock = threading.Lock()
 _warned_unconfined = False
 
 
-def _system_view(soffice: str) -> list[str]:
-    """bwrap arguments for a read-only view of the system files, LibreOffice's installation included."""
+def _system_view() -> list[str]:
+    """bwrap arguments for a read-only view of the system files."""
     args: list[str] = []
     for path in _ROOT_LINKS:
         if os.path.islink(path):
@@ -147,10 +147,13 @@ def _system_view(soffice: str) -> list[str]:
             args += ["--ro-bind", path, path]
     for path in _SYSTEM_FILES:
         args += ["--ro-bind-try", path, path]
-    install = Path(os.path.realpath(soffice)).parent.parent  # .../program/soffice -> its installation
-    if not install.is_relative_to("/usr"):
-        args += ["--ro-bind", str(install), str(install)]
     return args
+
+
+def _installation(soffice: str) -> list[str]:
+    """LibreOffice's own installation, read-only, when it lives outside /usr (/opt/libreoffice...)."""
+    install = Path(os.path.realpath(soffice)).parent.parent  # .../program/soffice -> its installation
+    return [] if install.is_relative_to("/usr") else ["--ro-bind", str(install), str(install)]
 
 
 def _jail(bwrap: str, soffice: str, writable: Path) -> list[str]:
@@ -158,13 +161,14 @@ def _jail(bwrap: str, soffice: str, writable: Path) -> list[str]:
     return [
         bwrap,
         *_BWRAP_OPTIONS,
-        *_system_view(soffice),
+        *_system_view(),
         "--dev",
         "/dev",
         "--proc",
         "/proc",
         "--tmpfs",
         "/tmp",
+        *_installation(soffice),  # after the empty /tmp: binds are made in order
         "--bind",
         str(writable),
         str(writable),
