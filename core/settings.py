@@ -89,6 +89,15 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("conversion_memory_mb", int, 1024, doc="Address-space ceiling of a conversion worker"),
         Key("workers", int, 2, doc="Conversion worker processes"),
         Key("soffice", str, "soffice", doc="LibreOffice command for .doc/.odt/.rtf; '' disables"),
+        Key(
+            "libreoffice_confinement",
+            str,
+            "required",
+            choices=("required", "preferred"),
+            doc="LibreOffice runs in bubblewrap (no network, read-only system); without a working bwrap,"
+            " 'required' quarantines the file (converter_missing, retryable), 'preferred' runs it unconfined"
+            " with a logged warning",
+        ),
         Key("web_image_width", int, 1200, doc="Width of photo web renditions (px)"),
     ),
     "smtp": (

@@ -181,6 +181,7 @@ class Ingestor:
             timeout_seconds=float(i.conversion_timeout_seconds),
             memory_mb=i.conversion_memory_mb,
             soffice=i.soffice or None,
+            confinement=i.libreoffice_confinement,
         )
         set_pool_size(i.workers)
         self.marker = settings.mailbox.subject_marker

@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   dovecot-imapd dovecot-lmtpd dovecot-submissiond   # IMAP server + LMTP delivery for ingest tests
   libreoffice-writer-nogui                          # .doc/.odt/.rtf conversion
+  bubblewrap                                        # confines LibreOffice (no network, read-only system)
   openssl                                           # self-signed certificates for TLS tests
   chromium                                          # the review UI's end-to-end tests (Playwright)
   postgresql                                        # the same suite's PostgreSQL tests (a throwaway cluster)

@@ -55,6 +55,9 @@ class ConversionLimits:
     timeout_seconds: float = 60.0
     memory_mb: int = 1024  # address-space ceiling of the worker process
     soffice: str | None = "soffice"  # command or path; None = LibreOffice disabled
+    # bubblewrap around LibreOffice: "required" (refused without it: converter_missing), "preferred"
+    # (unconfined with a logged warning when bwrap cannot run), "off" (tests of the other layers)
+    confinement: str = "required"
 
 
 DEFAULT_LIMITS = ConversionLimits()
@@ -251,7 +254,9 @@ def _lo_memory(limits: ConversionLimits) -> int:
     return max(limits.memory_mb, 1024)
 
 
-def _via_libreoffice(data: bytes, kind: str, limits: ConversionLimits, deadline: float) -> bytes:
+def _via_libreoffice(
+    data: bytes, kind: str, limits: ConversionLimits, deadline: float, elsewhere: _lo.BatchRunner | None = None
+) -> bytes:
     if _lo.find_soffice(limits.soffice) is None:
         what = "disabled" if not limits.soffice else f"not found ({limits.soffice})"
         raise DocumentError("converter_missing", f"LibreOffice {what}: needed for .{kind}")
@@ -260,7 +265,9 @@ def _via_libreoffice(data: bytes, kind: str, limits: ConversionLimits, deadline:
         raise DocumentError("corrupt_document", f"conversion timeout after {limits.timeout_seconds:g} s")
     try:
         # Batched with concurrent requests of this process: one soffice start for all of them.
-        out = _lo.batcher(limits.soffice, _lo_memory(limits)).convert(data, "docx", timeout=remaining, kind=kind)
+        out = _lo.batcher(limits.soffice, _lo_memory(limits), limits.confinement, elsewhere).convert(
+            data, "docx", timeout=remaining, kind=kind
+        )
     except _lo.LibreOfficeMissing as exc:
         raise DocumentError("converter_missing", str(exc)) from exc
     except _lo.LibreOfficeTimeout as exc:
@@ -381,6 +388,7 @@ def _render_vectors(vectors: list[ConvertedImage], limits: ConversionLimits, dea
             soffice=limits.soffice,
             timeout=remaining,
             memory_mb=_lo_memory(limits),
+            confinement=limits.confinement,
         )
     except _lo.LibreOfficeError:
         return
@@ -406,6 +414,10 @@ _POOL_CLASSES = (
     ("ingest.word", "ConvertedDocument"),
     ("ingest.word", "ConvertedImage"),
     ("ingest.word.sniff", "DocumentError"),
+    ("ingest.word.libreoffice", "LibreOfficeError"),
+    ("ingest.word.libreoffice", "LibreOfficeMissing"),
+    ("ingest.word.libreoffice", "LibreOfficeTimeout"),
+    ("ingest.word.libreoffice", "LibreOfficeFailed"),
 )
 
 
@@ -449,9 +461,9 @@ def convert_document_isolated(
 
     A worker that times out, runs out of memory or dies is replaced, and the call raises
     DocumentError("corrupt_document", ...) saying which. For .doc/.odt/.rtf the worker checks the
-    file, this process has LibreOffice convert it (soffice is a separate process with its own
-    ceiling and timeout, and concurrent requests share one soffice call), and a worker converts
-    the resulting .docx.
+    file, this process gathers concurrent requests into one batch and a worker has LibreOffice
+    convert the batch (soffice, confined, is started by the worker, never by this process: the web
+    server's "Xử lý lại" comes through here), and a worker converts the resulting .docx.
     """
     if len(data) > limits.max_document_bytes:  # refuse before copying it into a worker
         raise DocumentError("too_large", f"document is {_mb(len(data))} (limit {_mb(limits.max_document_bytes)})")
@@ -463,9 +475,32 @@ def convert_document_isolated(
     if first not in _NEEDS_LIBREOFFICE:
         raise DocumentError("corrupt_document", f"unexpected worker reply {first!r}")
     with _as_document_error():
-        docx_data = _via_libreoffice(data, first, limits, deadline)
+        docx_data = _via_libreoffice(data, first, limits, deadline, _batch_in_worker)
     seconds_left = max(0.0, deadline - time.monotonic())
     return _in_worker(_second_stage, deadline, limits, docx_data, first, limits, attached, seconds_left)  # type: ignore[no-any-return]
+
+
+def _batch_in_worker(
+    inputs: list[tuple[bytes, str]], target: str, soffice: str, timeout: float, memory_mb: int | None, bwrap: str | None
+) -> _lo.BatchResult:
+    """A LibreOffice batch run by a worker process (which kills soffice with itself on a timeout)."""
+    target_fn = f"{_lo.__name__}:{_lo.convert_batch_here.__name__}"
+    try:
+        return _get_pool().call(  # type: ignore[no-any-return]
+            target_fn,
+            inputs,
+            target,
+            soffice,
+            timeout,
+            memory_mb,
+            bwrap,
+            timeout=timeout + 10,
+            memory_mb=memory_mb or 2048,
+        )
+    except _sandbox.WorkerTimeout as exc:
+        raise _lo.LibreOfficeTimeout(f"LibreOffice timeout after {timeout:g} s") from exc
+    except _sandbox.SandboxError as exc:
+        raise _lo.LibreOfficeFailed(f"LibreOffice worker failed: {exc}") from exc
 
 
 def convert_photos_isolated(

@@ -11,7 +11,15 @@ Facts this module is built on (research/infra.md §3, re-measured here):
   process group is killed, not just the first pid.
 
 Every run gets a minimal environment (HOME and TMPDIR inside the profile, no inherited secrets), a
-profile with macros disabled and untrusted referer links blocked, and an address-space ceiling.
+profile with macros disabled, untrusted referer links blocked and links never updated, and an
+address-space ceiling. It runs confined by bubblewrap (`bwrap`): no network, no other process in
+sight, a read-only view of the system files LibreOffice needs and nothing else (no /home, /work,
+/tmp, /var, no settings or database), and only its own profile folder (which holds the job's input
+and output) writable. Measured here: the same conversion takes as long confined as not (bench/README.md).
+Without a working bwrap, `confinement="required"` (the default) refuses to run LibreOffice
+(LibreOfficeMissing: the pipeline quarantines the file as converter_missing, retryable);
+"preferred" runs it unconfined with a logged warning. Links and include fields are also removed
+from the input before LibreOffice reads it (`ingest.word.unlink`).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import atexit
 import base64
 import contextlib
 import html
+import logging
 import os
 import re
 import shutil
@@ -33,6 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.word.sniff import sniff
+from ingest.word.unlink import strip_links
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
 # soffice.bin maps ~500 MB of address space before it reads a byte; 2 GB leaves room for big files.
@@ -46,6 +58,8 @@ _HTML_EMBED_TARGET = "html:HTML (StarWriter):EmbedImages"
 _INPUT_EXT = {"doc": "doc", "odt": "odt", "rtf": "rtf", "docx": "docx", "docm": "docm"}
 
 # Seeded into every new profile before its first start (LibreOffice keeps an existing file).
+# Writer/Content/Update: Link 2 = never update links (sections, linked pictures) on load; fields
+# (INCLUDETEXT...) and charts are not updated either.
 _REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
 xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -57,6 +71,12 @@ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
 <item oor:path="/org.openoffice.Office.Common/Misc">\
 <prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">\
+<prop oor:name="Link" oor:op="fuse"><value>2</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">\
+<prop oor:name="Field" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Writer/Content/Update">\
+<prop oor:name="Chart" oor:op="fuse"><value>false</value></prop></item>
 </oor:items>
 """
 
@@ -86,6 +106,117 @@ def find_soffice(command: str | None) -> str | None:
     if not command:
         return None
     return shutil.which(command)
+
+
+# ---------------------------------------------------------------------------------------------
+# confinement
+
+CONFINEMENT_MODES = ("required", "preferred", "off")
+BWRAP_COMMAND = "bwrap"
+# Namespaces: no network (only a loopback of its own), no other process, IPC or hostname in
+# sight; no capabilities even when the service runs as root. No --new-session: the process group
+# must stay the caller's, which kills it as a whole on a timeout.
+_BWRAP_OPTIONS = ("--unshare-all", "--die-with-parent", "--cap-drop", "ALL")
+# What LibreOffice reads besides /usr: linker, font and its own configuration. Not /etc as a whole
+# (passwords, hostname, the service's own settings), not /home, /root, /srv, /tmp, /var or /work.
+_SYSTEM_FILES = (
+    "/usr",
+    "/etc/libreoffice",
+    "/etc/fonts",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/var/cache/fontconfig",
+)
+_ROOT_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # merged /usr: symlinks
+
+_bwrap_checked: dict[str, bool] = {}
+_bwrap_lock = threading.Lock()
+_warned_unconfined = False
+
+
+def _system_view() -> list[str]:
+    """bwrap arguments for a read-only view of the system files."""
+    args: list[str] = []
+    for path in _ROOT_LINKS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in _SYSTEM_FILES:
+        args += ["--ro-bind-try", path, path]
+    return args
+
+
+def _installation(soffice: str) -> list[str]:
+    """LibreOffice's own installation, read-only, when it lives outside /usr (/opt/libreoffice...)."""
+    install = Path(os.path.realpath(soffice)).parent.parent  # .../program/soffice -> its installation
+    return [] if install.is_relative_to("/usr") else ["--ro-bind", str(install), str(install)]
+
+
+def _jail(bwrap: str, soffice: str, writable: Path) -> list[str]:
+    """The command prefix that confines soffice; `writable` is the only folder it may change."""
+    return [
+        bwrap,
+        *_BWRAP_OPTIONS,
+        *_system_view(),
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        *_installation(soffice),  # after the empty /tmp: binds are made in order
+        "--bind",
+        str(writable),
+        str(writable),
+    ]
+
+
+def find_bwrap() -> str | None:
+    """Path of a bwrap that can confine here (it needs user namespaces), or None. Checked once."""
+    path = shutil.which(BWRAP_COMMAND)
+    if path is None:
+        return None
+    with _bwrap_lock:
+        if path not in _bwrap_checked:
+            _bwrap_checked[path] = _bwrap_works(path)
+            if not _bwrap_checked[path]:
+                log.warning("bubblewrap at %s cannot confine here (no user namespaces?)", path)
+        return path if _bwrap_checked[path] else None
+
+
+def _bwrap_works(bwrap: str) -> bool:
+    with tempfile.TemporaryDirectory(prefix="toasoan-bwrap-") as tmp:
+        probe = [*_jail(bwrap, "/usr/bin/true", Path(tmp)), "/usr/bin/true"]
+        try:
+            done = subprocess.run(probe, stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return done.returncode == 0
+
+
+def check_confinement(confinement: str) -> str | None:
+    """The bwrap to confine soffice with, None to run unconfined; LibreOfficeMissing when required and absent."""
+    global _warned_unconfined
+    if confinement not in CONFINEMENT_MODES:
+        raise ValueError(f"confinement must be one of {CONFINEMENT_MODES}, not {confinement!r}")
+    if confinement == "off":
+        return None
+    bwrap = find_bwrap()
+    if bwrap is not None:
+        return bwrap
+    if confinement == "required":
+        raise LibreOfficeMissing(
+            "không chạy LibreOffice khi thiếu hộp cách ly bubblewrap (bwrap) / LibreOffice is not run"
+            " unconfined: bubblewrap (bwrap) is missing or cannot create namespaces here"
+        )
+    if not _warned_unconfined:
+        _warned_unconfined = True
+        log.warning("LibreOffice runs UNCONFINED: bubblewrap (bwrap) is missing or cannot create namespaces")
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,6 +312,7 @@ def _run(
     timeout: float,
     memory_mb: int | None,
     cwd: Path,
+    bwrap: str | None,
 ) -> subprocess.CompletedProcess[bytes]:
     cmd = [
         soffice,
@@ -196,6 +328,8 @@ def _run(
     if memory_mb:
         # The ceiling is set by a shell in the child: preexec_fn is unsafe in threaded callers.
         cmd = ["/bin/sh", "-c", 'ulimit -v "$1" && shift && exec "$@"', "sh", str(memory_mb * 1024), *cmd]
+    if bwrap is not None:
+        cmd = [*_jail(bwrap, soffice, profile.root), "--chdir", str(cwd), *cmd]
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": str(profile.home),
@@ -251,17 +385,20 @@ def convert_many(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     pool: ProfilePool | None = None,
+    confinement: str = "required",
 ) -> list[bytes | None]:
     """Convert several files in one soffice call; None where LibreOffice wrote no output.
 
     `inputs` are bytes or paths (read, then copied under unique names into a private directory:
     soffice names its output after the input's stem and writes lock files beside the input).
     `target` is a --convert-to value ("docx", "doc:MS Word 97", "odt", "pdf", ...). Raises
-    LibreOfficeMissing without soffice and LibreOfficeTimeout when the whole call timed out.
+    LibreOfficeMissing without soffice (or without its confinement when `confinement` is
+    "required") and LibreOfficeTimeout when the whole call timed out.
     """
     path = find_soffice(soffice)
     if path is None:
         raise LibreOfficeMissing(f"LibreOffice not found ({soffice!r})")
+    bwrap = check_confinement(confinement)
     files = [_input_bytes(item) for item in inputs]
     results, timed_out = _convert_batch(
         [(data, _INPUT_EXT.get(sniff(data), "bin")) for data in files],
@@ -270,10 +407,16 @@ def convert_many(
         timeout=timeout,
         memory_mb=memory_mb,
         pool=pool or _POOL,
+        bwrap=bwrap,
     )
     if timed_out is not None:
         raise timed_out
     return results
+
+
+BatchResult = tuple[list[bytes | None], LibreOfficeTimeout | None]
+# Runs one batch in another process: (inputs, target, soffice, timeout, memory_mb, bwrap) -> result.
+BatchRunner = Callable[[list[tuple[bytes, str]], str, str, float, int | None, str | None], BatchResult]
 
 
 def _convert_batch(
@@ -284,11 +427,18 @@ def _convert_batch(
     timeout: float,
     memory_mb: int | None,
     pool: ProfilePool,
-) -> tuple[list[bytes | None], LibreOfficeTimeout | None]:
+    bwrap: str | None,
+    elsewhere: BatchRunner | None = None,
+) -> BatchResult:
     """One soffice call over (bytes, extension) inputs; the extension picks LibreOffice's filter.
 
-    On a timeout, the outputs written before the kill are still returned.
+    Links and include fields are stripped from the inputs first; an input that cannot be read for
+    that is not given to LibreOffice (None, like a file LibreOffice could not read). On a timeout,
+    the outputs written before the kill are still returned. With `elsewhere`, the call is made by
+    that runner (a worker process) instead of this process.
     """
+    if elsewhere is not None:
+        return elsewhere(list(inputs), target, soffice, timeout, memory_mb, bwrap)
     results: list[bytes | None] = [None] * len(inputs)
     if not inputs:
         return results, None
@@ -299,19 +449,25 @@ def _convert_batch(
         with pool.acquire() as profile:  # a profile that saw a timeout is discarded
             work = Path(tempfile.mkdtemp(prefix="job-", dir=profile.tmp))
             names = [f"f{i:04d}.{ext}" for i, (_, ext) in enumerate(inputs)]
+            given: list[str] = []
             try:
-                for name, (data, _) in zip(names, inputs, strict=True):
-                    (work / name).write_bytes(data)
+                for name, (data, ext) in zip(names, inputs, strict=True):
+                    clean = strip_links(data, ext)
+                    if clean is not None:
+                        (work / name).write_bytes(clean)
+                        given.append(name)
                 out = work / "out"
                 try:
-                    _run(
-                        soffice,
-                        ["--convert-to", target, "--outdir", str(out), *names],
-                        profile,
-                        timeout=timeout,
-                        memory_mb=memory_mb,
-                        cwd=work,
-                    )
+                    if given:
+                        _run(
+                            soffice,
+                            ["--convert-to", target, "--outdir", str(out), *given],
+                            profile,
+                            timeout=timeout,
+                            memory_mb=memory_mb,
+                            cwd=work,
+                            bwrap=bwrap,
+                        )
                 finally:
                     for i, name in enumerate(names):
                         produced = out / f"{Path(name).stem}.{out_ext}"
@@ -324,6 +480,15 @@ def _convert_batch(
     return results, None
 
 
+def convert_batch_here(
+    inputs: list[tuple[bytes, str]], target: str, soffice: str, timeout: float, memory_mb: int | None, bwrap: str | None
+) -> BatchResult:
+    """One batch with this process's warm profiles: what a worker process runs for a BatchRunner."""
+    return _convert_batch(
+        inputs, target, soffice=soffice, timeout=timeout, memory_mb=memory_mb, pool=_POOL, bwrap=bwrap
+    )
+
+
 def convert(
     data: bytes,
     target: str = "docx",
@@ -332,9 +497,12 @@ def convert(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     pool: ProfilePool | None = None,
+    confinement: str = "required",
 ) -> bytes:
     """Convert one file; raises LibreOfficeFailed when LibreOffice could not read it."""
-    (result,) = convert_many([data], target, soffice=soffice, timeout=timeout, memory_mb=memory_mb, pool=pool)
+    (result,) = convert_many(
+        [data], target, soffice=soffice, timeout=timeout, memory_mb=memory_mb, pool=pool, confinement=confinement
+    )
     if result is None:
         raise LibreOfficeFailed("LibreOffice could not read the file")
     return result
@@ -378,9 +546,13 @@ class Batcher:
         max_batch: int = 20,
         runners: int = 2,
         pool: ProfilePool | None = None,
+        confinement: str = "required",
+        elsewhere: BatchRunner | None = None,
     ) -> None:
         self.soffice = soffice
         self.memory_mb = memory_mb
+        self.confinement = confinement
+        self.elsewhere = elsewhere  # run each batch in another process (a worker), not this one
         self.window = window
         self.max_batch = max_batch
         self.runners = runners
@@ -400,6 +572,7 @@ class Batcher:
         """
         if find_soffice(self.soffice) is None:
             raise LibreOfficeMissing(f"LibreOffice not found ({self.soffice!r})")
+        check_confinement(self.confinement)
         ext = _INPUT_EXT.get(kind or sniff(data), "bin")
         request = _Request(data, ext, target, time.monotonic() + timeout)
         with self._cond:
@@ -460,6 +633,7 @@ class Batcher:
             for request in live:
                 request.finish(None, LibreOfficeMissing(f"LibreOffice not found ({self.soffice!r})"))
             return
+        bwrap = check_confinement(self.confinement)
         budget = min(r.deadline for r in live) - now
         if len(live) > 1:
             budget /= 2
@@ -470,6 +644,8 @@ class Batcher:
             timeout=budget,
             memory_mb=self.memory_mb,
             pool=self._pool,
+            bwrap=bwrap,
+            elsewhere=self.elsewhere,
         )
         missing = [r for r, out in zip(live, results, strict=True) if out is None]
         for request, out in zip(live, results, strict=True):
@@ -488,16 +664,21 @@ class Batcher:
         self._run([culprit])
 
 
-_BATCHERS: dict[tuple[str | None, int | None], Batcher] = {}
+_BATCHERS: dict[tuple[str | None, int | None, str, BatchRunner | None], Batcher] = {}
 _BATCHERS_LOCK = threading.Lock()
 
 
-def batcher(soffice: str | None = "soffice", memory_mb: int | None = DEFAULT_MEMORY_MB) -> Batcher:
-    """The process-wide batcher for this soffice command and memory ceiling."""
+def batcher(
+    soffice: str | None = "soffice",
+    memory_mb: int | None = DEFAULT_MEMORY_MB,
+    confinement: str = "required",
+    elsewhere: BatchRunner | None = None,
+) -> Batcher:
+    """The process-wide batcher for this soffice command, memory ceiling, confinement and runner."""
     with _BATCHERS_LOCK:
-        key = (soffice, memory_mb)
+        key = (soffice, memory_mb, confinement, elsewhere)
         if key not in _BATCHERS:
-            _BATCHERS[key] = Batcher(soffice=soffice, memory_mb=memory_mb)
+            _BATCHERS[key] = Batcher(soffice=soffice, memory_mb=memory_mb, confinement=confinement, elsewhere=elsewhere)
         return _BATCHERS[key]
 
 
@@ -526,6 +707,7 @@ def vector_images_to_png(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int | None = DEFAULT_MEMORY_MB,
     pool: ProfilePool | None = None,
+    confinement: str = "required",
 ) -> list[bytes | None]:
     """Render EMF/WMF/SVG pictures to PNG in one soffice call; None for a picture it could not read.
 
@@ -545,6 +727,7 @@ def vector_images_to_png(
     path = find_soffice(soffice)
     if path is None:
         raise LibreOfficeMissing(f"LibreOffice not found ({soffice!r})")
+    bwrap = check_confinement(confinement)
     with (pool or _POOL).acquire() as profile:
         work = Path(tempfile.mkdtemp(prefix="img-", dir=profile.tmp))
         try:
@@ -556,6 +739,7 @@ def vector_images_to_png(
                 timeout=timeout,
                 memory_mb=memory_mb,
                 cwd=work,
+                bwrap=bwrap,
             )
             produced = work / "out" / "pictures.html"
             page = produced.read_bytes() if produced.is_file() else b""

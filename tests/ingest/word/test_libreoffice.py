@@ -262,6 +262,7 @@ def test_linked_pictures_are_not_fetched() -> None:
             timeout=60,
             memory_mb=2048,
             pool=libreoffice._POOL,
+            bwrap=None,  # the profile's settings alone: confined, LibreOffice has no network at all
         )
     finally:
         server.shutdown()
