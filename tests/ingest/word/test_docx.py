@@ -475,7 +475,8 @@ def test_fidelity_against_mammoth(name: str) -> None:
 
 
 def test_real_corpus_is_there() -> None:
-    assert len(real.paths("docx/*.docx")) >= 15, f"expected the shared corpus at {real.EXTERNAL}"
+    present = [p for p in real.paths("docx/*.docx") if p.is_file()]  # a folder set but incomplete fails here
+    assert len(present) >= 15, f"expected the shared corpus at {real.EXTERNAL}"
 
 
 @pytest.mark.parametrize("path", real.params("docx/*.docx"), ids=lambda p: p.name)

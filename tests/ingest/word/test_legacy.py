@@ -455,7 +455,7 @@ def runs_with_fonts(path: Path) -> Iterator[tuple[str, str | None]]:
 
 
 def test_the_corpus_is_there() -> None:
-    assert len(real.paths("docx/*.docx")) >= 15
+    assert len([p for p in real.paths("docx/*.docx") if p.is_file()]) >= 15
 
 
 @pytest.mark.parametrize("path", real.params("docx/*.docx"), ids=lambda p: p.name)
