@@ -14,6 +14,8 @@ import pytest
 
 from tests import corpus as real
 
+pytestmark = pytest.mark.xdist_group(name="fresh_clone")  # both tests on one worker: one clone
+
 REPO = Path(__file__).resolve().parents[1]
 # fast modules whose tests read real files both inside and outside the repository
 CORPUS_MODULES = ["tests/test_real_corpus.py", "tests/ingest/word/test_sniff.py"]
