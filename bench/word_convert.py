@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
-    REPO,
     RESULTS_DIR,
     BenchError,
     jpeg_with_comment,
@@ -64,7 +63,7 @@ from bench import (
 
 NAME = "word_convert"
 PARTS = ("one_page", "article", "libreoffice", "memory")
-REAL_NEWS = REPO.parent / "shared" / "corpus" / "real" / "docx" / "toasoan_bantin_3_phpword.docx"
+REAL_NEWS = "docx/toasoan_bantin_3_phpword.docx"  # in the real corpus, outside the repository (tests/corpus.py)
 
 ONE_PAGE_TARGET_MS = 15.0
 MAMMOTH_RATIO_TARGET = 10.0
@@ -359,16 +358,19 @@ def _styles_kb(data: bytes) -> float:
 # --------------------------------------------------------------------------------- part 1
 def one_page_files() -> list[tuple[str, str, bytes]]:
     """(key, description, bytes) of the three one-page news items."""
+    from tests import corpus
+
     built = news_item()
-    if not REAL_NEWS.is_file():
-        raise BenchError(f"the shared corpus is missing: {REAL_NEWS}")
+    real_news = corpus.locate(REAL_NEWS)
+    if not real_news.is_file():
+        raise BenchError(f"the real corpus is missing: {real_news} (set TOASOAN_REAL_CORPUS)")
     # Through .doc, as the product converts a .doc: LibreOffice then writes its own ~22 KB styles.xml
     # (re-saving the .docx directly would keep python-docx's 340 KB of latent styles).
     as_doc = soffice_convert({"tin.docx": built}, "doc:MS Word 97")["tin.docx"]
     saved = soffice_convert({"tin.doc": as_doc}, "docx:MS Word 2007 XML")["tin.doc"]
     return [
         ("python_docx", "python-docx, 1 photo 1600x1200", built),
-        ("phpword_real", "real PHPWord export (corpus), 3 pictures", REAL_NEWS.read_bytes()),
+        ("phpword_real", "real PHPWord export (corpus), 3 pictures", real_news.read_bytes()),
         ("libreoffice_saved", "the python-docx one as .doc, saved as .docx by LibreOffice", saved),
     ]
 

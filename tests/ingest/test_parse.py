@@ -2,7 +2,7 @@
 
 Fixtures: tests/fixtures/mail/*.eml, made by tests/fixtures/mail/build.py (Outlook, Gmail,
 Thunderbird, Apple Mail and Vietnamese webmail header styles; .docx from python-docx; winmail.dat
-from the TNEF writer there). Corpus: ../shared/corpus/real (read in place; see its SOURCES.md).
+from the TNEF writer there). Real corpus: through tests/corpus.py (see tests/fixtures/real/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from tnefparse.tnef import TNEF
 
 from core.text import contains_phrase
 from ingest.parse import Attachment, ParsedMessage, decode_header_value, parse_message
+from tests import corpus as real
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "mail"
-CORPUS = REPO.parent / "shared" / "corpus" / "real"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PNG, JPEG, PDF = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"%PDF"
 
@@ -543,7 +543,7 @@ CORPUS_TNEF = [
 
 @pytest.mark.parametrize(("name", "filenames", "magic"), CORPUS_TNEF, ids=[t[0] for t in CORPUS_TNEF])
 def test_corpus_tnef_streams_inside_a_real_message(name: str, filenames: list[str], magic: bytes | None) -> None:
-    raw = wrap((CORPUS / "tnef" / name).read_bytes(), "winmail.dat", "application/ms-tnef")
+    raw = wrap(real.read(f"tnef/{name}"), "winmail.dat", "application/ms-tnef")
     parsed = parse_message(raw)
     assert [a.filename for a in parsed.attachments] == filenames
     assert all(a.origin == "tnef" and a.data for a in parsed.attachments)
@@ -556,11 +556,11 @@ def test_corpus_tnef_streams_inside_a_real_message(name: str, filenames: list[st
 
 
 def test_corpus_tnef_images_and_content_types() -> None:
-    raw = wrap((CORPUS / "tnef" / "mimekit_panic.tnef").read_bytes(), "winmail.dat", "application/ms-tnef")
+    raw = wrap(real.read("tnef/mimekit_panic.tnef"), "winmail.dat", "application/ms-tnef")
     parsed = parse_message(raw)
     assert [a.content_type for a in parsed.attachments] == ["image/jpeg", "image/jpeg", "image/png"]
     assert parsed.attachments[2].data.startswith(PNG)
-    umlaut = parse_message(wrap((CORPUS / "tnef" / "tnefparse_umlaut.tnef").read_bytes(), "winmail.dat",
+    umlaut = parse_message(wrap(real.read("tnef/tnefparse_umlaut.tnef"), "winmail.dat",
                                 "application/ms-tnef"))  # fmt: skip
     assert umlaut.attachments[2].content_type == "text/plain"
 
@@ -596,13 +596,13 @@ def test_hostile_tnef_counts_are_refused_before_tnefparse_loops_on_them(mapi_blo
 
 
 def test_winmail_dat_found_by_its_signature_under_another_name() -> None:
-    data = (CORPUS / "tnef" / "tnefparse_umlaut.tnef").read_bytes()
+    data = real.read("tnef/tnefparse_umlaut.tnef")
     parsed = parse_message(wrap(data, "ATT00001.bin", "application/octet-stream"))
     assert [a.filename for a in parsed.attachments] == ["TBZ PARIV GmbH.jpg", "image003.jpg", "UmlautAnhang-äüö.txt"]
 
 
 def test_the_exchange_tnef_corpus_mail_has_its_body_and_no_leftover_winmail() -> None:
-    parsed = parse_message((CORPUS / "email" / "mimekit_tnef_ukr.eml").read_bytes())
+    parsed = parse_message(real.read("email/mimekit_tnef_ukr.eml"))
     assert parsed.subject == "rr test 7"
     assert parsed.text_body.startswith("шостий")  # koi8-r quoted-printable
     assert parsed.attachments == ()
@@ -643,7 +643,7 @@ CORPUS_MSG = [
 def test_corpus_outlook_msg_attached_to_a_message(
     name: str, filename: str, content_type: str, expected: list[tuple[str, bytes]]
 ) -> None:
-    parsed = parse_message(wrap((CORPUS / "msg" / name).read_bytes(), filename, content_type))
+    parsed = parse_message(wrap(real.read(f"msg/{name}"), filename, content_type))
     assert [a.filename for a in parsed.attachments] == [n for n, _magic in expected]
     for attachment, (_name, magic) in zip(parsed.attachments, expected, strict=True):
         assert attachment.origin == "msg"
@@ -652,20 +652,20 @@ def test_corpus_outlook_msg_attached_to_a_message(
 
 
 def test_msg_attachment_content_types_are_filled_in() -> None:
-    data = (CORPUS / "msg" / "msgreader_EmailWithInnerMailAndAttachments.msg").read_bytes()
+    data = real.read("msg/msgreader_EmailWithInnerMailAndAttachments.msg")
     parsed = parse_message(wrap(data, "Outer mail.msg", "application/vnd.ms-outlook"))
     assert {a.content_type for a in parsed.attachments} == {"application/pdf"}
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (CORPUS / "msg").iterdir()))
+@pytest.mark.parametrize("name", [n.removeprefix("msg/") for n in real.names("msg/*")])
 def test_a_bare_msg_file_given_as_the_message_does_not_raise(name: str) -> None:
-    parsed = parse_message((CORPUS / "msg" / name).read_bytes())
+    parsed = parse_message(real.read(f"msg/{name}"))
     assert any("Outlook" in d for d in parsed.defects)
     assert all(a.origin == "msg" for a in parsed.attachments)
 
 
 def test_a_word_97_file_is_a_document_not_a_container() -> None:
-    doc = (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes()
+    doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
     parsed = parse_message(wrap(doc, "Đơn xin nghỉ phép.doc", "application/msword"))
     found = [(a.filename, a.data, a.origin) for a in parsed.attachments]
     assert found == [("Đơn xin nghỉ phép.doc", doc, "attachment")]
@@ -673,14 +673,14 @@ def test_a_word_97_file_is_a_document_not_a_container() -> None:
 
 
 def test_a_msg_that_is_not_outlook_stays_an_attachment_with_a_defect() -> None:
-    doc = (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes()
+    doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
     parsed = parse_message(wrap(doc, "thu.msg", "application/vnd.ms-outlook"))
     assert [(a.filename, a.data) for a in parsed.attachments] == [("thu.msg", doc)]
     assert any("Outlook (.msg)" in d and "giữ nguyên" in d for d in parsed.defects)
 
 
 def test_an_rfc822_file_named_msg_is_read_as_a_forwarded_message() -> None:
-    data = (CORPUS / "email" / "mimekit_dkim_related.msg").read_bytes()
+    data = real.read("email/mimekit_dkim_related.msg")
     parsed = parse_message(wrap(data, "related.msg", "application/octet-stream"))
     assert [(a.filename, a.origin) for a in parsed.attachments] == [("Christopher-Lloyd-as-Doc-Brown.jpg", "forwarded")]
     assert parsed.attachments[0].data.startswith(JPEG)
@@ -743,12 +743,12 @@ def test_is_auto_reply(headers: dict[str, str], content_type: str, automatic: bo
 
 # --- the real corpus: every file parses, with the facts SOURCES.md states ---------------------------
 
-CORPUS_EMAILS = sorted(p.name for p in (CORPUS / "email").iterdir())
+CORPUS_EMAILS = [n.removeprefix("email/") for n in real.names("email/*")]
 
 
 @pytest.mark.parametrize("name", CORPUS_EMAILS)
 def test_every_corpus_email_parses(name: str) -> None:
-    parsed = parse_message((CORPUS / "email" / name).read_bytes())
+    parsed = parse_message(real.read(f"email/{name}"))
     assert isinstance(parsed, ParsedMessage)
     if name != "mimekit_multipart-related-mhtml.txt":  # the only one without a Subject
         assert parsed.subject
@@ -758,7 +758,7 @@ def test_every_corpus_email_parses(name: str) -> None:
 
 
 def corpus(name: str) -> ParsedMessage:
-    return parse_message((CORPUS / "email" / name).read_bytes())
+    return parse_message(real.read(f"email/{name}"))
 
 
 def test_corpus_windows_1258_list_mail() -> None:
@@ -767,14 +767,14 @@ def test_corpus_windows_1258_list_mail() -> None:
     assert parsed.text_body.startswith("Hello Đoàn,")
     assert "ĐTCD> Does `git rev-parse commit^{tree}` works for you?" in parsed.text_body
     assert parsed.is_auto_reply  # list traffic: Precedence: bulk
-    raw = (CORPUS / "email" / "gitlist_windows-1258-8bit.eml").read_bytes()
+    raw = real.read("email/gitlist_windows-1258-8bit.eml")
     head = BytesHeaderParser(policy=compat32).parsebytes(raw)
     to = next(v for k, v in head.raw_items() if k.lower() == "to")
     assert decode_header_value(to).startswith("Đoàn Trần Công Danh <")  # "Trần" uses a combining grave
 
 
 def test_corpus_vietnamese_outlook_reply_in_nfd_becomes_nfc() -> None:
-    raw = (CORPUS / "email" / "dwf_sang.ly-techlabcorp_vi-utf8-nfd.eml").read_bytes()
+    raw = real.read("email/dwf_sang.ly-techlabcorp_vi-utf8-nfd.eml")
     body = base64.b64decode(raw.split(b"\r\n\r\n", 1)[1]).decode()
     assert not is_nfc(body)  # "Đã gửi", "Đến", "Chủ đề" were typed decomposed
     assert "Chủ đề:" not in body
@@ -887,8 +887,9 @@ SMALL_SOURCES = [
     raw_fixture("outlook_auto_reply.eml"),
     raw_fixture("bounce_mailer_daemon.eml"),
     raw_fixture("exchange_tnef_body_only.eml"),
-    (CORPUS / "email" / "gitlist_windows-1258-8bit.eml").read_bytes()[:4000],
-    (CORPUS / "email" / "msgreader_TestWithAttachmentsAndInlines.eml").read_bytes(),
+    # the cp1258 list mail is not redistributable: fuzzed only where the external corpus is
+    *(p.read_bytes()[:4000] for p in real.available("email/gitlist_windows-1258-8bit.eml")),
+    real.read("email/msgreader_TestWithAttachmentsAndInlines.eml"),
 ]
 
 

@@ -35,10 +35,10 @@ from ingest.word import (
     shutdown_pool,
 )
 from ingest.word.sandbox import WorkerCrashed, WorkerMemoryError, WorkerPool, WorkerTimeout
+from tests import corpus as real
 from tests.fixtures.hostile import build
 
 REPO = Path(__file__).resolve().parents[3]
-CORPUS = REPO.parent / "shared" / "corpus" / "real"
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 
 TITLE = "Chi bộ Văn phòng sinh hoạt chuyên đề quý IV"
@@ -106,18 +106,19 @@ def assert_vietnamese_article(result: ConvertedDocument) -> None:
     ],
 )
 def test_is_document_candidate(filename: str, content_type: str, data: str, expected: bool) -> None:
+    # Made on demand: only the .doc and .odt cases need the external corpus (and skip without it).
     samples = {
-        "docx": build.docx_bytes(),
-        "doc": (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes(),
-        "rtf": (CORPUS / "other" / "viparse_tcvn3_2004-A3.rtf").read_bytes(),
-        "odt": (CORPUS / "other" / "mqtt_baocao_libreoffice6.odt").read_bytes(),
-        "pdf": (HOSTILE / "pdf-renamed.docx").read_bytes(),
-        "encrypted": (HOSTILE / "encrypted.docx").read_bytes(),
-        "jpeg": build.photo(64, 48),
-        "text": "Em gửi bài ạ".encode(),
-        "zip": (HOSTILE / "archive-renamed.docx").read_bytes(),
+        "docx": build.docx_bytes,
+        "doc": lambda: real.read("doc/mauvanban_don-xin-nghi-phep.doc"),
+        "rtf": lambda: real.read("other/viparse_tcvn3_2004-A3.rtf"),
+        "odt": lambda: real.read("other/mqtt_baocao_libreoffice6.odt"),
+        "pdf": (HOSTILE / "pdf-renamed.docx").read_bytes,
+        "encrypted": (HOSTILE / "encrypted.docx").read_bytes,
+        "jpeg": lambda: build.photo(64, 48),
+        "text": "Em gửi bài ạ".encode,
+        "zip": (HOSTILE / "archive-renamed.docx").read_bytes,
     }
-    assert is_document_candidate(filename, content_type, samples[data]) is expected
+    assert is_document_candidate(filename, content_type, samples[data]()) is expected
 
 
 # ------------------------------------------------------------------------------------- hostile files
@@ -402,11 +403,11 @@ def test_word97_file_made_from_python_docx() -> None:
 @pytest.mark.parametrize("soffice", [None, "/nonexistent/soffice"])
 @pytest.mark.parametrize(
     "path",
-    [
-        CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc",
-        CORPUS / "other" / "mqtt_baocao_libreoffice6.odt",
-        CORPUS / "other" / "viparse_tcvn3_2004-A3.rtf",
-    ],
+    real.params(
+        "doc/mauvanban_don-xin-nghi-phep.doc",
+        "other/mqtt_baocao_libreoffice6.odt",
+        "other/viparse_tcvn3_2004-A3.rtf",
+    ),
     ids=lambda p: p.suffix,
 )
 def test_converter_missing(path: Path, soffice: str | None) -> None:
@@ -421,7 +422,7 @@ def test_docx_needs_no_libreoffice() -> None:
 
 
 def test_libreoffice_timeout_is_a_corrupt_document() -> None:
-    doc = (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes()
+    doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
     with pytest.raises(DocumentError) as info:
         convert_document(doc, "don.doc", limits=ConversionLimits(timeout_seconds=0.05))
     assert info.value.reason == "corrupt_document"
@@ -447,7 +448,7 @@ CORPUS_PHRASES = {
 
 @pytest.mark.parametrize(("name", "phrase"), sorted(CORPUS_PHRASES.items()), ids=sorted(CORPUS_PHRASES))
 def test_real_doc_odt_rtf_files(name: str, phrase: str) -> None:
-    path = CORPUS / name
+    path = real.path(name)
     result = convert_document(path.read_bytes(), path.name)
     assert_vietnamese_article(result)
     assert result.format == path.suffix[1:]
@@ -455,11 +456,12 @@ def test_real_doc_odt_rtf_files(name: str, phrase: str) -> None:
 
 
 def test_corpus_phrases_cover_every_real_doc_odt_rtf() -> None:
-    on_disk = {str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*") if p.suffix in (".doc", ".odt", ".rtf")}
+    # every name, in the repository or not (tests/test_real_corpus.py checks the list against the folder)
+    on_disk = set(real.names("*.doc", "*.odt", "*.rtf"))
     assert on_disk == set(CORPUS_PHRASES)
 
 
-@pytest.mark.parametrize("path", sorted(CORPUS.glob("docx/*.docx")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real.params("docx/*.docx"), ids=lambda p: p.name)
 def test_every_real_docx_through_the_isolated_converter(path: Path) -> None:
     result = convert_document_isolated(path.read_bytes(), path.name)
     assert_vietnamese_article(result)

@@ -1,7 +1,7 @@
 """Word -> article: what an editor sees from each fixture, fidelity against mammoth, real files, hostile XML.
 
 Fixtures are built by tests/fixtures/word/build.py (python-docx, LibreOffice); expected.json beside
-them says what each must give. The real corpus is read in place from ../shared/corpus/real.
+them says what each must give. The real files come from tests/corpus.py (its .docx are all outside the repository).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from core.html import html_to_text, sanitize
 from ingest.word import legacy
 from ingest.word.docx import DocxArticle, DocxImage, docx_to_article
 from ingest.word.structure import BOLD, ITALIC, Paragraph, Span, byline_like, caption_like, clean_alt
+from tests import corpus as real
 from tests.fixtures.word.build import rezip
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "word"
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
-CORPUS = REPO.parent / "shared" / "corpus" / "real"
 EXPECTED: dict[str, dict] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
 MEDIA_SRC = re.compile(r'<img src="/media/([0-9a-f]{64})"')
 
@@ -474,14 +474,12 @@ def test_fidelity_against_mammoth(name: str) -> None:
 # real Vietnamese Word files
 
 
-REAL_DOCX = sorted((CORPUS / "docx").glob("*.docx"))
-
-
 def test_real_corpus_is_there() -> None:
-    assert len(REAL_DOCX) >= 15, f"expected the shared corpus at {CORPUS}"
+    present = [p for p in real.paths("docx/*.docx") if p.is_file()]  # a folder set but incomplete fails here
+    assert len(present) >= 15, f"expected the shared corpus at {real.EXTERNAL}"
 
 
-@pytest.mark.parametrize("path", REAL_DOCX, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real.params("docx/*.docx"), ids=lambda p: p.name)
 def test_real_docx_converts_to_clean_vietnamese(path: Path) -> None:
     article = docx_to_article(path.read_bytes())
     assert article.text.strip()
@@ -496,25 +494,25 @@ def test_real_docx_converts_to_clean_vietnamese(path: Path) -> None:
 
 
 def test_real_text_boxes_are_read() -> None:
-    article = docx_to_article((CORPUS / "docx" / "qlxdvbpl_TP-CC-36_so-theo-doi.docx").read_bytes())
+    article = docx_to_article(real.read("docx/qlxdvbpl_TP-CC-36_so-theo-doi.docx"))
     assert "text_boxes" in article.warnings
 
 
 def test_real_captions_under_pictures() -> None:
-    article = docx_to_article((CORPUS / "docx" / "khoach_bao-cao-do-an_images-toc.docx").read_bytes())
+    article = docx_to_article(real.read("docx/khoach_bao-cao-do-an_images-toc.docx"))
     captions = [image.caption for image in article.images if image.caption]
     assert "Hình 2. 1. Cách di chuyển của quân mã trên bàn cờ vua" in captions
 
 
 def test_real_news_item_from_a_newsroom_cms() -> None:
-    article = docx_to_article((CORPUS / "docx" / "toasoan_bantin_3_phpword.docx").read_bytes())
+    article = docx_to_article(real.read("docx/toasoan_bantin_3_phpword.docx"))
     assert "câu lạc bộ Nét Bút Xanh đã có 14 năm phát triển" in article.text
     assert len(figures(article)) == 3 and len(article.images) == 2  # one photo is used twice
 
 
 def test_python_docx_paragraph_text_is_all_in_the_article() -> None:
     """Every paragraph python-docx itself finds in a real file reaches our text."""
-    path = CORPUS / "docx" / "mauvanban_thoa-thuan-chia-tai-san.docx"
+    path = real.path("docx/mauvanban_thoa-thuan-chia-tai-san.docx")
     ours = re.sub(r"\s+", " ", docx_to_article(path.read_bytes()).text)
     for paragraph in docx.Document(str(path)).paragraphs:
         line = re.sub(r"\s+", " ", unicodedata.normalize("NFC", paragraph.text)).strip()

@@ -36,9 +36,7 @@ from ingest.word.legacy import (
     looks_legacy,
     looks_legacy_document,
 )
-
-REPO = Path(__file__).resolve().parents[3]
-CORPUS = REPO.parent / "shared" / "corpus" / "real"
+from tests import corpus as real
 
 _TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 LOWER = [unicodedata.normalize("NFC", v + t) for v in "aăâeêioôơuưy" for t in _TONES] + ["đ"]
@@ -384,7 +382,7 @@ def test_cp1258_encodes_as_windows_does() -> None:
 
 
 def test_cp1258_corpus_email() -> None:
-    raw = (CORPUS / "email" / "gitlist_windows-1258-8bit.eml").read_bytes()
+    raw = real.read("email/gitlist_windows-1258-8bit.eml")
     message = email.message_from_bytes(raw)
     assert message.get_content_charset() == "windows-1258"
     body = decode_cp1258(message.get_payload(decode=True))
@@ -400,7 +398,7 @@ def test_cp1258_corpus_email() -> None:
 
 
 def test_rtf_hex_escapes_decode_as_tcvn3() -> None:
-    raw = (CORPUS / "legacy-font" / "viparse_tcvn3_2003-A37.rtf").read_bytes()
+    raw = real.read("legacy-font/viparse_tcvn3_2003-A37.rtf")
     body = re.sub(rb"\\'([0-9a-fA-F]{2})", lambda m: bytes([int(m[1], 16)]), raw)
     text = " ".join(decode_legacy_bytes(body, "tcvn3").split())
     assert "Bộ Tài chính - Công nghiệp - Tổng cục Hải quan" in text
@@ -456,14 +454,11 @@ def runs_with_fonts(path: Path) -> Iterator[tuple[str, str | None]]:
             yield run.text, effective_font(run, paragraph, document)
 
 
-CORPUS_DOCX = sorted((CORPUS / "docx").glob("*.docx"))
-
-
 def test_the_corpus_is_there() -> None:
-    assert len(CORPUS_DOCX) >= 15
+    assert len([p for p in real.paths("docx/*.docx") if p.is_file()]) >= 15
 
 
-@pytest.mark.parametrize("path", CORPUS_DOCX, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", real.params("docx/*.docx"), ids=lambda p: p.name)
 def test_no_unicode_run_of_the_corpus_is_taken_for_legacy(path: Path) -> None:
     runs = list(runs_with_fonts(path))
     assert runs
@@ -480,7 +475,7 @@ def test_no_unicode_run_of_the_corpus_is_taken_for_legacy(path: Path) -> None:
 
 
 def test_vntime_decoy_produces_no_conversion() -> None:
-    path = CORPUS / "docx" / "mauvanban_don-yeu-cau_vntime-style-decoy.docx"
+    path = real.path("docx/mauvanban_don-yeu-cau_vntime-style-decoy.docx")
     document = docx.Document(str(path))
     assert ".VnTime" in {style.font.name for style in document.styles if hasattr(style, "font")}
     runs = list(runs_with_fonts(path))
@@ -531,8 +526,8 @@ def _decoded_paragraphs(path: Path) -> list[str]:
 @pytest.mark.slow
 def test_real_legacy_doc_files_converted_by_libreoffice(tmp_path: Path) -> None:
     sources = [
-        CORPUS / "legacy-font" / "viparse_tcvn3_2003-02144qd.doc",
-        CORPUS / "legacy-font" / "viparse_vni_2009-download.doc",
+        real.path("legacy-font/viparse_tcvn3_2003-02144qd.doc"),
+        real.path("legacy-font/viparse_vni_2009-download.doc"),
     ]
     subprocess.run(
         [

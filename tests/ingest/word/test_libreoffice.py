@@ -14,10 +14,10 @@ from PIL import Image
 
 from ingest.word import libreoffice
 from ingest.word.sniff import sniff
+from tests import corpus as real
 from tests.fixtures.hostile import build
 
 REPO = Path(__file__).resolve().parents[3]
-CORPUS = REPO.parent / "shared" / "corpus" / "real"
 
 ARTICLE = [
     "Sáng 18/11, Đảng bộ phường tổ chức hội nghị tổng kết công tác năm 2026.",
@@ -61,10 +61,10 @@ def test_word97_round_trip_keeps_text_and_table() -> None:
 
 def test_batch_keeps_order_and_marks_unreadable_inputs() -> None:
     inputs: list[bytes | Path] = [
-        CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc",
+        real.path("doc/mauvanban_don-xin-nghi-phep.doc"),
         bytes(range(256)) * 16,
-        CORPUS / "other" / "viparse_tcvn3_2004-A3.rtf",
-        CORPUS / "other" / "mqtt_baocao_libreoffice6.odt",
+        real.path("other/viparse_tcvn3_2004-A3.rtf"),
+        real.path("other/mqtt_baocao_libreoffice6.odt"),
     ]
     results = libreoffice.convert_many(inputs, "docx")
     assert [r is not None for r in results] == [True, False, True, True]
@@ -82,7 +82,7 @@ def test_twenty_files_in_one_call() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    sorted(CORPUS.glob("legacy-font/*")) + sorted(CORPUS.glob("other/*.rtf")),
+    real.params("legacy-font/*", "other/*.rtf"),
     ids=lambda p: p.name,
 )
 def test_legacy_font_names_survive_for_the_decoder(path: Path) -> None:
@@ -114,8 +114,8 @@ def convert_concurrently(batcher: libreoffice.Batcher, items: list[bytes], timeo
 def test_batcher_shares_one_soffice_call_between_concurrent_requests(tmp_path: Path) -> None:
     pool = libreoffice.ProfilePool(tmp_path)
     batcher = libreoffice.Batcher(pool=pool, runners=1, window=0.5)
-    doc = (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes()
-    rtf = (CORPUS / "other" / "viparse_tcvn3_2004-A3.rtf").read_bytes()
+    doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
+    rtf = real.read("other/viparse_tcvn3_2004-A3.rtf")
     starts: list[int] = []
     libreoffice.child_hook = lambda pgid: starts.append(pgid) if pgid else None
     try:
@@ -131,7 +131,7 @@ def test_batcher_shares_one_soffice_call_between_concurrent_requests(tmp_path: P
 def test_batcher_isolates_an_unreadable_file(tmp_path: Path) -> None:
     pool = libreoffice.ProfilePool(tmp_path)
     batcher = libreoffice.Batcher(pool=pool, runners=1, window=0.5)
-    doc = (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes()
+    doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
     garbage = bytes(range(256)) * 16
     results = convert_concurrently(batcher, [doc, garbage, doc, doc])
     assert [type(r).__name__ for r in results] == ["bytes", "LibreOfficeFailed", "bytes", "bytes"]
@@ -139,7 +139,7 @@ def test_batcher_isolates_an_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_batcher_deadline_and_missing_converter(tmp_path: Path) -> None:
-    doc = (CORPUS / "doc" / "mauvanban_don-xin-nghi-phep.doc").read_bytes()
+    doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
     batcher = libreoffice.Batcher(pool=libreoffice.ProfilePool(tmp_path), window=0.01)
     results = convert_concurrently(batcher, [doc, doc], timeout=0.2)
     assert all(isinstance(r, libreoffice.LibreOfficeTimeout) for r in results)

@@ -16,17 +16,17 @@ from ingest.word.sniff import (
     prolog_verdict,
     sniff,
 )
+from tests import corpus as real
 from tests.fixtures.hostile import build
 
 REPO = Path(__file__).resolve().parents[3]
-CORPUS = REPO.parent / "shared" / "corpus" / "real"
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 
 LIMITS = {"max_uncompressed": 200 * 2**20, "max_ratio": 100}
 
 
-def corpus(pattern: str) -> list[Path]:
-    files = sorted(CORPUS.glob(pattern))
+def corpus(pattern: str) -> list[object]:
+    files = real.params(pattern)
     assert files, f"corpus files missing: {pattern}"
     return files
 
@@ -107,7 +107,7 @@ def test_macro_enabled_word_file_is_docm() -> None:
 
 
 def test_password_protected_odt_is_encrypted() -> None:
-    odt = (CORPUS / "other" / "mqtt_baocao_libreoffice6.odt").read_bytes()
+    odt = real.read("other/mqtt_baocao_libreoffice6.odt")
     with zipfile.ZipFile(io.BytesIO(odt)) as zf:
         manifest = zf.read("META-INF/manifest.xml")
     # what LibreOffice writes for every encrypted part of a password-protected file
@@ -137,7 +137,7 @@ def _reason(data: bytes, **limits: int) -> str:
 
 def test_ordinary_docx_and_odt_pass_the_guards() -> None:
     check_zip(build.docx_bytes(), **LIMITS)
-    for path in corpus("docx/*.docx") + corpus("other/*.odt"):
+    for path in real.paths("docx/*.docx", "other/*.odt"):
         check_zip(path.read_bytes(), **LIMITS)
 
 
