@@ -913,7 +913,7 @@ def _approve_by_service(engine: Any, settings: Any, chief: Any, draft_id: int, r
 
 
 def _approve_by_http(port: int, cookie: str, csrf: str, draft_id: int, revision: int) -> float:
-    form = urlencode({"csrf_token": csrf, "revision": revision, "status": "pending_review", "coefficient": "",
+    form = urlencode({"csrf_token": csrf, "revision": revision, "status": "pending_review",
                       "category": "tin-hoat-dong", "note": ""}).encode()  # fmt: skip
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     t0 = time.perf_counter()
