@@ -440,7 +440,7 @@ def _filename(part: Message, fallback: str | None) -> str:
             value = part.get_param(param, None, header, unquote=False)
             if isinstance(value, tuple):
                 value = part.get_param(param, None, header)
-        except Exception:
+        except Exception:  # noqa: S112 -- a malformed parameter of a hostile email is skipped; the part still is read
             continue
         if value is None:
             continue

@@ -653,7 +653,7 @@ def make_photo(photo: Photo, values: dict[str, str], seed: str, taken: datetime)
     w, h = PHOTO_SIZE
     upright = (h, w) if photo.orientation in (5, 6, 7, 8) else (w, h)
     banner = tuple(_fill(line, values) for line in photo.banner)
-    img = _finish(_SCENES[photo.scene](*upright, banner, random.Random(seed)))
+    img = _finish(_SCENES[photo.scene](*upright, banner, random.Random(seed)))  # noqa: S311 -- reproducible sample photos, not a secret
     if photo.orientation == 6:
         # The sensor's pixels lie on their side; orientation 6 tells a viewer to turn them back.
         img = img.rotate(90, expand=True)

@@ -106,7 +106,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                 mbox = open_mailbox(settings)
             except MailboxError as exc:
                 log.error("%s; retrying in %.0f s", exc, backoff)
-                stop.wait(backoff + random.uniform(0, backoff / 2))
+                stop.wait(backoff + random.uniform(0, backoff / 2))  # noqa: S311 -- jitter, not a secret
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             try:
@@ -132,7 +132,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                 break
             except Exception as exc:  # any mailbox/network error: drop the connection and reconnect
                 log.warning("mailbox session ended (%s: %s); reconnecting in %.0f s", type(exc).__name__, exc, backoff)
-                stop.wait(backoff + random.uniform(0, backoff / 2))
+                stop.wait(backoff + random.uniform(0, backoff / 2))  # noqa: S311 -- jitter, not a secret
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
                 with contextlib.suppress(Exception):

@@ -382,7 +382,7 @@ def _caused_by_memory_error(exc: BaseException | None) -> bool:
 
 def _portable_exception(exc: BaseException) -> BaseException:
     try:
-        pickle.loads(pickle.dumps(exc))
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 -- our own exception, round-tripped to test it can cross the pipe
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
@@ -406,7 +406,7 @@ def worker_main() -> None:
         payload = _read_exact_blocking(inp, size)
         if payload is None:
             return
-        target, args, kwargs, memory_mb = pickle.loads(payload)
+        target, args, kwargs, memory_mb = pickle.loads(payload)  # noqa: S301 -- from our parent process over a private pipe, never from a file or sender
         retire = False
         try:
             function = _resolve(target)

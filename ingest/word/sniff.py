@@ -165,7 +165,7 @@ def _zip_members(data: bytes) -> list[tuple[str, bytes | None]]:
                         content = _read_bounded(zf, info, MAX_META_BYTES)
                     out.append((info.filename, content))
                 return out
-        except Exception:
+        except Exception:  # noqa: S110 -- not a readable zip: the caller's sniff reports the format
             pass  # fall back to the local headers
     return list(_local_headers(data))
 

@@ -140,7 +140,7 @@ def _merge(ops: Iterable[tuple[str, str]]) -> list[Piece]:
     pieces: list[Piece] = []
     previous = "\n"
     for op, token in ops:
-        sep = "" if token == "\n" or previous == "\n" else " "
+        sep = "" if token == "\n" or previous == "\n" else " "  # noqa: S105 -- a diff token, not a password
         previous = token
         if pieces and pieces[-1].op == op:
             pieces[-1] = Piece(op, pieces[-1].text + sep + token)
