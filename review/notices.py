@@ -10,6 +10,7 @@ from core.outbox import enqueue
 from core.senders import unit_for_address
 from core.settings import Settings
 from core.templating import render
+from ingest.notices import greeting
 
 SUBJECTS = {
     "approved": "[{code}] Bài “{title}” đã được duyệt",
@@ -40,7 +41,7 @@ def queue_decision(s: Session, settings: Settings, draft: Draft, event: DraftEve
     body = render(
         f"email/decision_{kind}.txt",
         echo=echo,
-        greeting=f"đồng chí {draft.sender_name}" if draft.sender_name and echo else "đồng chí",
+        greeting=greeting(draft.sender_name if echo else ""),
         title=draft.title,
         code=draft.tracking_code,
         kind_label=(genre.label if genre else draft.kind).lower(),
