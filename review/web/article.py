@@ -1,94 +1,16 @@
-"""The article as the portal will show it, the body as the editor edits it, and word-level diffs.
-
-Everything that leaves `compose` has been through `core.html.sanitize` at render time, even though the
-stored body was sanitized already: it is the one HTML the templates mark |safe.
-"""
+"""The body as the editor edits it, and word-level diffs. The article as readers see it is core.article."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-import lxml.html
-from lxml import etree
-
-from core.html import MEDIA_SRC, html_to_text, sanitize
+from core.html import html_to_text
 from core.text import nfc
 
-__all__ = ["Photo", "Piece", "compose", "editable_body", "submitted_body", "word_diff"]
-
-
-@dataclass(frozen=True)
-class Photo:
-    sha256: str
-    caption: str | None = None
-    alt: str | None = None
-
-
-def _sha_of(src: str | None) -> str | None:
-    if not src or not MEDIA_SRC.fullmatch(src):
-        return None
-    return src.removeprefix("/media/")[:64]
-
-
-def compose(body_html: str, photos: Sequence[Photo]) -> str:
-    """The body with the photos the editors kept, each with its current caption.
-
-    Word files place photos (figures) in the text; a photo the editors dropped leaves the text, an
-    edited caption replaces the one from the file, and photos sent beside the file (not in the text)
-    follow it. The result is sanitized again.
-    """
-    kept = {p.sha256: p for p in photos}
-    root = lxml.html.fragment_fromstring(sanitize(body_html) or "<p></p>", create_parent="div")
-    placed: set[str] = set()
-    for img in list(root.iter("img")):
-        sha = _sha_of(img.get("src"))
-        figure = img.getparent() if img.getparent() is not None and img.getparent().tag == "figure" else None
-        if sha is None or sha not in kept or sha in placed:
-            _remove(figure if figure is not None else img)
-            continue
-        placed.add(sha)
-        if figure is not None:
-            _set_caption(figure, kept[sha].caption)
-    for photo in photos:
-        if photo.sha256 not in placed:
-            root.append(_figure(photo))
-    inner = (root.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in root)
-    return sanitize(inner)
-
-
-def _remove(element: Any) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
-    # Keep the text that follows the element (lxml stores it on the element as .tail).
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
-
-
-def _set_caption(figure: Any, caption: str | None) -> None:
-    for old in figure.findall("figcaption"):
-        _remove(old)
-    if caption:
-        fc = etree.SubElement(figure, "figcaption")
-        fc.text = caption
-
-
-def _figure(photo: Photo) -> Any:
-    figure = etree.Element("figure")
-    img = etree.SubElement(figure, "img")
-    img.set("src", f"/media/{photo.sha256}")
-    img.set("alt", photo.alt or photo.caption or "")
-    _set_caption(figure, photo.caption)
-    return figure
+__all__ = ["Piece", "editable_body", "submitted_body", "word_diff"]
 
 
 # ------------------------------------------------------------------------------ the body editor

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
+from core.article import Photo, compose
 from core.db import reading
 from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision
 from core.formats import format_datetime
@@ -27,7 +28,7 @@ from review.auth import SignedIn
 from review.models import User
 from review.service import EDITABLE, Forbidden, Invalid, RevisionInfo, require
 from review.web import labels
-from review.web.article import Photo, compose, editable_body, text_of, word_diff
+from review.web.article import editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
 from review.web.files import untrusted_document
 from review.web.forms import draft_edit, field_ids
