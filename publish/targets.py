@@ -27,9 +27,9 @@ from core.settings import Settings
 __all__ = [
     "AwaitingManual",
     "CredentialsRefused",
+    "Placed",
     "PublishArticle",
     "PublishPhoto",
-    "Placed",
     "Target",
     "TargetError",
     "TargetRefused",
