@@ -144,6 +144,23 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("workers", int, 2, doc="Server processes of `toasoan serve` (one per CPU core)"),
         Key("threads", int, 3, doc="Requests one server process works on at once (others wait their turn)"),
     ),
+    # [publish.<target>] are tables inside [publish] in the file; here they are sections of their own.
+    "publish": (
+        Key("targets", list, ["static"], doc="Where approved articles go: static, wordpress, manual (several at once)"),
+        Key("default_section", str, "tin-hoat-dong", doc="Category slug of an article approved without one"),
+    ),
+    "publish.static": (
+        Key("path", str, "var/site", doc="Folder the static site is written to"),
+        Key("base_url", str, "http://127.0.0.1:8080/site/", doc="The site's public address (links, feed, sitemap)"),
+    ),
+    "publish.wordpress": (
+        Key("url", str, "", doc="WordPress site address (its REST API is under /wp-json/)"),
+        Key("username", str, "", doc="WordPress user the Application Password belongs to"),
+        Key("password_env", str, "TOASOAN_WORDPRESS_PASSWORD", doc="Env var holding the Application Password"),
+        Key("category_map", dict, {}, doc="Category slug -> WordPress category slug ({} = the same slug)"),
+        Key("withdraw_as", str, "draft", choices=("draft", "trash"), doc="What withdrawing does to the post"),
+        Key("timeout_seconds", int, 30, doc="HTTP timeout per request"),
+    ),
 }
 
 # [royalty.genres.<kind>]: the coefficient the head of the board may set when approving, per kind.
@@ -170,7 +187,20 @@ UNIT_KEYS: tuple[Key, ...] = (
 )
 
 # Sections that may be left out entirely.
-OPTIONAL_SECTIONS = {"smtp", "outbox", "worker", "ingest", "storage", "database", "review"}
+OPTIONAL_SECTIONS = {
+    "smtp",
+    "outbox",
+    "worker",
+    "ingest",
+    "storage",
+    "database",
+    "review",
+    "publish",
+    "publish.static",
+    "publish.wordpress",
+}
+# Sections written as tables inside another one in the file ([publish.static] is data["publish"]["static"]).
+NESTED_SECTIONS = ("publish.static", "publish.wordpress")
 
 
 @dataclass(frozen=True)
@@ -220,6 +250,9 @@ class Settings:
     outbox: Section
     worker: Section
     review: Section
+    publish: Section
+    publish_static: Section
+    publish_wordpress: Section
     units: tuple[Unit, ...] = field(default=())
     genres: dict[str, Genre] = field(default_factory=dict)
     categories: tuple[Category, ...] = field(default=())
@@ -288,6 +321,10 @@ def _check_value(where: str, key: Key, value: Any) -> Any:
         value = nfc(value)
     if isinstance(value, list) and not all(isinstance(item, str) for item in value):
         raise _bad(where, "phải là danh sách chuỗi", f"must be a list of strings, got {value!r}")
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise _bad(where, "phải là bảng chuỗi = chuỗi", f"must map strings to strings, got {value!r}")
+        value = {nfc(k): nfc(v) for k, v in value.items()}
     if key.choices and value not in key.choices:
         choices = ", ".join(key.choices)
         raise _bad(where, f"phải là một trong: {choices}", f"must be one of: {choices} (got {value!r})")
@@ -373,7 +410,35 @@ def _validate_organization(v: dict[str, Any]) -> None:
         raise _bad("[organization] timezone", "múi giờ không hợp lệ", f"unknown time zone {v['timezone']!r}") from None
 
 
+PUBLISH_TARGETS = ("static", "wordpress", "manual")
+
+
+def _validate_publish(v: dict[str, Any]) -> None:
+    unknown = [t for t in v["targets"] if t not in PUBLISH_TARGETS]
+    if unknown or len(set(v["targets"])) != len(v["targets"]):
+        raise _bad(
+            "[publish] targets",
+            f"chỉ gồm các đích {', '.join(PUBLISH_TARGETS)}, không lặp",
+            f"only {', '.join(PUBLISH_TARGETS)}, each once (got {v['targets']!r})",
+        )
+
+
+def _validate_across(settings: Settings) -> None:
+    """Rules that tie sections together."""
+    slugs = {c.slug for c in settings.categories}
+    if slugs and settings.publish.default_section not in slugs:
+        raise _bad(
+            "[publish] default_section",
+            "phải là slug của một chuyên mục trong [[categories]]",
+            f"must be the slug of one of the [[categories]] (got {settings.publish.default_section!r})",
+        )
+    wp = settings.publish_wordpress
+    if "wordpress" in settings.publish.targets and not (wp.url and wp.username):
+        raise _bad("[publish.wordpress]", "cần url và username", "url and username are required for this target")
+
+
 _VALIDATORS["mailbox"] = _validate_mailbox
+_VALIDATORS["publish"] = _validate_publish
 _VALIDATORS["organization"] = _validate_organization
 _VALIDATORS["smtp"] = _validate_smtp
 
@@ -409,27 +474,33 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         raise SettingsError(f"Không tìm thấy tệp cấu hình / settings file not found: {p}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"Tệp cấu hình sai cú pháp / settings file is not valid TOML: {p}: {exc}") from None
+    for nested in NESTED_SECTIONS:
+        parent, child = nested.split(".")
+        if isinstance(data.get(parent), dict) and child in data[parent]:
+            data[nested] = data[parent].pop(child)
     for top in data:
         if top not in SCHEMA and top not in ("units", "royalty", "categories"):
             raise _bad(f"[{top}]", "mục không được hỗ trợ", "unknown section (typo?)")
     sections: dict[str, Any] = {}
     for name, keys in SCHEMA.items():
         if name not in data and name in OPTIONAL_SECTIONS:
-            sections[name] = None if name == "smtp" else Section(_section(name, {}, keys))
+            sections[name.replace(".", "_")] = None if name == "smtp" else Section(_section(name, {}, keys))
             continue
         if name not in data:
             raise _bad(f"[{name}]", "thiếu mục bắt buộc", "required section is missing")
         values = _section(name, data[name], keys)
         if name in _VALIDATORS:
             _VALIDATORS[name](values)
-        sections[name] = Section(values)
-    return Settings(
+        sections[name.replace(".", "_")] = Section(values)
+    settings = Settings(
         path=p.resolve(),
         units=_units(data.get("units")),
         genres=_genres(data.get("royalty")),
         categories=_categories(data.get("categories")),
         **sections,
     )
+    _validate_across(settings)
+    return settings
 
 
 def _genres(royalty: Any) -> dict[str, Genre]:

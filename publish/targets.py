@@ -51,6 +51,10 @@ class PublishPhoto:
     path: Path  # the stored original (core.storage, area "media")
     width: int | None = None
     height: int | None = None
+    web_path: Path | None = None  # the web rendition ingest made (at most [images] web width), if any
+    web_content_type: str | None = None
+    web_width: int | None = None
+    web_height: int | None = None
 
 
 @dataclass(frozen=True)

@@ -139,3 +139,26 @@ def test_royalty_genres_and_categories(tmp_path: Path) -> None:
         with pytest.raises(SettingsError) as err:
             load_settings(write(tmp_path, MINIMAL + "\n" + bad))
         assert where in str(err.value)
+
+
+def test_publish_targets_and_their_own_tables(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, MINIMAL))
+    assert s.publish.targets == ["static"] and s.publish_static.path == "var/site"
+    text = MINIMAL + (
+        '\n[publish]\ntargets = ["static", "wordpress"]\n'
+        '[publish.wordpress]\nurl = "http://127.0.0.1:8081"\nusername = "bbt"\n'
+        'category_map = { "tin-hoat-dong" = "tin-tuc" }\n'
+    )
+    s = load_settings(write(tmp_path, text))
+    assert s.publish_wordpress.category_map == {"tin-hoat-dong": "tin-tuc"}
+    assert s.publish_wordpress.withdraw_as == "draft"
+    for bad, where in [
+        ('[publish]\ntargets = ["joomla"]\n', "[publish] targets"),
+        ('[publish]\ntargets = ["wordpress"]\n', "[publish.wordpress]"),  # no url, no user
+        ('[publish.static]\nroot = "x"\n', "[publish.static] root"),
+        ('[publish.wordpress]\ncategory_map = { "a" = 1 }\n', "category_map"),
+        ('[publish]\ndefault_section = "khong-co"\n[[categories]]\nslug = "tin"\nname = "Tin"\n', "default_section"),
+    ]:
+        with pytest.raises(SettingsError) as err:
+            load_settings(write(tmp_path, MINIMAL + "\n" + bad))
+        assert where in str(err.value)
