@@ -163,21 +163,28 @@ def run(*, n: int | None = None, quick: bool = False, results_dir: Path = RESULT
         _settings, engine = open_app(config)  # migrates before the worker starts
         log_path = workdir / "worker.log"
         proc = start_worker(config, {**os.environ, env_name: user.password}, log_path)
+        # The baseline idles on a twin mailbox that gets the same message the same way: in the worker's
+        # own INBOX a message the worker moves out quickly may never be announced to a third connection
+        # (Dovecot batches its notifications), and the baseline would wait forever.
+        twin = servers.new_mail_user(server, bridge)
         watch: IdleWatch | None = None
         try:
-            watch = IdleWatch(user)
+            watch = IdleWatch(twin)
             for i in range(warmup + n):
                 raw = messages.make(i)
                 mid = messages.message_id(i)
                 sent = time.perf_counter()
                 user.deliver(raw)
                 handoff = time.perf_counter()
+                twin_sent = time.perf_counter()
+                twin.deliver(raw)
+                twin_handoff = time.perf_counter()
                 drafted = wait_for_draft(engine, mid, proc, log_path)
-                woke = watch.first_after(sent)
+                woke = watch.first_after(twin_sent)
                 if woke is None:
                     raise BenchError(f"the IDLE baseline was never woken for delivery {i}")
                 if i >= warmup:
-                    samples.append({"send": handoff - sent, "draft": drafted - handoff, "idle": woke - handoff})
+                    samples.append({"send": handoff - sent, "draft": drafted - handoff, "idle": woke - twin_handoff})
                 # Let the worker finish (MOVE) and go back to IDLE; jitter so no phase locks in.
                 time.sleep(0.8 + rnd.random() * 0.4)
         finally:
