@@ -84,6 +84,7 @@ class Draft(SQLModel, table=True):
     coefficient: Decimal | None = Field(default=None, sa_type=Numeric(6, 2))
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first live on a portal (publish)
     # Folded (no accents, lower case) title, lead, byline, sender and code: what the queue searches.
     search_text: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -1,5 +1,6 @@
-"""jobs and publications: the durable job table (core.jobs), where each draft is live per target, and
-each publish target's pause state (issue "Publish: an approved article goes live by itself, exactly once")
+"""jobs and publications: the durable job table (core.jobs), where each draft is live per target,
+each publish target's pause state, the draft's publication date (issue "Publish: an approved article
+goes live by itself, exactly once")
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +22,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("draft", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("published_at", core.db.UTCDateTime(timezone=True), nullable=True))
+
     op.create_table(
         "job",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -84,3 +88,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_job_status_due")
         batch_op.drop_index(batch_op.f("ix_job_kind"))
     op.drop_table("job")
+    with op.batch_alter_table("draft", schema=None) as batch_op:
+        batch_op.drop_column("published_at")
