@@ -216,13 +216,18 @@ def claim_due(
     worker: str,
     limit: int = 1,
     stale: timedelta = STALE_CLAIM,
+    exclude: Sequence[int] = (),
 ) -> list[Job]:
-    """Recover abandoned claims, then claim up to `limit` due jobs of these kinds for `worker`."""
+    """Recover abandoned claims, then claim up to `limit` due jobs of these kinds for `worker`
+    (leaving out the ids in `exclude`: the jobs a runner already tried in this round)."""
     if not kinds:
         return []
     with transaction(engine) as s:
         JOBS.recover(s, now, stale=stale)
-        ids = JOBS.due(s, now, where=[col(Job.kind).in_(list(kinds))], limit=limit * 4)
+        where = [col(Job.kind).in_(list(kinds))]
+        if exclude:
+            where.append(col(Job.id).not_in(list(exclude)))
+        ids = JOBS.due(s, now, where=where, limit=limit * 4)
     claimed: list[Job] = []
     for job_id in ids:
         job = JOBS.claim(engine, job_id, now, worker)

@@ -213,22 +213,20 @@ def run_due(settings: Settings, engine: Engine, now: datetime | None = None, *, 
         paused = paused_targets(s)
     names = [n for n in settings.publish.targets if n not in paused]
     targets = {t.name: t for t in make_targets(settings, names)} if names else {}
-    seen: set[int] = set()
+    seen: set[int] = set()  # each job once per run, even when a retry is due at once (no backoff)
     while targets:
-        claimed = jobs.claim_due(engine, now, kinds=[kind_for(n) for n in targets], worker=worker)
+        kinds = [kind_for(n) for n in targets]
+        claimed = jobs.claim_due(engine, now, kinds=kinds, worker=worker, exclude=sorted(seen))
         if not claimed:
             break
         job = claimed[0]
         assert job.id is not None
-        if job.id in seen:  # due again within this run (no backoff configured): the next run takes it
-            with transaction(engine) as s:
-                jobs.release(s, job.id, now, due=now, note=job.last_error)
-            break
         seen.add(job.id)
         name = target_of(job)
+        retrying = report.retrying
         _run_one(settings, engine, targets[name], job, now, report)
-        if name in report.paused:
-            del targets[name]
+        if name in report.paused or report.retrying > retrying:
+            del targets[name]  # paused, or down: its other jobs would fail the same way; next run
     return report
 
 
