@@ -23,6 +23,7 @@ import importlib.util
 import logging
 import os
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,7 +83,7 @@ def policy(settings: Settings) -> jobs.Backoff:
 def load_target_modules() -> None:
     """Import the target modules that exist, so that they register their names."""
     for name in TARGET_MODULES:
-        if importlib.util.find_spec(name) is not None:
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
 
