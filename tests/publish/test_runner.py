@@ -332,3 +332,17 @@ def test_the_manual_target_waits_for_the_live_address(office: Office, capsys: py
     with reading(office.engine) as s:
         [pub] = s.exec(select(Publication)).all()
     assert pub.published_at is not None
+
+
+def test_an_unknown_sender_gets_no_link(office: Office, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.db import transaction
+
+    with transaction(office.engine) as s:  # the same draft, as if sent from an address no unit owns
+        draft = s.get(Draft, office.tin)
+        assert draft is not None
+        draft.sender = "someone@elsewhere.example"
+        s.add(draft)
+    approve(office, capsys)
+    cli(office, "publish", "--once", capsys=capsys)
+    assert show(office, capsys)["status"] == "published"
+    assert mails(office, "published") == []  # the link carries the title: nothing echoed to a stranger
