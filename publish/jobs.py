@@ -265,7 +265,11 @@ def _run_one(settings: Settings, engine: Engine, target: Target, job: Job, now: 
     except AwaitingManual as exc:
         with transaction(engine) as s:
             jobs.wait_for_person(s, job.id, now, note=str(exc) or None)
-            _record(s, draft_id, target.name, job.id, status=PublicationStatus.awaiting_manual, error=None)
+            if action == WITHDRAW:  # still live until a person takes it down: say so, keep the address
+                note = f"Chờ gỡ bài thủ công: {exc}" if str(exc) else "Chờ gỡ bài thủ công"
+                _record(s, draft_id, target.name, job.id, status=PublicationStatus.published, error=note)
+            else:
+                _record(s, draft_id, target.name, job.id, status=PublicationStatus.awaiting_manual, error=None)
         report.waiting += 1
         return
     except TargetUnavailable as exc:

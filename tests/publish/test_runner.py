@@ -346,3 +346,16 @@ def test_an_unknown_sender_gets_no_link(office: Office, capsys: pytest.CaptureFi
     cli(office, "publish", "--once", capsys=capsys)
     assert show(office, capsys)["status"] == "published"
     assert mails(office, "published") == []  # the link carries the title: nothing echoed to a stranger
+
+
+def test_in_two_step_mode_the_heads_approval_queues_the_job(office: Office, capsys: pytest.CaptureFixture[str]) -> None:
+    office.config.write_text(
+        office.config.read_text(encoding="utf-8") + "\n[review]\ntwo_step = true\n", encoding="utf-8"
+    )
+    assert approve(office, capsys)["status"] == "proposed"  # the editor proposes: nothing to publish yet
+    assert publish_jobs(office) == []
+    cli(office, "drafts", "approve", str(office.tin), "--by", "duyet", capsys=capsys)
+    [job] = publish_jobs(office)
+    assert job.payload["actor"] == "duyet"
+    cli(office, "publish", "--once", capsys=capsys)
+    assert show(office, capsys)["status"] == "published"
