@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -57,7 +57,12 @@ def test_approval_queues_the_job_in_its_own_transaction(office: Office, capsys: 
     with pytest.raises(DraftError):  # the page was stale: the approval is refused, and queues nothing
         service.approve(office.engine, office.settings, office.tin, user, revision=99)
     cli(office, "drafts", "approve", str(office.tin), "--by", "xem", capsys=capsys, code=1)  # not allowed
+    with pytest.raises(ValueError):  # queueing the job fails inside the approval: the approval is undone
+        service.approve(
+            office.engine, office.settings, office.tin, user, revision=None, publish_at=datetime(2027, 1, 1)
+        )
     assert publish_jobs(office) == []
+    assert show(office, capsys)["status"] == "pending_review" and mails(office, "decision_approved") == []
     approve(office, capsys)
     [listed] = cli(office, "publish", "list", "--json", capsys=capsys)
     assert (listed["target"], listed["action"], listed["draft_id"], listed["status"]) == (
