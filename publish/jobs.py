@@ -52,6 +52,7 @@ from publish.targets import (
     TargetRefused,
     TargetUnavailable,
     make_targets,
+    registered,
 )
 
 log = logging.getLogger(__name__)
@@ -189,11 +190,12 @@ class RunReport:
     retrying: int = 0
     failed: int = 0
     paused: list[str] = field(default_factory=list)  # targets paused in this run
+    missing: list[str] = field(default_factory=list)  # targets in the settings that are not installed
 
     @property
     def ok(self) -> bool:
-        """Nothing failed in this run (a retry to come and a paused target are failures too)."""
-        return not (self.retrying or self.failed or self.paused)
+        """Nothing failed in this run (a retry to come, a paused or missing target are failures too)."""
+        return not (self.retrying or self.failed or self.paused or self.missing)
 
 
 def worker_name() -> str:
@@ -213,6 +215,10 @@ def run_due(settings: Settings, engine: Engine, now: datetime | None = None, *, 
     with reading(engine) as s:
         paused = paused_targets(s)
     names = [n for n in settings.publish.targets if n not in paused]
+    report.missing = [n for n in names if n not in registered()]
+    if report.missing:  # not installed: its jobs wait, the other targets run
+        log.error("publish: target(s) %s not installed; their jobs wait", ", ".join(report.missing))
+    names = [n for n in names if n not in report.missing]
     targets = {t.name: t for t in make_targets(settings, names)} if names else {}
     seen: set[int] = set()  # each job once per run, even when a retry is due at once (no backoff)
     while targets:

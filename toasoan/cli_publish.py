@@ -106,6 +106,7 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
         f"Đã đăng {report.published}, cập nhật {report.updated}, gỡ {report.withdrawn}, chờ thủ công {report.waiting},"
         f" chờ thử lại {report.retrying}, thất bại {report.failed}"
         + (f", tạm dừng: {', '.join(report.paused)}" if report.paused else "")
+        + (f", chưa cài đích đăng: {', '.join(report.missing)}" if report.missing else "")
         + "."
     )
     return 0 if report.ok else EXIT_PUBLISH_FAILED
