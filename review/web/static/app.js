@@ -34,7 +34,8 @@
       var field = document.getElementById(ev.currentTarget.getAttribute("data-copy"));
       if (!field) return;
       field.select();
-      if (navigator.clipboard) navigator.clipboard.writeText(field.value);
+      // The selection stays for Ctrl+C when the clipboard is not ours to write (plain http, a policy).
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(function () {});
       else document.execCommand("copy");
     });
   }
