@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,26 @@ def format_datetime(value: datetime, tz: ZoneInfo | None = None) -> str:
     if tz is not None:
         value = value.astimezone(tz)
     return f"{value.hour:02d}:{value.minute:02d} {format_date(value)}"
+
+
+_LOCAL_DATETIME = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2}))?\s*")
+
+
+def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime:
+    """'dd/mm/yyyy HH:MM' (or 'dd/mm/yyyy', midnight) in the office's time zone -> aware UTC.
+    Also the 'yyyy-mm-ddTHH:MM' a browser's datetime-local field sends. ValueError otherwise."""
+    match = _LOCAL_DATETIME.fullmatch(text)
+    if match:
+        day, month, year, hour, minute = (int(x) if x else 0 for x in match.groups())
+        local = datetime(year, month, day, hour, minute, tzinfo=tz)
+    else:
+        try:
+            local = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(f"không đúng dạng dd/mm/yyyy HH:MM: {text[:40]!r}") from None
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=tz)
+    return local.astimezone(UTC)
 
 
 def format_money(amount: Decimal | int) -> str:

@@ -84,6 +84,7 @@ class Draft(SQLModel, table=True):
     coefficient: Decimal | None = Field(default=None, sa_type=Numeric(6, 2))
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # first live on a portal (publish)
     # Folded (no accents, lower case) title, lead, byline, sender and code: what the queue searches.
     search_text: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -191,3 +192,39 @@ class OutboxMail(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JobStatus(StrEnum):
+    pending = "pending"
+    in_progress = "in_progress"
+    succeeded = "succeeded"
+    retrying = "retrying"
+    failed = "failed"
+    awaiting_manual = "awaiting_manual"  # a person must finish it (the manual publish target)
+
+
+class Job(SQLModel, table=True):
+    """One durable unit of background work (core.jobs): claimed by one runner, retried with backoff.
+
+    `key` makes enqueueing idempotent; `kind` names the work ("publish:static", ...) and who runs it;
+    `payload` is the work's own data (JSON). Written only through core.jobs."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_job_key"),
+        Index("ix_job_status_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    key: str
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=JobStatus.pending)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

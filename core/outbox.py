@@ -23,11 +23,12 @@ from email.policy import SMTP as SMTP_POLICY
 from email.policy import default
 from email.utils import format_datetime, formataddr, getaddresses
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.db import lock_name, reading, transaction, utcnow
+from core.jobs import STALE_CLAIM, Backoff, Queue
 from core.models import OutboxMail, OutboxStatus
 from core.msgid import angled
 from core.settings import Section, Settings
@@ -35,8 +36,7 @@ from core.text import nfc
 
 log = logging.getLogger(__name__)
 
-# A row left in_progress longer than this was being sent by a process that died: try again.
-STALE_CLAIM = timedelta(minutes=10)
+# STALE_CLAIM (core.jobs): a row left in_progress longer than this was being sent by a process that died.
 
 
 def message_id_for(key: str, domain: str) -> str:
@@ -245,9 +245,18 @@ class DeliveryReport:
     failed: int = 0
 
 
+def policy(settings: Settings) -> Backoff:
+    o = settings.outbox
+    return Backoff(base_seconds=o.backoff_seconds, max_seconds=o.backoff_max_seconds, max_attempts=o.max_attempts)
+
+
 def backoff(settings: Settings, attempts: int) -> timedelta:
-    seconds = settings.outbox.backoff_seconds * (2 ** max(attempts - 1, 0))
-    return timedelta(seconds=min(seconds, settings.outbox.backoff_max_seconds))
+    return policy(settings).delay(attempts)
+
+
+# The outbox's rows are jobs: claimed, backed off and given up by core.jobs. A claim's time is kept in
+# next_attempt_at (the table has no column of its own for it).
+MAIL = Queue(OutboxMail, claimed_at="next_attempt_at")
 
 
 def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
@@ -255,36 +264,13 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
     if settings.smtp is None:
         return report
     now = now or utcnow()
+    rules = policy(settings)
     with transaction(engine) as s:
-        s.exec(
-            update(OutboxMail)
-            .where(
-                col(OutboxMail.status) == OutboxStatus.in_progress, col(OutboxMail.next_attempt_at) < now - STALE_CLAIM
-            )
-            .values(status=OutboxStatus.retrying)
-        )
+        MAIL.recover(s, now, stale=STALE_CLAIM)
     with reading(engine) as s:
-        due = s.exec(
-            select(OutboxMail.id)
-            .where(
-                or_(col(OutboxMail.status) == OutboxStatus.pending, col(OutboxMail.status) == OutboxStatus.retrying),
-                col(OutboxMail.next_attempt_at) <= now,
-            )
-            .order_by(col(OutboxMail.id))
-            .limit(limit)
-        ).all()
+        due = MAIL.due(s, now, limit=limit)
     for mail_id in due:
-        with transaction(engine) as s:
-            # Claim: only one sender wins the row, whatever the number of workers.
-            claimed = s.exec(
-                update(OutboxMail)
-                .where(
-                    col(OutboxMail.id) == mail_id,
-                    col(OutboxMail.status).in_([OutboxStatus.pending, OutboxStatus.retrying]),
-                )
-                .values(status=OutboxStatus.in_progress, next_attempt_at=now, attempts=OutboxMail.attempts + 1)
-            ).rowcount
-            row = s.get(OutboxMail, mail_id) if claimed else None
+        row = MAIL.claim(engine, mail_id, now)  # only one sender wins the row, whatever the number of workers
         if row is None:
             continue
         status, error = OutboxStatus.succeeded, None
@@ -293,15 +279,15 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
         except PermanentSendError as exc:  # UnsafeMessage too: that row fails, the rest of the queue goes on
             status, error = OutboxStatus.failed, str(exc)
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            status = OutboxStatus.failed if row.attempts >= settings.outbox.max_attempts else OutboxStatus.retrying
+            status, error = OutboxStatus.retrying, f"{type(exc).__name__}: {exc}"
         with transaction(engine) as s:
-            values: dict[str, object] = {"status": status, "last_error": error}
             if status == OutboxStatus.succeeded:
-                values["sent_at"] = utcnow()
-            elif status == OutboxStatus.retrying:
-                values["next_attempt_at"] = now + backoff(settings, row.attempts)
-            s.exec(update(OutboxMail).where(col(OutboxMail.id) == mail_id).values(**values))
+                MAIL.succeed(s, mail_id, now)
+                s.exec(update(OutboxMail).where(col(OutboxMail.id) == mail_id).values(sent_at=utcnow()))
+            else:
+                status = OutboxStatus(
+                    MAIL.fail(s, mail_id, error or "", retryable=status == OutboxStatus.retrying, now=now, policy=rules)
+                )
         if status == OutboxStatus.succeeded:
             report.sent += 1
         elif status == OutboxStatus.retrying:
@@ -310,7 +296,7 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
         else:
             report.failed += 1
             log.error("outbox: mail %s to %s failed for good: %s", mail_id, row.to_addr, error)
-        if status == OutboxStatus.retrying and isinstance(error, str):
+        if status == OutboxStatus.retrying:
             # The server is down: the rest of the queue would fail the same way; try again later.
             break
     return report

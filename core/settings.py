@@ -40,6 +40,12 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("name", str, required=True, doc="Tên cơ quan chủ quản trang tin (hiện trên thư, văn bản)"),
         Key("timezone", str, "Asia/Ho_Chi_Minh", doc="Múi giờ của tòa soạn (IANA)"),
         Key("office_name", str, "Ban Biên tập", doc="Tên bộ phận ký thư gửi cộng tác viên"),
+        Key(
+            "admin_emails",
+            list,
+            [],
+            doc="Addresses told when something needs an administrator (a publish target's credentials refused)",
+        ),
     ),
     "database": (Key("url", str, "sqlite:///var/toasoan.db", doc="SQLAlchemy URL; SQLite or PostgreSQL"),),
     "storage": (Key("path", str, "var/storage", doc="Folder for the raw mail spool, documents and images"),),
@@ -148,6 +154,10 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
     "publish": (
         Key("targets", list, ["static"], doc="Where approved articles go: static, wordpress, manual (several at once)"),
         Key("default_section", str, "tin-hoat-dong", doc="Category slug of an article approved without one"),
+        Key("max_attempts", int, 10, doc="Give a publish job up (failed) after this many tries"),
+        Key("backoff_seconds", int, 60, doc="First retry delay of a publish job; doubles each try"),
+        Key("backoff_max_seconds", int, 3600, doc="Longest retry delay of a publish job"),
+        Key("run_seconds", int, 30, doc="How often the worker runs due publish jobs"),
     ),
     "publish.static": (
         Key("path", str, "var/site", doc="Folder the static site is written to"),
@@ -408,6 +418,10 @@ def _validate_organization(v: dict[str, Any]) -> None:
         ZoneInfo(v["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise _bad("[organization] timezone", "múi giờ không hợp lệ", f"unknown time zone {v['timezone']!r}") from None
+    if not all("@" in a for a in v["admin_emails"]):
+        raise _bad(
+            "[organization] admin_emails", "phải là địa chỉ thư", f"must be email addresses, got {v['admin_emails']!r}"
+        )
 
 
 PUBLISH_TARGETS = ("static", "wordpress", "manual")

@@ -32,11 +32,13 @@ from core.html import sanitize
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision, DraftStatus, KnownSender
 from core.settings import Genre, Settings
 from core.text import clean_line, fold_words, nfc
+from publish.jobs import enqueue_publish, enqueue_update, enqueue_withdraw
 from review import notices
 from review.models import Role, User
 
 S = DraftStatus
-EDITABLE = {S.pending_review, S.proposed, S.changes_requested}
+# A published draft stays editable: a correction, audited, republished on every target where it is live.
+EDITABLE = {S.pending_review, S.proposed, S.changes_requested, S.published}
 
 
 class Forbidden(DraftError):
@@ -54,7 +56,8 @@ def allowed(user: User, action: str, settings: Settings) -> bool:
         return action != "propose" or settings.review.two_step
     if action == "view":
         return role in (Role.viewer, Role.editor, Role.chief)
-    if action in ("edit", "comment", "request_changes", "reject"):
+    if action in ("edit", "comment", "request_changes", "reject", "withdraw", "publish"):
+        # "publish": the publication's own steps (retry a failed job, paste a manual target's address)
         return role in (Role.editor, Role.chief)
     if action == "approve":
         return role == Role.chief or (role == Role.editor and not settings.review.two_step)
@@ -147,7 +150,9 @@ def approve(
     coefficient: Decimal | None = None,
     category: str | None = None,
     note: str | None = None,
+    publish_at: datetime | None = None,
 ) -> Draft:
+    """Approve; the same transaction queues the publish jobs (due at `publish_at`, aware, if given)."""
     require(user, "approve", settings)
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
@@ -162,9 +167,14 @@ def approve(
             actor=user.username,
             action="approved",
             note=clean_line(note) or None,
-            data={"coefficient": str(draft.coefficient), "category": draft.category},
+            data={
+                "coefficient": str(draft.coefficient),
+                "category": draft.category,
+                **({"publish_at": publish_at.isoformat()} if publish_at else {}),
+            },
         )
         _tell_contributor(s, settings, draft, event, "approved")
+        enqueue_publish(s, settings, draft, user.username, publish_at)
     return draft
 
 
@@ -321,6 +331,7 @@ def edit(
         check_revision(draft, revision)
         if draft.status not in EDITABLE:
             raise Invalid("Bài đã được quyết định, không sửa được nữa / the draft can no longer be edited")
+        correcting = draft.status == S.published
         changed: list[str] = []
 
         def put(name: str, value: str | None) -> None:
@@ -370,7 +381,41 @@ def edit(
             draft.warnings = [w for w in draft.warnings if w != "unknown_sender"]
         s.flush()
         new_revision(s, draft, author=user.username, note=clean_line(changes.note) or None)
-        add_event(s, draft, actor=user.username, action="edited", note=changes.note, data={"fields": changed})
+        action = "corrected" if correcting else "edited"
+        add_event(s, draft, actor=user.username, action=action, note=changes.note, data={"fields": changed})
+        if correcting:
+            enqueue_update(s, settings, draft, user.username)
+    return draft
+
+
+def withdraw(
+    engine: Engine,
+    settings: Settings,
+    draft_id: int,
+    user: User,
+    *,
+    reason: str,
+    revision: int | None = None,
+    status: str | None = None,
+) -> Draft:
+    """Take a published article off every portal it is on (withdraw jobs, same transaction)."""
+    require(user, "withdraw", settings)
+    reason = nfc(reason).strip()
+    if not reason:
+        raise Invalid("Cần ghi lý do gỡ bài / a reason is required")
+    with transaction(engine) as s:
+        draft = load_for_update(s, draft_id)
+        transition(
+            s,
+            draft,
+            S.withdrawn,
+            actor=user.username,
+            action="withdrawn",
+            note=reason,
+            expected_revision=revision,
+            expected_status=status,
+        )
+        enqueue_withdraw(s, settings, draft, user.username, reason)
     return draft
 
 

@@ -55,15 +55,23 @@ def write_settings(
     outbox: dict[str, Any] | None = None,
     units: list[dict[str, Any]] | None = None,
     database_url: str | None = None,
+    organization: dict[str, Any] | None = None,
+    publish: dict[str, Any] | None = None,
 ) -> Path:
     sections: dict[str, dict[str, Any]] = {
-        "organization": {"name": "Đảng ủy các cơ quan Đảng tỉnh", "office_name": "Ban Biên tập"},
+        "organization": {
+            "name": "Đảng ủy các cơ quan Đảng tỉnh",
+            "office_name": "Ban Biên tập",
+            **(organization or {}),
+        },
         "database": {"url": database_url or "sqlite:///var/toasoan.db"},
         "storage": {"path": "var/storage"},
         "mailbox": {"backend": "maildir", "path": "maildir", **(mailbox or {})},
         "ingest": {"workers": 2, **(ingest or {})},
         "outbox": {"backoff_seconds": 1, "backoff_max_seconds": 2, **(outbox or {})},
     }
+    if publish is not None:
+        sections["publish"] = publish
     if smtp is not None:
         sections["smtp"] = {"sender": "toasoan@tinhuy.example", "security": "none", **smtp}
     path = directory / "settings.toml"

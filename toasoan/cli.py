@@ -1,7 +1,8 @@
 """The `toasoan` command. Every subcommand is safe to run twice.
 
 Exit codes: 0 success (a quarantined message is not a failure), 1 bad usage or not found,
-2 configuration error, 3 mailbox unreachable, 4 database unreachable.
+2 configuration error, 3 mailbox unreachable, 4 database unreachable, 5 a publish job failed
+(`publish --once`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlmodel import col, select
 from core.db import reading, redact
 from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
 from ingest.mailbox import MailboxError
+from toasoan.cli_publish import add_publish_commands
 
 log = logging.getLogger("toasoan")
 
@@ -121,7 +123,7 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
     if args.drafts_cmd == "source":
         return _draft_source(settings, engine, args.id, args.output)
-    if args.drafts_cmd in ("approve", "reject", "request-changes"):
+    if args.drafts_cmd in ("approve", "reject", "request-changes", "withdraw"):
         return _decide(settings, engine, args)
     if args.drafts_cmd == "history":
         return _history(engine, args)
@@ -133,7 +135,9 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
             images = list(
                 s.exec(select(DraftImage).where(DraftImage.draft_id == d.id).order_by(col(DraftImage.position))).all()
             )
-            data = draft_detail_json(d, images, settings)
+            from publish.jobs import publications_in
+
+            data = draft_detail_json(d, images, settings, publications_in(s, args.id))
             if args.json:
                 _print_json(data)
             else:
@@ -169,10 +173,19 @@ def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
                 )
             else:
                 draft = service.approve(
-                    engine, settings, args.id, user, revision=None, coefficient=coefficient, category=args.category
+                    engine,
+                    settings,
+                    args.id,
+                    user,
+                    revision=None,
+                    coefficient=coefficient,
+                    category=args.category,
+                    publish_at=_publish_at(settings, args.publish_at),
                 )
         elif args.drafts_cmd == "reject":
             draft = service.reject(engine, settings, args.id, user, revision=None, reason=args.reason)
+        elif args.drafts_cmd == "withdraw":
+            draft = service.withdraw(engine, settings, args.id, user, reason=args.reason)
         else:
             draft = service.request_changes(engine, settings, args.id, user, revision=None, note=args.note)
     except (AuthError, DraftError) as exc:
@@ -183,6 +196,18 @@ def _decide(settings: Settings, engine: Any, args: argparse.Namespace) -> int:
     else:
         print(f"Bài {draft.tracking_code}: {draft.status}")
     return 0
+
+
+def _publish_at(settings: Settings, text: str | None) -> Any:
+    """--publish-at "dd/mm/yyyy HH:MM" in the office's time zone: the embargo, as aware UTC."""
+    from core.formats import parse_local_datetime
+
+    if not text:
+        return None
+    try:
+        return parse_local_datetime(text, settings.tz)
+    except ValueError as exc:
+        raise CliError(f"--publish-at: {exc} / expected dd/mm/yyyy HH:MM") from exc
 
 
 def _coefficient(text: str) -> Any:
@@ -513,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
     dap.add_argument("--by", required=True, help="tài khoản người duyệt")
     dap.add_argument("--coefficient", type=_coefficient, help="hệ số nhuận bút (Trưởng ban), ví dụ 2,5")
     dap.add_argument("--category", help="chuyên mục (slug)")
+    dap.add_argument("--publish-at", help='giờ đăng bài (giờ tòa soạn) "dd/mm/yyyy HH:MM"; mặc định: ngay')
     dap.add_argument("--json", action="store_true")
     drj = dsub.add_parser("reject", help="không sử dụng bài")
     drj.add_argument("id", type=int)
@@ -524,6 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
     drc.add_argument("--by", required=True)
     drc.add_argument("--note", required=True)
     drc.add_argument("--json", action="store_true")
+    dwd = dsub.add_parser("withdraw", help="gỡ bài đã đăng khỏi mọi trang")
+    dwd.add_argument("id", type=int)
+    dwd.add_argument("--by", required=True)
+    dwd.add_argument("--reason", required=True)
+    dwd.add_argument("--json", action="store_true")
     dh = dsub.add_parser("history", help="lịch sử xử lý bài")
     dh.add_argument("id", type=int)
     dh.add_argument("--json", action="store_true")
@@ -554,6 +585,8 @@ def build_parser() -> argparse.ArgumentParser:
     ol.add_argument("--json", action="store_true")
     osub.add_parser("send", help="gửi ngay các thư đến hạn")
     outbox.set_defaults(func=cmd_outbox)
+
+    add_publish_commands(sub)
 
     seed = sub.add_parser("seed", help="đặt thư mẫu vào Maildir (make run)")
     seed.add_argument("--force", action="store_true")

@@ -9,6 +9,8 @@ from core.formats import format_datetime
 from core.models import Draft, DraftEvent, DraftImage, OutboxMail
 from core.settings import Settings
 from ingest.models import InboundMessage
+from publish.jobs import live_url
+from publish.models import Publication
 
 
 def _iso(value: Any) -> str | None:
@@ -76,19 +78,35 @@ def draft_json(d: Draft, settings: Settings) -> dict[str, Any]:
         "coefficient": str(d.coefficient) if d.coefficient is not None else None,
         "decided_by": d.decided_by,
         "decided_at": _iso(d.decided_at),
+        "published_at": _iso(d.published_at),
         "syllables": d.text_syllables,
         "created_at": _iso(d.created_at),
         "updated_at": _iso(d.updated_at),
     }
 
 
-def draft_detail_json(d: Draft, images: list[DraftImage], settings: Settings) -> dict[str, Any]:
+def publication_json(p: Publication) -> dict[str, Any]:
+    return {
+        "target": p.target,
+        "url": p.url,
+        "status": p.status,
+        "published_at": _iso(p.published_at),
+        "error": p.last_error,
+    }
+
+
+def draft_detail_json(
+    d: Draft, images: list[DraftImage], settings: Settings, publications: list[Publication] | None = None
+) -> dict[str, Any]:
+    pubs = publications or []
     return {
         **draft_json(d, settings),
         "lead": d.lead,
         "body_html": d.body_html,
         "byline": d.byline,
         "images": [image_json(i) for i in images],
+        "published_url": live_url(pubs),
+        "publications": [publication_json(p) for p in pubs],
     }
 
 

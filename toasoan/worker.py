@@ -1,7 +1,9 @@
-"""The long-running worker: IDLE as a wake-up, periodic sweeps, reconnect with backoff, outbox sender.
+"""The long-running worker: IDLE as a wake-up, periodic sweeps, reconnect with backoff, outbox sender,
+publish runner.
 
 The mailbox loop runs in the main thread; outgoing mail is sent from a second thread so a slow or
-unreachable SMTP server never delays intake.
+unreachable SMTP server never delays intake; due publish jobs run in a third, so a slow portal
+delays neither.
 """
 
 from __future__ import annotations
@@ -74,6 +76,26 @@ def _outbox_loop(settings: Settings, engine: Engine, stop: threading.Event, kick
         kick.clear()
 
 
+def _publish(settings: Settings, engine: Engine) -> None:
+    from publish.jobs import run_due
+
+    try:
+        report = run_due(settings, engine)
+        if report.published or report.updated or report.withdrawn:
+            log.info(
+                "publish: %s published, %s updated, %s withdrawn", report.published, report.updated, report.withdrawn
+            )
+    except Exception:  # retried at the next round; never stops the worker
+        log.exception("publish run failed")
+
+
+def _publish_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+    while not stop.is_set():
+        _publish(settings, engine)
+        kick.set()  # the contributor's link email and any admin alert go out now
+        stop.wait(settings.publish.run_seconds)
+
+
 def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | None = None) -> int:
     stop = stop or threading.Event()
     kick = threading.Event()
@@ -93,6 +115,8 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
 
     sender = threading.Thread(target=_outbox_loop, args=(settings, engine, stop, kick), name="outbox", daemon=True)
     sender.start()
+    publisher = threading.Thread(target=_publish_loop, args=(settings, engine, stop, kick), name="publish", daemon=True)
+    publisher.start()
     ingestor = Ingestor(settings, engine)
     m = settings.mailbox
     wait_seconds = float(min(m.poll_seconds, m.idle_renew_seconds))
@@ -143,6 +167,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
         stop.set()
         kick.set()
         sender.join(timeout=10)
+        publisher.join(timeout=10)
         shutdown_pool()
     log.info("worker stopped")
     return 0

@@ -44,7 +44,18 @@ class NotFound(Exception):
         self.message = message
 
 
-ACTIONS = ("view", "edit", "comment", "request_changes", "reject", "approve", "propose", "set_coefficient")
+ACTIONS = (
+    "view",
+    "edit",
+    "comment",
+    "request_changes",
+    "reject",
+    "approve",
+    "propose",
+    "set_coefficient",
+    "withdraw",
+    "publish",
+)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from core.article import Photo, compose
 from core.db import reading
 from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision
-from core.formats import format_datetime
+from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
 from core.text import nfc
 from ingest.models import InboundMessage
@@ -32,6 +32,7 @@ from review.web.article import editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
 from review.web.files import untrusted_document
 from review.web.forms import draft_edit, field_ids
+from review.web.publications import manual_views, publications_view
 
 router = APIRouter()
 
@@ -45,6 +46,9 @@ DONE = {
     "nochange": "Không có thay đổi nào để lưu.",
     "kept": "Đã ghi nhận: giữ cả hai bài.",
     "locked": "Bài đã được quyết định nên không sửa được nữa.",
+    "withdrawn": "Đã gỡ bài. Bài sẽ được gỡ khỏi mọi trang đã đăng.",
+    "publish_retry": "Đã yêu cầu đăng lại. Bài sẽ được đăng ở lượt đăng bài tới.",
+    "manual_done": "Đã ghi địa chỉ bài đăng. Bài đã lên trang.",
 }
 
 
@@ -156,6 +160,8 @@ def decisions_shown(web: Web, who: SignedIn, draft: Draft) -> dict[str, bool]:
         "comment": can["comment"],
         "edit": can["edit"] and draft.status in EDITABLE,
         "set_coefficient": can["set_coefficient"],
+        "withdraw": can["withdraw"] and "withdrawn" in after,
+        "publish": can["publish"],
     }
 
 
@@ -177,6 +183,8 @@ def draft_page(
         revs = service.revision_list_in(s, draft_id)
         history = service.history_rows_in(s, draft_id)
         duplicates = service.duplicates_in(s, d)
+        pubs = publications_view(s, web, draft_id)
+        manual = manual_views(s, web, draft_id, pubs) if can_publish(web, who) else []
     genre = web.settings.genres.get(d.kind)
     notice = DONE.get(request.query_params.get("tb", "")) if request.method == "GET" else None
     return web.render(
@@ -196,6 +204,8 @@ def draft_page(
         coefficient=d.coefficient if d.coefficient is not None else (genre.coefficient if genre else None),
         categories=web.settings.categories,
         show=decisions_shown(web, who, d),
+        publications=pubs,
+        manual=manual,
         untrusted_source=untrusted_document(d.source_file, d.source_format),
         values=values or {},
         unit_name=web.unit_name,
@@ -320,12 +330,28 @@ def _approval(
             coefficient=service.parse_coefficient(raw),
             category=post.text("category") or None,
             note=post.text("note") or None,
+            **({"publish_at": _publish_at(web, post.text("publish_at"))} if action == "approve" else {}),
         )
 
     return decide(
         web, request, post, draft_id, action=action, done=done, run=run, form_name=action,
-        fields=("coefficient", "category", "note"),
+        fields=("coefficient", "category", "note", "publish_at"),
     )  # fmt: skip
+
+
+def _publish_at(web: Web, text: str) -> datetime | None:
+    """The approve form's optional publish time (the browser's datetime-local, or dd/mm/yyyy HH:MM),
+    in the office's time zone."""
+    if not text.strip():
+        return None
+    try:
+        return parse_local_datetime(text, web.settings.tz)
+    except ValueError:
+        raise Invalid("Giờ đăng bài phải có dạng dd/mm/yyyy HH:MM / the publish time is not a date") from None
+
+
+def can_publish(web: Web, who: SignedIn) -> bool:
+    return web.can(who)["publish"]
 
 
 @router.post("/drafts/{draft_id:int}/reject")

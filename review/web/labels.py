@@ -14,8 +14,10 @@ from review.models import ROLE_LABELS
 __all__ = [
     "ACTION_LABELS",
     "FIELD_LABELS",
+    "PUBLICATION_LABELS",
     "REASON_LABELS",
     "STATUS_LABELS",
+    "TARGET_LABELS",
     "WARNINGS",
     "Warning",
     "actor_label",
@@ -147,6 +149,26 @@ ACTION_LABELS: dict[str, str] = {
     "changes_requested": "Đề nghị tác giả sửa",
     "published": "Đăng bài",
     "withdrawn": "Gỡ bài",
+    "corrected": "Đính chính bài đã đăng",
+    "published_on_target": "Đăng lên thêm một trang",
+    "updated_on_target": "Cập nhật bài trên trang",
+    "withdrawn_from_target": "Gỡ bài khỏi trang",
+    "publish_retry": "Yêu cầu đăng lại",
+    "manual_url": "Ghi địa chỉ bài đăng thủ công",
+}
+
+# publish.models.PublicationStatus, per target on the draft page.
+PUBLICATION_LABELS: dict[str, str] = {
+    "pending": "Chờ đăng",
+    "published": "Đã đăng",
+    "failed": "Đăng không thành công",
+    "awaiting_manual": "Chờ đăng thủ công",
+    "withdrawn": "Đã gỡ",
+}
+TARGET_LABELS: dict[str, str] = {
+    "static": "Trang tin (trang tĩnh)",
+    "wordpress": "Cổng thông tin (WordPress)",
+    "manual": "Đăng thủ công",
 }
 
 # DraftEvent.data["fields"] of an edit.

@@ -50,6 +50,11 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/inbox/{quarantined}/raw"):            (303, 403, 200, 200, 200),  # on the problem page
     ("GET", "/inbox/{ignored}/raw"):                (303, 403, 404, 404, 404),  # not a submission: never
     ("POST", "/inbox/{quarantined}/retry"):         (303, 403, 303, 303, 303),
+    ("POST", "/drafts/{published}/withdraw"):       (303, 403, 303, 303, 303),
+    ("POST", "/drafts/{failed}/publish-retry"):     (303, 403, 303, 303, 303),
+    # Nothing awaits a manual publication on these: refused after the role check (422 / 404).
+    ("POST", "/drafts/{fresh}/manual-url"):         (303, 403, 422, 422, 422),
+    ("GET", "/drafts/{draft}/manual-package/{target}"): (303, 403, 404, 404, 404),
     ("GET", "/media/{sha}"):                        (303, 200, 200, 200, 200),
     ("GET", "/media/{sha}/original"):               (303, 200, 200, 200, 200),
     ("GET", "/static/style.css"):                   (200, 200, 200, 200, 200),
@@ -70,7 +75,47 @@ FIELDS = {
     "reject": {"reason": "Nội dung chưa phù hợp."},
     "request-changes": {"note": "Đề nghị bổ sung ảnh."},
     "comment": {"text": "Trao đổi nội bộ."},
+    "withdraw": {"reason": "Sai số liệu, gỡ để đính chính."},
+    "manual-url": {"target": "static", "url": "https://portal.example/bai.html"},
 }
+
+
+def _seed_published(office: Office, title: str) -> int:
+    """A fresh draft approved by the head and live on the static target (its Publication recorded)."""
+    from core.db import transaction, utcnow
+    from core.drafts import load_for_update, transition
+    from publish.models import Publication
+    from review import service
+    from review.auth import get_user
+
+    draft_id = seed_draft(office, title=title)
+    service.approve(office.engine, office.settings, draft_id, get_user(office.engine, "truongban"), revision=None)
+    with transaction(office.engine) as s:
+        draft = load_for_update(s, draft_id)
+        transition(s, draft, "published", actor="system", action="published")
+        pub = s.exec(select(Publication).where(Publication.draft_id == draft_id)).one()
+        pub.status, pub.url, pub.published_at = "published", f"https://portal.example/{draft_id}.html", utcnow()
+        s.add(pub)
+    return draft_id
+
+
+def _seed_failed(office: Office, title: str) -> tuple[int, int]:
+    """A fresh draft approved whose publish job failed for good (the portal refused it)."""
+    from core import jobs
+    from core.db import transaction, utcnow
+    from review import service
+    from review.auth import get_user
+
+    draft_id = seed_draft(office, title=title)
+    service.approve(office.engine, office.settings, draft_id, get_user(office.engine, "truongban"), revision=None)
+    now = utcnow()
+    [job] = [j for j in jobs.claim_due(office.engine, now, kinds=["publish:static"], worker="t", limit=50)
+             if j.payload["draft_id"] == draft_id]  # fmt: skip
+    assert job.id is not None
+    policy = jobs.Backoff(base_seconds=1, max_seconds=1, max_attempts=1)
+    with transaction(office.engine) as s:
+        jobs.fail(s, job.id, "400 Bad Request", retryable=False, now=now, policy=policy)
+    return draft_id, job.id
 
 
 @dataclass
@@ -98,6 +143,7 @@ def _world(root: Path, **review: object) -> World:
         "quarantined": str(quarantined),
         "ignored": str(ignored),
         "sha": str(sha),
+        "target": "static",
     }
     return World(office, browsers, ids)
 
@@ -121,7 +167,12 @@ def _request(world: World, who: str, method: str, template: str) -> tuple[int, s
     office = world.office
     browser = world.browsers[who]
     fresh = seed_draft(office, title=f"Bài mới cho {who}") if "{fresh}" in template else None
-    path = template.format(**world.ids, fresh=fresh)
+    job_id = None
+    if "{published}" in template:
+        fresh = _seed_published(office, f"Bài đã đăng cho {who}")
+    if "{failed}" in template:
+        fresh, job_id = _seed_failed(office, f"Bài đăng lỗi cho {who}")
+    path = template.format(**world.ids, fresh=fresh, published=fresh, failed=fresh)
     if method == "GET":
         r = browser.get(path)
         return r.status_code, r.headers.get("location", ""), None
@@ -133,6 +184,8 @@ def _request(world: World, who: str, method: str, template: str) -> tuple[int, s
         d = office.draft(fresh)
         data |= {"revision": str(d.revision), "status": d.status, "other": world.ids["draft"]}
         data |= FIELDS.get(path.rsplit("/", 1)[1], {})
+        if job_id is not None:
+            data["job_id"] = str(job_id)
         before = office.state(fresh)
     r = browser.post(path, data)
     location = r.headers.get("location", "")

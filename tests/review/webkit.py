@@ -111,10 +111,14 @@ class Office:
 
 
 def make_office(
-    root: Path, *, review: dict[str, Any] | None = None, units: list[dict[str, Any]] | None = None
+    root: Path,
+    *,
+    review: dict[str, Any] | None = None,
+    units: list[dict[str, Any]] | None = None,
+    publish: dict[str, Any] | None = None,
 ) -> Office:
     root.mkdir(parents=True, exist_ok=True)
-    config = write_settings(root, units=units)
+    config = write_settings(root, units=units, publish=publish)
     extra = ["", "[review]", *(f"{k} = {_toml_value(v)}" for k, v in (review or {}).items()), ""]
     for slug, name in CATEGORIES:
         extra += ["[[categories]]", f'slug = "{slug}"', f'name = "{name}"', ""]

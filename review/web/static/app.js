@@ -24,3 +24,19 @@
   form.addEventListener("input", later);
   form.addEventListener("change", later);
 })();
+
+// "Sao chép" beside each part of a manual publication package: copies the field's text.
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll("[data-copy]");
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].addEventListener("click", function (ev) {
+      var field = document.getElementById(ev.currentTarget.getAttribute("data-copy"));
+      if (!field) return;
+      field.select();
+      // The selection stays for Ctrl+C when the clipboard is not ours to write (plain http, a policy).
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).catch(function () {});
+      else document.execCommand("copy");
+    });
+  }
+})();

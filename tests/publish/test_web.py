@@ -1,0 +1,127 @@
+"""The publication part of the draft page, through HTTP as a browser posts it: per-target state, the
+portal's answer, "Đăng lại", "Gỡ bài", the embargo field, and the manual target's package and form."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+import publish.targets
+from core.db import reading, utcnow
+from core.formats import format_date
+from core.models import Job
+from publish.jobs import run_due
+from tests.publish import filetarget, manual_standin
+from tests.review.webkit import Office, live_markup, make_office, seed_draft, text_of
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def office(tmp_path: Path, allow_test_target: None) -> Iterator[Office]:
+    made = make_office(tmp_path, publish={"targets": [filetarget.NAME], "backoff_seconds": 60})
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def manual_office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Office]:
+    # The real publish/manual.py is written in parallel: these tests use the marked stand-in.
+    monkeypatch.setitem(__import__("sys").modules, "publish.manual", manual_standin.module())
+    monkeypatch.setitem(publish.targets._REGISTRY, "manual", manual_standin.ManualTarget)
+    made = make_office(tmp_path, publish={"targets": ["manual"]})
+    yield made
+    made.close()
+
+
+def page_of(office: Office, role: str, draft_id: int) -> str:
+    r = office.signed_in(role).get(f"/drafts/{draft_id}")
+    assert r.status_code == 200
+    return r.text
+
+
+def test_a_failed_publication_shows_the_answer_and_is_published_again(office: Office) -> None:
+    draft_id = seed_draft(office, title="Chi bộ Văn phòng sinh hoạt chuyên đề")
+    editor = office.signed_in("editor")
+    path = f"/drafts/{draft_id}"
+    assert editor.submit(path, f"{path}/approve").status_code == 303
+    filetarget.script(office.settings, f"refused 400 Chuyên mục không nhận {HOSTILE}")
+    run_due(office.settings, office.engine, utcnow())
+    html = page_of(office, "editor", draft_id)
+    assert "Đăng không thành công" in html and "Lỗi: 400 Chuyên mục không nhận" in text_of(html)
+    assert live_markup(html) == []  # the portal's answer is text
+    assert f'action="{path}/publish-retry"' in html
+    assert "Đăng lại" not in page_of(office, "viewer", draft_id)  # editors and above only
+    r = editor.submit(path, f"{path}/publish-retry")
+    assert r.status_code == 303 and r.headers["location"] == f"{path}?tb=publish_retry"
+    run_due(office.settings, office.engine, utcnow())
+    html = page_of(office, "editor", draft_id)
+    with reading(office.engine) as s:
+        [job] = s.exec(select(Job)).all()
+    assert job.status == "succeeded"
+    url = re.search(r'<a href="(https://portal\.test/[^"]+)"', html)
+    assert url and "Đã đăng" in html and format_date(utcnow(), office.settings.tz) in html
+    assert "Đăng lại" not in html and f'action="{path}/withdraw"' in html
+    assert "Gỡ bài" not in text_of(page_of(office, "viewer", draft_id)).replace("Đã gỡ", "")
+
+    # "Gỡ bài" needs a reason, then takes it off the portal.
+    r = editor.submit(path, f"{path}/withdraw", reason="   ")
+    assert r.status_code == 422 and office.draft(draft_id).status == "published"
+    r = editor.submit(path, f"{path}/withdraw", reason="Sai số liệu")
+    assert r.status_code == 303 and office.draft(draft_id).status == "withdrawn"
+    run_due(office.settings, office.engine, utcnow())
+    assert not filetarget.page(office.settings, url.group(1)).exists()
+    assert "Đã gỡ" in page_of(office, "editor", draft_id)
+
+
+def test_the_approve_form_takes_a_publish_time(office: Office) -> None:
+    draft_id = seed_draft(office)
+    editor = office.signed_in("editor")
+    path = f"/drafts/{draft_id}"
+    r = editor.submit(path, f"{path}/approve", publish_at="không phải ngày")
+    assert r.status_code == 422 and "dd/mm/yyyy HH:MM" in r.text and office.draft(draft_id).status == "pending_review"
+    at = (utcnow() + timedelta(days=1)).astimezone(office.settings.tz).replace(second=0, microsecond=0)
+    r = editor.submit(path, f"{path}/approve", publish_at=at.strftime("%Y-%m-%dT%H:%M"))
+    assert r.status_code == 303
+    with reading(office.engine) as s:
+        [job] = s.exec(select(Job)).all()
+    assert job.next_attempt_at == at
+    assert run_due(office.settings, office.engine, at - timedelta(seconds=1)).published == 0
+    assert run_due(office.settings, office.engine, at).published == 1
+
+
+def test_the_manual_package_and_the_live_address(manual_office: Office) -> None:
+    office = manual_office
+    title = f"Tin có ký tự lạ {HOSTILE}"
+    draft_id = seed_draft(office, title=title)
+    editor = office.signed_in("editor")
+    path = f"/drafts/{draft_id}"
+    assert editor.submit(path, f"{path}/approve").status_code == 303
+    assert run_due(office.settings, office.engine, utcnow()).waiting == 1
+    html = page_of(office, "editor", draft_id)
+    assert "Đăng thủ công" in html and html.count(">Sao chép</button>") == 3
+    assert live_markup(html) == []  # the contributor's title sits in a field, escaped
+    assert "Chờ đăng thủ công" in html
+    assert "Sao chép" not in page_of(office, "viewer", draft_id)
+    r = editor.get(f"{path}/manual-package/manual")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    assert "bai.html" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+
+    url = f"{filetarget.BASE_URL}tin-hoat-dong/bai-{draft_id}.html"
+    r = editor.submit(path, f"{path}/manual-url", url=url)  # not on the portal yet
+    assert r.status_code == 422 and "kiểm tra lại đường dẫn" in r.text
+    page = filetarget.page(office.settings, url)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(f"<h1>{office.draft(draft_id).title}</h1>", encoding="utf-8")
+    r = editor.submit(path, f"{path}/manual-url", url=url)
+    assert r.status_code == 303 and r.headers["location"] == f"{path}?tb=manual_done"
+    html = page_of(office, "editor", draft_id)
+    assert office.draft(draft_id).status == "published" and f'href="{url}"' in html
+    assert "Sao chép" not in html
