@@ -15,7 +15,7 @@ PACKAGES=(
   php-cli php-mysql php-gd mariadb-server           # ... its PHP and a throwaway MariaDB (research/wordpress.md)
 )
 # One dpkg-query for all of them (this runs on every `make test`): the installed ones are listed.
-installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$1 == "ii" {printf "%s ", $2}') "
+installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$1 == "ii" {printf "%s ", $2}' || true) "
 missing=()
 for p in "${PACKAGES[@]}"; do
   [[ "$installed" == *" $p "* ]] || missing+=("$p")
