@@ -56,6 +56,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from core.settings import Settings
+from publish.pages import fetch_page
 from publish.targets import (
     CredentialsRefused,
     Placed,
@@ -74,7 +75,6 @@ _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
 _MESSAGE_MAX = 300
 # Upload failures WordPress reports as 500 although they are about the file (type not allowed, too big).
 _UPLOAD_REFUSALS = frozenset({"rest_upload_unknown_error", "rest_upload_sideload_error"})
-_PAGE_MAX = 5 * 1024 * 1024  # what verify reads of a page at most
 
 
 def post_slug(article: PublishArticle) -> str:
@@ -444,35 +444,6 @@ def _photo_file(photo: PublishPhoto) -> tuple[Path, str]:
     if photo.web_path is not None and photo.web_content_type:
         return photo.web_path, photo.web_content_type
     return photo.path, photo.content_type
-
-
-# ------------------------------------------------------------------------------ reading pages back
-def fetch_page(url: str, timeout: float) -> str | None:
-    """The page at a public http(s) URL as text (None for a 4xx), redirects followed within http(s).
-
-    Network errors and 5xx are `TargetUnavailable`. At most 5 MB is read.
-    """
-    if urlsplit(url).scheme not in ("http", "https"):
-        return None
-    try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5) as client,
-            client.stream("GET", url, headers={"User-Agent": "toasoan"}) as r,
-        ):
-            if r.status_code >= 500 or r.status_code in (408, 429):
-                raise TargetUnavailable(f"{urlsplit(url).netloc} đang lỗi (HTTP {r.status_code})")
-            if r.status_code != 200:
-                return None
-            body = bytearray()
-            for chunk in r.iter_bytes():
-                body += chunk
-                if len(body) > _PAGE_MAX:
-                    break
-            return bytes(body[:_PAGE_MAX]).decode(r.encoding or "utf-8", "replace")
-    except httpx.TransportError as exc:
-        raise TargetUnavailable(f"Không mở được {urlsplit(url).netloc}: {type(exc).__name__}") from None
-    except httpx.TooManyRedirects:
-        return None
 
 
 # What WordPress's wptexturize makes of plain punctuation, mapped back for comparing.
