@@ -342,11 +342,22 @@ class WordPress:
             _expect(r, 200)
             return r.json()
 
+    def all(self, route: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a collection route (all pages), as the admin with context=edit."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            batch = self.get(route, per_page=100, page=page, **params)
+            found += batch
+            if len(batch) < 100:
+                return found
+            page += 1
+
     def posts(self, **params: Any) -> list[dict[str, Any]]:
         """Every post of any status, trash included (newest first)."""
         found: list[dict[str, Any]] = []
         for status in ("any", "trash"):
-            found += self.get("/wp/v2/posts", status=status, per_page=100, **params)
+            found += self.all("/wp/v2/posts", status=status, **params)
         return sorted(found, key=lambda p: -int(p["id"]))
 
     def permalinks(self) -> str:
