@@ -20,6 +20,7 @@ import socket
 import string
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,6 +91,15 @@ def _mariadbd() -> str | None:
     return shutil.which("mariadbd", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
 
 
+def _dies_with_us(cmd: list[str], sig: str) -> list[str]:
+    """The server gets `sig` if this process dies (even SIGKILLed): no orphaned mariadbd or php -S.
+    PR_SET_PDEATHSIG fires when the forking *thread* exits, so only from the main thread."""
+    setpriv = shutil.which("setpriv")
+    if setpriv and threading.current_thread() is threading.main_thread():
+        return [setpriv, "--pdeathsig", sig, *cmd]
+    return cmd
+
+
 def _salts() -> str:
     alphabet = string.ascii_letters + string.digits + "!#%&()*+,-.:;<=>?@[]^_{|}~"
     names = (
@@ -145,6 +155,7 @@ class WordPress:
     start_seconds: float = 0.0
     _db: subprocess.Popen[bytes] | None = None
     _php: subprocess.Popen[bytes] | None = None
+    _guard: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -192,12 +203,15 @@ class WordPress:
             ]
         )  # fmt: skip
         self._db = subprocess.Popen(
-            [
+            _dies_with_us(
+                [
                 str(_mariadbd()), "--no-defaults", f"--datadir={datadir}", f"--socket={self.socket}",
                 "--skip-networking", "--user=root", f"--pid-file={self.dir / 'mysqld.pid'}",
                 f"--log-error={self.dir / 'mysqld.err'}", "--skip-name-resolve", "--skip-log-bin",
                 "--innodb-buffer-pool-size=64M", small_redo,
-            ],
+                ],
+                "TERM",
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -237,6 +251,20 @@ class WordPress:
             )
         finally:
             log.close()
+        # php's workers outlive a killed master, and a signal to the master alone stops nothing: a guard
+        # that dies with us sends php's Ctrl-C (SIGINT) to the whole group, and leaves when php does.
+        pgid = self._php.pid
+        self._guard = subprocess.Popen(
+            _dies_with_us(
+                [
+                    "sh", "-c",
+                    f'trap "kill -INT -{pgid} 2>/dev/null; exit 0" TERM; '
+                    f"while kill -0 {pgid} 2>/dev/null; do sleep 1; done",
+                ],
+                "TERM",
+            ),
+            start_new_session=True,
+        )  # fmt: skip
         wait_port(self.port, timeout=30, proc=self._php)
 
     def stop_web(self) -> None:
@@ -245,6 +273,9 @@ class WordPress:
         # the master alone would leave the workers holding the port.
         _stop_group(self._php, signal.SIGINT)
         self._php = None
+        if self._guard is not None:
+            _stop_group(self._guard, signal.SIGKILL)
+            self._guard = None
 
     @contextlib.contextmanager
     def web_down(self) -> Iterator[None]:
