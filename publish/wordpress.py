@@ -25,8 +25,9 @@ What a post is made of:
 Idempotency with a stock WordPress (no plugin, so no registered post meta):
 - the post's slug is `<slug>-<draft id>`, set at creation only: a corrected title keeps the URL;
 - the content's last element ends with `<!-- toasoan: toasoan-<id> -->`. With `previous=None` (after a crash between
-  WordPress's success and our record) the post is found by searching that identity among posts of any
-  status (`search=` looks in the content; the exact comment is checked in `content.raw`) and updated
+  WordPress's success and our record) the post is found by searching `"toasoan-<id> -->"` (a quoted
+  phrase: one exact LIKE term over title, excerpt and content) among posts of any status; the exact
+  comment is then checked in `content.raw` and updated
   instead of created. WordPress keeps HTML comments for every role (kses allows them);
 - a photo's media slug is `<identity>-<sha256[:20]>`: one lookup per publish (`media?slug=a,b,...`)
   finds what was uploaded before, for this article, so retries and corrections never upload twice;
@@ -305,10 +306,18 @@ class WordPressTarget:
 
     def _find_post(self, identity: str) -> int | None:
         assert self._rest is not None
+        # A quoted phrase is one LIKE term: "toasoan-12 -->" cannot match toasoan-120's marker, so the
+        # answer is our post (and at worst a few posts quoting it), never a page of near misses.
         found = self._rest.call(
             "GET",
             "/wp/v2/posts",
-            {"search": identity, "status": "any", "context": "edit", "per_page": 100, "_fields": "id,content"},
+            {
+                "search": f'"{identity} -->"',
+                "status": "any",
+                "context": "edit",
+                "per_page": 100,
+                "_fields": "id,content",
+            },
         )
         marker = identity_marker(identity)
         ids = sorted(int(p["id"]) for p in found if marker in (p.get("content") or {}).get("raw", ""))

@@ -152,6 +152,19 @@ def test_a_crash_after_wordpress_said_yes_is_replayed_without_a_second_post(wp: 
     assert len(media_of(wp, a)) == 2 and len(our_media_ids(wp, a)) == 2
 
 
+def test_the_identity_lookup_is_exact_among_similar_ids(wp: WordPress, tmp_path: Path) -> None:
+    a = article(tmp_path, photos=0)
+    longer = [dataclasses.replace(a, draft_id=a.draft_id * 10 + k, identity=f"{a.identity}{k}") for k in range(3)]
+    t = target(wp)
+    for other in longer:
+        t.publish(other, None)  # toasoan-N0, -N1, -N2: the marker of N is a prefix of theirs
+
+    assert t._find_post(a.identity) is None
+    placed = t.publish(a, None)
+    assert t._find_post(a.identity) == int(placed.remote_id or 0)
+    assert t._find_post(longer[1].identity) not in (None, int(placed.remote_id or 0))
+
+
 def our_media_ids(wp: WordPress, a: PublishArticle) -> set[int]:
     return {m["id"] for m in wp.get("/wp/v2/media", per_page=100) if m["slug"].startswith(a.identity + "-")}
 
