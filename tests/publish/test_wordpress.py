@@ -247,6 +247,39 @@ def test_wordpress_down_is_unavailable_then_the_retry_succeeds(wp: WordPress, tm
     assert public(placed.url).status_code == 200 and len(ours(wp, a)) == 1
 
 
+def test_wordpress_stopping_mid_publish_leaves_nothing_twice(
+    wp: WordPress, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = article(tmp_path, photos=3)
+    t = target(wp)
+    assert t._rest is not None
+    call = t._rest.call
+    uploads = 0
+
+    def stop_after_first_upload(method: str, route: str, *args: Any, **kw: Any) -> Any:
+        nonlocal uploads
+        answer = call(method, route, *args, **kw)
+        if (method, route) == ("POST", "/wp/v2/media"):
+            uploads += 1
+            if uploads == 1:
+                wp.stop_web()  # WordPress goes down between two requests of one publish
+        return answer
+
+    monkeypatch.setattr(t._rest, "call", stop_after_first_upload)
+    try:
+        with pytest.raises(TargetUnavailable):
+            t.publish(a, None)
+    finally:
+        wp.start_web()
+    assert uploads == 1 and ours(wp, a) == [] and len(our_media_ids(wp, a)) == 1
+
+    placed = t.publish(a, None)  # the retry: the first photo is found, not uploaded again
+
+    assert uploads == 3 and len(our_media_ids(wp, a)) == 3
+    assert [p["id"] for p in ours(wp, a)] == [int(placed.remote_id or 0)]
+    assert t.verify(placed, a.title)
+
+
 def test_a_wrong_password_is_credentials_refused_and_never_shown(wp: WordPress, tmp_path: Path) -> None:
     wrong = "abcd EFGH ijkl MNOP qrst UVWX"
     a = article(tmp_path, photos=1)
