@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from lxml import html as lxml_html
 
 from publish.targets import CredentialsRefused, Placed, PublishArticle, TargetRefused, TargetUnavailable
 from publish.wordpress import WordPressTarget, identity_marker, media_key, page_shows_title
-from tests.publish.articles import article
+from tests.publish.articles import article, next_id
 from tests.review.test_web import XSS  # the payloads the review UI is tested with
 from tests.wordpress import WordPress, rest
 
@@ -232,6 +233,37 @@ def test_an_account_that_may_not_create_the_category_is_refused_clearly(wp: Word
     with pytest.raises(TargetRefused, match="muc-chua-co"):
         author.publish(a, None)
     assert ours(wp, a) == []
+
+
+def test_a_draft_from_a_contributors_email_goes_live_as_ingest_left_it(wp: WordPress, tmp_path: Path) -> None:
+    # The whole way: a real submission (a Word file and a photo sent beside it) through intake, the
+    # draft read by publish.article as the job runner will, then the target.
+    from core.db import reading
+    from publish.article import build_article
+    from tests.review.webkit import make_office
+
+    office = make_office(tmp_path / "office")
+    try:
+        office.deliver("bai_photo_beside.eml")
+        office.ingest()
+        (draft,) = office.drafts()
+        with reading(office.engine) as s:
+            a = build_article(s, office.settings, draft.id or 0, datetime.now(UTC))
+    finally:
+        office.close()
+    assert a.photos and all(p.web_path is not None for p in a.photos)
+    a = dataclasses.replace(a, draft_id=a.draft_id + next_id(), identity=f"{a.identity}-{next_id()}")
+    t = target(wp)
+
+    placed = t.publish(a, None)
+
+    page = public(placed.url)
+    assert page.status_code == 200 and t.verify(placed, a.title)
+    media = media_of(wp, a)
+    assert set(media) == {p.sha256 for p in a.photos}
+    for photo in a.photos:
+        assert public(media[photo.sha256]["source_url"]).content == (photo.web_path or photo.path).read_bytes()
+        assert media[photo.sha256]["source_url"] in page.text
 
 
 # ------------------------------------------------------------------------------------- failures
