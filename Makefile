@@ -1,20 +1,26 @@
 # toasoan — the two commands are `make run` and `make test`; both set up what they need.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
+# The newest Python 3.11–3.13 on PATH, or PYTHON=/path/to/python3.x from the command line.
+PYTHON ?= $(shell scripts/find-python)
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV   ?= .venv
 BIN    := $(VENV)/bin
+# The venv remembers the Python it was built with: another one (an upgrade, PYTHON=) rebuilds it.
+STAMP  := $(VENV)/.built-with-python$(PYVER)
 CONFIG ?= settings.toml
 # pytest-xdist workers: the suite is I/O-bound on real servers, so a few more than the 2 cores.
 JOBS   ?= 4
 
 .PHONY: install system-deps run test lint bench clean
 
-$(BIN)/toasoan: pyproject.toml
+$(STAMP): pyproject.toml
+	@case "$(PYVER)" in 3.11|3.12|3.13) ;; *) echo "make: no Python 3.11–3.13 (PYTHON=$(PYTHON)); install one or set PYTHON=" >&2; exit 1;; esac
+	@if [ -d $(VENV) ] && ! ls $(VENV)/.built-with-python$(PYVER) >/dev/null 2>&1; then echo "rebuilding $(VENV) for Python $(PYVER)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(BIN)/toasoan
+install: $(STAMP)
 
 # Debian packages the tests start for real (Dovecot, LibreOffice, ...). Installs only what is missing.
 system-deps:

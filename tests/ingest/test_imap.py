@@ -185,19 +185,28 @@ def test_uidvalidity_change_rescans_without_duplicates(
 
 
 @pytest.fixture
-def worker(imap_office: tuple[Path, MailUser]) -> Iterator[tuple[Path, MailUser, Any]]:
-    config, user = imap_office
+def worker(
+    tmp_path: Path, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, MailUser, Any]]:
+    """A worker that sweeps on its own only once an hour: within HANG_SECONDS only IDLE can wake it."""
+    monkeypatch.setenv("TEST_IMAP_PW", mail_user.password)
+    config, user = imap_settings(tmp_path, mail_user, poll_seconds=3600, idle_renew_seconds=3600), mail_user
     settings, engine = open_app(config)
     stop = threading.Event()
     thread = threading.Thread(target=run_worker, args=(settings, engine), kwargs={"stop": stop}, daemon=True)
     thread.start()
     yield config, user, engine
     stop.set()
-    thread.join(timeout=40)
+    thread.join(timeout=HANG_SECONDS)
     assert not thread.is_alive()
 
 
-def wait_for_drafts(engine: Any, n: int, timeout: float = 15.0) -> list[Draft]:
+# Waits end on the event (a draft row); the deadline only turns a hang into a failure, far beyond
+# any loaded machine's latency and far below the worker's hourly sweep (the timing goals are in bench/).
+HANG_SECONDS = 120.0
+
+
+def wait_for_drafts(engine: Any, n: int, timeout: float = HANG_SECONDS) -> list[Draft]:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         with reading(engine) as s:
@@ -205,16 +214,15 @@ def wait_for_drafts(engine: Any, n: int, timeout: float = 15.0) -> list[Draft]:
         if len(drafts) >= n:
             return drafts
         time.sleep(0.05)
-    raise AssertionError(f"{n} draft(s) expected within {timeout} s")
+    raise AssertionError(f"{n} draft(s) expected; none came in {timeout:g} s (a hang)")
 
 
 def test_idle_wakes_the_worker(worker: tuple[Path, MailUser, Any]) -> None:
     _config, user, engine = worker
-    time.sleep(0.5)  # the worker is idling now (poll_seconds is 30 s: only IDLE can wake it in time)
     user.deliver(fixture("tin_ok.eml"))
-    wait_for_drafts(engine, 1, timeout=10)
-    user.deliver(fixture("two_documents.eml"))
-    assert len(wait_for_drafts(engine, 3, timeout=10)) == 3
+    wait_for_drafts(engine, 1)
+    user.deliver(fixture("two_documents.eml"))  # the worker is back in IDLE, or about to look first
+    assert len(wait_for_drafts(engine, 3)) == 3
 
 
 def test_worker_survives_a_server_restart(
@@ -232,10 +240,10 @@ def test_worker_survives_a_server_restart(
         dovecot_private.restart()  # the connection drops mid-IDLE
         with lmtp_bridge(dovecot_private) as bridge:
             bridge.send(fixture("two_documents.eml"), "lan.nguyen@vanphong.tinhuy.example", user.address)
-        assert len(wait_for_drafts(engine, 3, timeout=30)) == 3
+        assert len(wait_for_drafts(engine, 3)) == 3
     finally:
         stop.set()
-        thread.join(timeout=40)
+        thread.join(timeout=HANG_SECONDS)
     assert user.status()["messages"] == 0
 
 

@@ -37,6 +37,7 @@ from ingest.word import (
 from ingest.word.sandbox import WorkerCrashed, WorkerMemoryError, WorkerPool, WorkerTimeout
 from tests import corpus as real
 from tests.fixtures.hostile import build
+from tests.servers import pid_alive
 
 REPO = Path(__file__).resolve().parents[3]
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
@@ -230,7 +231,9 @@ def test_worker_pool_recovers_from_timeout_memory_and_crash() -> None:
         # a worker killed from outside while idle is replaced before the next call
         (pid,) = pool.worker_pids()
         os.kill(pid, signal.SIGKILL)
-        time.sleep(0.1)
+        deadline = time.monotonic() + 120  # until the kill has landed; the deadline only catches a hang
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert pool.call("builtins:len", "xin chào", timeout=30, memory_mb=512) == 8
     finally:
         pool.shutdown()
@@ -255,7 +258,7 @@ def test_worker_timeout_also_kills_its_libreoffice() -> None:
             pool.call("ingest.word:convert_document", doc, "bai.doc", limits=limits, timeout=0.3, memory_mb=1024)
     finally:
         pool.shutdown()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 120  # ends when they are gone; the deadline only catches a hang
     while live_soffice_in(pool) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not live_soffice_in(pool)

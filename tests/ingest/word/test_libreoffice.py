@@ -93,7 +93,7 @@ def test_legacy_font_names_survive_for_the_decoder(path: Path) -> None:
     assert b'w:ascii=".Vn' in xml or b'w:ascii="VNI-' in xml or b'w:ascii="VNI' in xml
 
 
-def convert_concurrently(batcher: libreoffice.Batcher, items: list[bytes], timeout: float = 60) -> list[object]:
+def convert_concurrently(batcher: libreoffice.Batcher, items: list[bytes], timeout: float = 240) -> list[object]:
     """Each item converted by its own thread, as the ingest workers do; bytes or the exception."""
     results: list[object] = [None] * len(items)
 
@@ -113,7 +113,9 @@ def convert_concurrently(batcher: libreoffice.Batcher, items: list[bytes], timeo
 
 def test_batcher_shares_one_soffice_call_between_concurrent_requests(tmp_path: Path) -> None:
     pool = libreoffice.ProfilePool(tmp_path)
-    batcher = libreoffice.Batcher(pool=pool, runners=1, window=0.5)
+    # The batch closes when it is full (six requests), not when a time window ends: however slow the
+    # machine is at starting the six threads, they share one call.
+    batcher = libreoffice.Batcher(pool=pool, runners=1, window=600, max_batch=6)
     doc = real.read("doc/mauvanban_don-xin-nghi-phep.doc")
     rtf = real.read("other/viparse_tcvn3_2004-A3.rtf")
     starts: list[int] = []
@@ -124,7 +126,7 @@ def test_batcher_shares_one_soffice_call_between_concurrent_requests(tmp_path: P
         libreoffice.child_hook = None
     assert all(isinstance(r, bytes) and sniff(r) == "docx" for r in results)
     assert "ĐƠN XIN NGHỈ PHÉP" in " ".join(p.text for p in docx.Document(io.BytesIO(results[0])).paragraphs)  # type: ignore[arg-type]
-    assert len(starts) < 6  # fewer soffice starts than files: requests were batched
+    assert len(starts) == 1  # one soffice start for the six files: the requests were batched
     pool.clear()
 
 
