@@ -68,8 +68,9 @@ def postgres_server() -> Iterator[servers.Postgres]:
 
 @pytest.fixture(scope="session")
 def wordpress_server() -> Iterator[WordPress]:
-    """A real WordPress (MariaDB + php -S) with an editor account, one per worker session (≈2–4 s to
-    start on an idle machine). Tests that use it carry `pytest.mark.xdist_group("wordpress")`, so under
+    """A real WordPress (MariaDB + php -S) with an editor account, one per worker session (≈2 s to
+    start, measured with load average 9; the first start on a machine adds ≈1–5 s to build the
+    MariaDB datadir template). Tests that use it carry `pytest.mark.xdist_group("wordpress")`, so under
     `--dist loadgroup` they run on one worker and one WordPress serves them all. A test may take the web
     server down only through `wordpress_server.web_down()`, which brings it back on the same port."""
     with wordpress() as server:
