@@ -6,8 +6,10 @@ as a reader's browser would. The target logs in as an editor with an Application
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
+import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -312,7 +314,10 @@ def test_wordpress_stopping_mid_publish_leaves_nothing_twice(
     assert t.verify(placed, a.title)
 
 
-def test_a_wrong_password_is_credentials_refused_and_never_shown(wp: WordPress, tmp_path: Path) -> None:
+def test_a_wrong_password_is_credentials_refused_and_never_shown(
+    wp: WordPress, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx's and httpcore's own debug lines too
     wrong = "abcd EFGH ijkl MNOP qrst UVWX"
     a = article(tmp_path, photos=1)
     t = WordPressTarget(wp.url, wp.editor, wrong)
@@ -323,8 +328,10 @@ def test_a_wrong_password_is_credentials_refused_and_never_shown(wp: WordPress, 
         t.withdraw(a, Placed(url=wp.url, remote_id="1"))
 
     assert "401" in str(refused.value) and wp.editor in str(refused.value)
-    for shown in (str(refused.value), repr(t), repr(t._rest)):
-        assert wrong not in shown and wrong.replace(" ", "") not in shown
+    basic = base64.b64encode(f"{wp.editor}:{wrong}".encode()).decode()
+    assert caplog.records  # the requests were logged...
+    for shown in (str(refused.value), repr(t), repr(t._rest), caplog.text):
+        assert wrong not in shown and wrong.replace(" ", "") not in shown and basic not in shown  # ...not the secret
     assert ours(wp, a) == [] and our_media_ids(wp, a) == set()
 
 
