@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import subprocess
+import sys
 import threading
 import unicodedata
 import zipfile
@@ -27,6 +29,8 @@ from tests.appkit import write_settings
 from tests.fixtures.intake.build import photo
 from tests.publish.articles import article
 from tests.review.test_web import XSS
+
+REPO = Path(__file__).resolve().parents[2]
 
 CMS_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "table", "caption", "thead", "tbody", "tfoot", "tr", "th"}
 CMS_TAGS |= {"td", "a", "img", "sub", "sup"}
@@ -217,3 +221,29 @@ def test_shows_title_ignores_case_accents_entities_and_punctuation() -> None:
     assert shows_title("<p>Hoà bình</p>", "Hòa bình")  # old and new tone placement
     assert not shows_title("<p>Hội nghị</p>", "")
     assert not shows_title("<script>var t = 'Hội nghị tổng kết';</script><p>Khác</p>", "Hội nghị tổng kết")
+
+
+def test_targets_named_in_the_settings_are_found_without_importing_them(tmp_path: Path) -> None:
+    # A fresh interpreter (nothing imported yet), as the worker starts: make_targets finds publish.<name>.
+    script = (
+        "import sys\n"
+        "from core.settings import load_settings\n"
+        "from publish.targets import make_targets\n"
+        "assert 'publish.manual' not in sys.modules and 'publish.wordpress' not in sys.modules\n"
+        "targets = make_targets(load_settings(sys.argv[1]), ['manual', 'wordpress'])\n"
+        "print(' '.join(t.name for t in targets))\n"
+        "try:\n"
+        "    make_targets(load_settings(sys.argv[1]), ['ftp'])\n"
+        "except ValueError as exc:\n"
+        "    print(exc)\n"
+    )
+    settings = write_settings(tmp_path)
+    with settings.open("a", encoding="utf-8") as f:
+        f.write("\n[publish]\ntargets = ['manual']\n[publish.wordpress]\nurl = 'http://127.0.0.1:9'\nusername = 'u'\n")
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(settings)], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first == "manual wordpress"
+    assert second.startswith("unknown publish target(s): ftp; known:") and "manual" in second
