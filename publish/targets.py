@@ -15,6 +15,7 @@ settings under `[publish.<name>]` and its secrets in environment variables named
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,7 +149,17 @@ def registered() -> Sequence[str]:
 
 
 def make_targets(settings: Settings, names: Sequence[str]) -> list[Target]:
-    """The targets named in the settings, built from their own sections. Unknown names are an error."""
+    """The targets named in the settings, built from their own sections. Unknown names are an error.
+
+    A target named `x` not registered yet is looked for in the module `publish.x` (which registers it
+    when imported), so callers need not import every target module themselves."""
+    for n in names:
+        if n not in _REGISTRY and n.isidentifier():
+            try:
+                importlib.import_module(f"publish.{n}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"publish.{n}":  # the module is there but needs something missing: say so
+                    raise
     unknown = [n for n in names if n not in _REGISTRY]
     if unknown:
         raise ValueError(f"unknown publish target(s): {', '.join(unknown)}; known: {', '.join(registered())}")

@@ -11,10 +11,14 @@ PACKAGES=(
   postgresql                                        # the same suite's PostgreSQL tests (a throwaway cluster)
   fonts-dejavu-core                                 # Vietnamese glyphs for sample photos and screenshots
   wrk                                               # HTTP load for the review pages benchmark (make bench)
+  wordpress wordpress-theme-twentytwentythree       # the WordPress target's tests: a real WordPress (php -S)
+  php-cli php-mysql php-gd mariadb-server           # ... its PHP and a throwaway MariaDB (research/wordpress.md)
 )
+# One dpkg-query for all of them (this runs on every `make test`): the installed ones are listed.
+installed=" $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$1 == "ii" {printf "%s ", $2}' || true) "
 missing=()
 for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ "$installed" == *" $p "* ]] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import servers
+from tests.wordpress import WordPress, wordpress
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,4 +63,15 @@ def dovecot_private() -> Iterator[servers.Dovecot]:
 def postgres_server() -> Iterator[servers.Postgres]:
     """One PostgreSQL per worker; tests take a fresh database each with `.new_database()`."""
     with servers.postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def wordpress_server() -> Iterator[WordPress]:
+    """A real WordPress (MariaDB + php -S) with an editor account, one per worker session (≈2 s to
+    start, measured with load average 9; the first start on a machine adds ≈1–5 s to build the
+    MariaDB datadir template). Tests that use it carry `pytest.mark.xdist_group("wordpress")`, so under
+    `--dist loadgroup` they run on one worker and one WordPress serves them all. A test may take the web
+    server down only through `wordpress_server.web_down()`, which brings it back on the same port."""
+    with wordpress() as server:
         yield server

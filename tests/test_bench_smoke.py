@@ -130,3 +130,19 @@ def test_review_pages_load_every_page_and_time_decisions_against_the_bare_handle
     decisions = result["decisions"]
     assert decisions["service"]["n"] == decisions["http"]["n"] == result["scale"]["decisions"]
     assert _positive(decisions["service"]["p95"]) and _positive(decisions["http"]["p95"])
+
+
+def test_wordpress_publish_times_every_article_and_counts_its_requests(tmp_path: Path) -> None:
+    # Through bench/run.py: its own WordPress (MariaDB + php -S); exit 0 means every article was
+    # created once, updated in place, its photos uploaded once, and the last page shows its title.
+    assert run.main(["--quick", "--only", "wordpress", "--results", str(tmp_path)]) == 0
+
+    result = _saved(tmp_path, "wordpress_publish")
+    assert _positive(result["wordpress_start_seconds"]) and _positive(result["ratio"])
+    for leg in ("create", "update"):
+        figures = result[leg]
+        assert figures["articles"] == len(figures["samples"]) == result["n"] > 0, leg
+        assert figures["requests_per_article"] >= (2 + result["photos_per_article"] if leg == "create" else 2), leg
+        for sample in figures["samples"]:
+            assert _positive(sample["total"]) and _positive(sample["http"]), leg
+            assert sample["total"] >= sample["http"], leg
