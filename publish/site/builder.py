@@ -24,7 +24,7 @@ from typing import Any
 
 from publish.site import render
 from publish.site.catalog import FEED_KEEP, PAGE_SIZE, SHARD_SIZE, Catalog, Entry, Record, entry_of, shard_of
-from publish.site.files import TMP_MARK, copy_atomic, read_json, write_atomic, write_json
+from publish.site.files import TMP_MARK, copy_atomic, read_json, write_atomic, write_if_changed, write_json
 from publish.site.render import ASSETS, SiteContext
 from publish.targets import PublishArticle
 
@@ -103,7 +103,8 @@ class Site:
             feed = [e for e in cat.feed() if e["id"] != article.draft_id]
             feed.append(entry_of(record))
             feed.sort(key=lambda e: (e["date"], e["id"]), reverse=True)
-            self._lists_changed(ctx, sections, feed, k, shard)
+            touched = {article.section} | ({old["section"]} if old and old.get("page") else set())
+            self._lists_changed(ctx, sections, touched, feed, k, shard)
             return path
 
     def withdraw(self, draft_id: int, fallback_path: str | None = None) -> str | None:
@@ -127,7 +128,7 @@ class Site:
             record.update(withdrawn=True, page=None)
             cat.write_shard(k, shard)
             feed = [e for e in cat.feed() if e["id"] != draft_id]
-            self._lists_changed(ctx, sections, feed, k, shard)
+            self._lists_changed(ctx, sections, {record["section"]}, feed, k, shard)
             return path
 
     def record(self, draft_id: int) -> Record | None:
@@ -178,13 +179,21 @@ class Site:
 
     # --- what every change rewrites
     def _lists_changed(
-        self, ctx: SiteContext, sections: dict[str, Any], feed: list[Entry], k: int, shard: dict[str, Record]
+        self,
+        ctx: SiteContext,
+        sections: dict[str, Any],
+        touched: set[str],
+        feed: list[Entry],
+        k: int,
+        shard: dict[str, Record],
     ) -> None:
+        """The lists after one article changed in the sections `touched` and in shard `k`."""
         cat = self.catalog
         cat.write_feed(feed)
-        for s in ctx.sections:
-            meta = sections.get(s.slug) or {"name": s.name, "pages": 0, "count": 0}
-            self._write_index(ctx, s.slug, meta)
+        for s in ctx.sections:  # the touched sections' index pages; the others' only once (the menu links them)
+            if s.slug in touched or not self.file(f"{s.slug}/index.html").exists():
+                meta = sections.get(s.slug) or {"name": s.name, "pages": 0, "count": 0}
+                self._write_index(ctx, s.slug, meta)
         write_atomic(self.file("feed.xml"), render.feed(ctx, feed))
         self._write_home(ctx, sections, feed)
         records = list(shard.values())
@@ -195,7 +204,7 @@ class Site:
         self._write_sitemap_index(ctx, lastmods)
         write_json(self.file(f"search/{k}.json"), render.search_rows(records))
         known = {int(x) for x in lastmods}
-        write_json(self.file("search/index.json"), {"shards": sorted(known, reverse=True)})
+        write_if_changed(self.file("search/index.json"), _json({"shards": sorted(known, reverse=True)}))
         self._write_fixed(ctx, only_missing=True)
 
     def _write_home(self, ctx: SiteContext, sections: dict[str, Any], feed: list[Entry]) -> None:
@@ -212,7 +221,7 @@ class Site:
         write_atomic(self.file("sitemap.xml"), render.sitemap_index(ctx, shards))
         pages = [{"path": "index.html", "date": None}, {"path": "tim-kiem.html", "date": None}]
         pages += [{"path": f"{s.slug}/index.html", "date": None} for s in ctx.sections]
-        write_atomic(self.file("sitemap-trang.xml"), render.sitemap(ctx, pages))
+        write_if_changed(self.file("sitemap-trang.xml"), render.sitemap(ctx, pages))
 
     def _write_fixed(self, ctx: SiteContext, *, only_missing: bool) -> None:
         """The pages and assets that do not depend on the articles: the search page, CSS, JS."""

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TMP_MARK", "copy_atomic", "read_json", "write_atomic", "write_json"]
+__all__ = ["TMP_MARK", "copy_atomic", "read_json", "write_atomic", "write_if_changed", "write_json"]
 
 TMP_MARK = ".tmp-"
 
@@ -36,6 +36,18 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def write_if_changed(path: Path, data: str | bytes) -> bool:
+    """`write_atomic` unless the file already holds exactly `data` (small files rewritten by every change)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        if path.read_bytes() == raw:
+            return False
+    except FileNotFoundError:
+        pass
+    write_atomic(path, raw)
+    return True
 
 
 def copy_atomic(source: Path, target: Path) -> None:

@@ -7,6 +7,7 @@ Only the renderer's sanitized body (`PublishArticle.body`) is marked |safe.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,10 +139,23 @@ def article_body(article: PublishArticle, root: str) -> str:
         return body
 
     def add(m: re.Match[str]) -> str:
-        photo = by_sha.get(m.group(2))
-        return m.group(0) + (_img_attrs(photo, root) if photo else "")
+        tag = m.group(0)
+        sha = _media_src(root).search(tag)
+        photo = by_sha.get(sha.group(2)) if sha else None
+        if photo is None:
+            return tag
+        alt = photo.alt or photo.caption  # the editors' alt text, else the caption
+        if alt:
+            tag = _ALT.sub("", tag)
+            tag = tag[:4] + f' alt="{html.escape(alt, quote=True)}"' + tag[4:]
+        return tag.removesuffix(">").removesuffix("/").rstrip() + _img_attrs(photo, root) + ">"
 
-    return _media_src(root).sub(add, body)
+    return _IMG.sub(add, body)
+
+
+# An <img> as the sanitizer serializes it (double-quoted values, which may hold '>').
+_IMG = re.compile(r'<img(?:\s+[^\s=>"]+(?:="[^"]*")?)*\s*/?>')
+_ALT = re.compile(r'\salt="[^"]*"')
 
 
 def _media_src(root: str) -> re.Pattern[str]:
