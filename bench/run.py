@@ -1,6 +1,6 @@
-"""Run every benchmark (`make bench`): intake backlog, latency and memory; Word conversion; review pages.
+"""Run every benchmark (`make bench`): intake, Word conversion, review pages, the static site.
 
-    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word,review] [--results DIR] [--nice -10]
+    .venv/bin/python bench/run.py [--quick] [--only backlog,...,site] [--results DIR] [--nice -10]
 
 Each prints its figures beside a baseline measured in the same run and writes bench/results/<name>.json.
 Exit status 1 if a benchmark could not measure what it promises (e.g. a message did not become a
@@ -24,6 +24,7 @@ BENCHMARKS = {
     "memory": "bench.ingest_memory",
     "word": "bench.word_convert",
     "review": "bench.review_pages",
+    "site": "bench.site_build",
 }
 
 

@@ -7,7 +7,7 @@ writes it again from the published articles.
 
 from __future__ import annotations
 
-import html
+from markupsafe import escape
 
 from core.settings import Settings
 from publish.site.builder import Site
@@ -45,7 +45,7 @@ class StaticTarget:
             page = self.site.file(path).read_text(encoding="utf-8")
         except (FileNotFoundError, IsADirectoryError):
             return False
-        return f"<h1>{html.escape(title)}</h1>" in page
+        return f"<h1>{escape(title)}</h1>" in page  # as the template escapes it
 
 
 @register("static")

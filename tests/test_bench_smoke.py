@@ -130,3 +130,16 @@ def test_review_pages_load_every_page_and_time_decisions_against_the_bare_handle
     decisions = result["decisions"]
     assert decisions["service"]["n"] == decisions["http"]["n"] == result["scale"]["decisions"]
     assert _positive(decisions["service"]["p95"]) and _positive(decisions["http"]["p95"])
+
+
+def test_site_build_rebuilds_and_publishes_against_hugo_when_installed(tmp_path: Path) -> None:
+    # Through bench/run.py: the quick run builds a small site (and Hugo's, when the `bench` extra is
+    # installed), then publishes articles into it; only what it built and counted is asserted.
+    assert run.main(["--quick", "--only", "site", "--results", str(tmp_path)]) == 0
+
+    result = _saved(tmp_path, "site_build")
+    assert result["rebuild"]["articles"] == result["n"] > 0
+    assert result["rebuild"]["pages"] > result["n"]  # the articles, their section pages, home, search
+    if result["hugo"] is not None:
+        assert result["hugo"]["pages"] > result["n"] and _positive(result["ratio"])
+    assert result["publish"] and all(p["samples"] > 0 and _positive(p["median_ms"]) for p in result["publish"].values())

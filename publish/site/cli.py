@@ -43,8 +43,9 @@ def _epoch() -> Any:
     return datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def progress_bar(stream: TextIO = sys.stderr, width: int = 30) -> Callable[[int, int], None]:
-    """(done, total) -> one line redrawn on `stream`; a newline when done."""
+def progress_bar(stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:
+    """(done, total) -> one line redrawn on `stream` (stderr); a newline when done."""
+    stream = stream or sys.stderr
     started = time.monotonic()
     last = [-1.0]
 
