@@ -41,6 +41,7 @@ def test_the_served_site_in_chromium(tmp_path: Path, browser: Browser) -> None:
         page = context.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
         try:
             # The article, its two photos loaded (lazy ones scrolled to).
