@@ -43,6 +43,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 bench: install system-deps
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:

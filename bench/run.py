@@ -1,8 +1,8 @@
 """Run every benchmark (`make bench`): intake backlog, latency and memory; Word conversion; review pages;
-WordPress publishing.
+WordPress publishing; the static site.
 
-    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word,review,wordpress] [--results DIR]
-        [--nice -10]
+    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word,review,wordpress,site]
+        [--results DIR] [--nice -10]
 
 Each prints its figures beside a baseline measured in the same run and writes bench/results/<name>.json.
 Exit status 1 if a benchmark could not measure what it promises (e.g. a message did not become a
@@ -27,6 +27,7 @@ BENCHMARKS = {
     "word": "bench.word_convert",
     "review": "bench.review_pages",
     "wordpress": "bench.wordpress_publish",
+    "site": "bench.site_build",
 }
 
 

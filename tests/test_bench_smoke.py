@@ -146,3 +146,16 @@ def test_wordpress_publish_times_every_article_and_counts_its_requests(tmp_path:
         for sample in figures["samples"]:
             assert _positive(sample["total"]) and _positive(sample["http"]), leg
             assert sample["total"] >= sample["http"], leg
+
+
+def test_site_build_rebuilds_and_publishes_against_hugo_when_installed(tmp_path: Path) -> None:
+    # Through bench/run.py: the quick run builds a small site (and Hugo's, when the `bench` extra is
+    # installed), then publishes articles into it; only what it built and counted is asserted.
+    assert run.main(["--quick", "--only", "site", "--results", str(tmp_path)]) == 0
+
+    result = _saved(tmp_path, "site_build")
+    assert result["rebuild"]["articles"] == result["n"] > 0
+    assert result["rebuild"]["pages"] > result["n"]  # the articles, their section pages, home, search
+    if result["hugo"] is not None:
+        assert result["hugo"]["pages"] > result["n"] and _positive(result["ratio"])
+    assert result["publish"] and all(p["samples"] > 0 and _positive(p["median_ms"]) for p in result["publish"].values())

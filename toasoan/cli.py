@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from core.db import reading, redact
 from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
 from ingest.mailbox import MailboxError
+from publish.site.cli import add_parser as add_site_parser
 from toasoan.cli_publish import add_publish_commands
 
 log = logging.getLogger("toasoan")
@@ -595,6 +596,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="cơ sở dữ liệu")
     db.add_argument("db_cmd", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
+
+    add_site_parser(sub, _engine)  # toasoan site rebuild
     return p
 
 

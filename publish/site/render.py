@@ -1,0 +1,294 @@
+"""The site's pages from the catalog's records: Jinja2 templates under templates/site/ (autoescape on).
+
+Links inside the pages are relative (`root` is "" at the top, "../" in a section folder), so the site
+works under any base URL; the feed and the sitemap carry absolute URLs from `[publish.static] base_url`.
+Only the renderer's sanitized body (`PublishArticle.body`) is marked |safe.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Template
+from markupsafe import Markup
+
+from core.formats import format_date
+from core.settings import Settings
+from core.templating import TEMPLATES, environment
+from core.text import fold_words
+from publish.site.catalog import Entry, Record, entry_of
+from publish.targets import PublishArticle, PublishPhoto
+
+__all__ = ["ASSETS", "SiteContext", "article_record", "photo_files"]
+
+ASSETS = TEMPLATES / "site" / "assets"
+FEED_SIZE = 50
+HOME_PER_SECTION = 5
+HOME_LATEST = 6
+LEAD_IN_LISTS = 300
+_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+
+
+@dataclass(frozen=True)
+class SectionName:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """What every page needs of the settings; small and picklable (rebuild's worker processes get it)."""
+
+    org_name: str
+    office_name: str
+    base_url: str  # ends with "/"
+    tz_name: str
+    sections: tuple[SectionName, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SiteContext:
+        base = settings.publish_static.base_url
+        return cls(
+            org_name=settings.organization.name,
+            office_name=settings.organization.office_name,
+            base_url=base if base.endswith("/") else base + "/",
+            tz_name=settings.organization.timezone,
+            sections=tuple(SectionName(c.slug, c.name) for c in settings.categories),
+        )
+
+    def with_sections(self, known: dict[str, dict[str, Any]]) -> SiteContext:
+        """The settings' sections, then any the catalog holds that the settings no longer name."""
+        slugs = {s.slug for s in self.sections}
+        extra = tuple(SectionName(k, v["name"]) for k, v in known.items() if k not in slugs)
+        return self if not extra else SiteContext(**{**self.__dict__, "sections": self.sections + extra})
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+
+@cache
+def _template(name: str) -> Template:
+    """Loaded once per process: Jinja's own cache would stat the file at every page."""
+    return environment().get_template(name)
+
+
+@dataclass(frozen=True)
+class Chrome:
+    header: Markup
+    footer: Markup
+
+
+@cache
+def _chrome(site: SiteContext, root: str, current: str | None) -> Chrome:
+    """The masthead, menu and footer, the same on thousands of pages: rendered once per place."""
+    context = {"site": site, "root": root, "current": current}
+    return Chrome(
+        header=Markup(_template("site/_header.html").render(**context)),  # noqa: S704 - our own autoescaped template
+        footer=Markup(_template("site/_footer.html").render(**context)),  # noqa: S704 - our own autoescaped template
+    )
+
+
+def _render(template: str, **context: Any) -> str:
+    if "root" in context:  # an HTML page
+        context["chrome"] = _chrome(context["site"], context["root"], context["current"])
+    return _template(template).render(**context)
+
+
+# ------------------------------------------------------------------------------------------ photos
+def _ext(content_type: str | None) -> str:
+    return _EXT.get(content_type or "", ".img")
+
+
+def photo_files(photo: PublishPhoto) -> list[tuple[Path, str, int | None]]:
+    """(stored file, site-relative path, width) of each file of a photo the site serves: web rendition, original."""
+    sha = photo.sha256
+    out: list[tuple[Path, str, int | None]] = []
+    if photo.web_path is not None:
+        out.append((photo.web_path, f"media/{sha[:2]}/{sha}.w{_ext(photo.web_content_type)}", photo.web_width))
+    out.append((photo.path, f"media/{sha[:2]}/{sha}{_ext(photo.content_type)}", photo.width))
+    return out
+
+
+def _img_attrs(photo: PublishPhoto, root: str) -> str:
+    files = photo_files(photo)
+    widths = [(p, w) for _, p, w in files if w]
+    attrs = ""
+    if len(widths) > 1:
+        srcset = ", ".join(f"{root}{p} {w}w" for p, w in sorted(widths, key=lambda x: x[1]))
+        attrs += f' srcset="{srcset}" sizes="(max-width: 800px) 100vw, 760px"'
+    w, h = (photo.web_width, photo.web_height) if photo.web_path is not None else (photo.width, photo.height)
+    if w and h:
+        attrs += f' width="{int(w)}" height="{int(h)}"'
+    return attrs + ' loading="lazy" decoding="async"'
+
+
+def article_body(article: PublishArticle, root: str) -> str:
+    """The renderer's body with the site's photo URLs, and each photo's srcset and size (our own attributes)."""
+    by_sha = {p.sha256: p for p in article.photos}
+    src = {sha: photo_files(p)[0][1] for sha, p in by_sha.items()}
+    body = article.body(lambda sha: f"{root}{src.get(sha, '')}")
+    if not by_sha:
+        return body
+
+    def add(m: re.Match[str]) -> str:
+        tag = m.group(0)
+        sha = _media_src(root).search(tag)
+        photo = by_sha.get(sha.group(2)) if sha else None
+        if photo is None:
+            return tag
+        alt = photo.alt or photo.caption  # the editors' alt text, else the caption
+        if alt:
+            tag = _ALT.sub("", tag)
+            tag = tag[:4] + f' alt="{html.escape(alt, quote=True)}"' + tag[4:]
+        return tag.removesuffix(">").removesuffix("/").rstrip() + _img_attrs(photo, root) + ">"
+
+    return _IMG.sub(add, body)
+
+
+# An <img> as the sanitizer serializes it (double-quoted values, which may hold '>').
+_IMG = re.compile(r'<img(?:\s+[^\s=>"]+(?:="[^"]*")?)*\s*/?>')
+_ALT = re.compile(r'\salt="[^"]*"')
+
+
+def _media_src(root: str) -> re.Pattern[str]:
+    return re.compile(r'src="(' + re.escape(root) + r'media/[0-9a-f]{2}/)([0-9a-f]{64})\.[a-z.]+"')
+
+
+# ----------------------------------------------------------------------------------------- records
+def article_record(article: PublishArticle, path: str, tz: ZoneInfo) -> Record:
+    """The catalog's record of a live article (lists, feed, sitemap and search read it)."""
+    lead = article.lead or ""
+    if len(lead) > LEAD_IN_LISTS:
+        lead = lead[:LEAD_IN_LISTS].rsplit(" ", 1)[0] + " …"
+    thumb = photo_files(article.photos[0])[0][1] if article.photos else None
+    words = " ".join(
+        fold_words(t)
+        for t in (article.title, article.lead, article.byline, article.unit_name, article.section_name)
+        if t
+    )
+    return {
+        "id": article.draft_id,
+        "rev": article.revision,
+        "identity": article.identity,
+        "path": path,
+        "section": article.section,
+        "section_name": article.section_name,
+        "title": article.title,
+        "lead": lead or None,
+        "date": article.published_at.astimezone(UTC).isoformat(timespec="seconds"),
+        "day": format_date(article.published_at, tz),
+        "thumb": thumb,
+        "byline": article.byline,
+        "unit": article.unit_name,
+        "words": words,
+        "page": None,
+        "withdrawn": False,
+    }
+
+
+# ------------------------------------------------------------------------------------------- pages
+def article_page(site: SiteContext, article: PublishArticle, path: str) -> str:
+    root = "../" * path.count("/")
+    return _render(
+        "site/article.html",
+        site=site,
+        root=root,
+        current=article.section,
+        page_title=article.title,
+        description=article.lead or "",
+        canonical=site.base_url + path,
+        a=article,
+        body=article_body(article, root),
+        day=format_date(article.published_at, site.tz),
+        date_iso=article.published_at.astimezone(site.tz).isoformat(timespec="minutes"),
+    )
+
+
+def withdrawn_page(site: SiteContext, path: str) -> str:
+    root = "../" * path.count("/")
+    return _render(
+        "site/withdrawn.html",
+        site=site,
+        root=root,
+        current=None,
+        page_title="Bài viết đã được gỡ",
+        description="",
+        canonical="",
+    )
+
+
+def _page_links(pages: int, number: int | None) -> list[int]:
+    """A short pager: the first page, a window around the current one (or the newest), the last."""
+    centre = number or pages
+    keep = {1, pages, *range(max(1, centre - 3), min(pages, centre + 3) + 1)}
+    return sorted(n for n in keep if n >= 1)
+
+
+def section_page(site: SiteContext, slug: str, name: str, pages: int, entries: list[Entry], number: int | None) -> str:
+    """Archive page `number` (entries oldest first, shown newest first), or the section's index (None)."""
+    shown = list(reversed(entries)) if number else entries
+    return _render(
+        "site/section.html",
+        site=site,
+        root="../",
+        current=slug,
+        page_title=name if number is None else f"{name} — trang {number}",
+        description="",
+        canonical=site.base_url + f"{slug}/" + ("index.html" if number is None else f"trang-{number}.html"),
+        name=name,
+        number=number,
+        pages=pages,
+        entries=shown,
+        page_links=_page_links(pages, number) if pages else [],
+    )
+
+
+def home_page(site: SiteContext, latest: list[Entry], blocks: list[dict[str, Any]]) -> str:
+    return _render(
+        "site/home.html",
+        site=site,
+        root="",
+        current="",
+        page_title=site.org_name,
+        description=f"Trang thông tin điện tử — {site.org_name}",
+        canonical=site.base_url,
+        latest=latest[:HOME_LATEST],
+        blocks=blocks,
+    )
+
+
+def search_page(site: SiteContext) -> str:
+    return _render(
+        "site/search.html", site=site, root="", current="tim-kiem", page_title="Tìm kiếm", description="", canonical=""
+    )
+
+
+def feed(site: SiteContext, entries: list[Entry]) -> str:
+    shown = entries[:FEED_SIZE]
+    updated = shown[0]["date"] if shown else datetime.now(UTC).isoformat(timespec="seconds")
+    return _render("site/feed.xml", site=site, entries=shown, updated=updated)
+
+
+def sitemap(site: SiteContext, urls: list[dict[str, Any]]) -> str:
+    return _render("site/sitemap.xml", site=site, urls=urls)
+
+
+def sitemap_index(site: SiteContext, shards: list[dict[str, Any]]) -> str:
+    return _render("site/sitemap_index.xml", site=site, shards=shards)
+
+
+def search_rows(records: list[Record]) -> list[list[str]]:
+    """One search shard: [path, title, day, folded words] per live article, newest first."""
+    live = sorted((r for r in records if not r["withdrawn"]), key=lambda r: (r["date"], r["id"]), reverse=True)
+    return [[r["path"], r["title"], r["day"], r["words"]] for r in live]
+
+
+__all__ += ["article_page", "entry_of", "feed", "home_page", "search_page", "section_page", "sitemap", "withdrawn_page"]

@@ -1,0 +1,141 @@
+"""Helpers of the static-site tests (plain module): a site's settings, real articles, the site's files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from core.settings import Settings, load_settings
+from publish.article import slugify
+from publish.static import StaticTarget
+from publish.targets import PublishArticle, PublishPhoto
+from tests.appkit import write_settings
+from tests.fixtures.intake.build import BODY, LEAD, photo
+
+BASE_URL = "http://cong-thong-tin.example/site/"
+SECTIONS = [("tin-hoat-dong", "Tin hoạt động"), ("xay-dung-dang", "Xây dựng Đảng")]
+START = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
+
+
+def site_settings(root: Path, base_url: str = BASE_URL) -> Settings:
+    config = write_settings(root)
+    extra = ["", "[publish]", 'default_section = "tin-hoat-dong"', "", "[publish.static]", 'path = "site"']
+    extra += [f'base_url = "{base_url}"', ""]
+    for slug, name in SECTIONS:
+        extra += ["[[categories]]", f'slug = "{slug}"', f'name = "{name}"', ""]
+    config.write_text(config.read_text(encoding="utf-8") + "\n".join(extra), encoding="utf-8")
+    return load_settings(config)
+
+
+def real_photo(folder: Path, seed: int, caption: str | None = "Ảnh: Quang cảnh hội nghị.") -> PublishPhoto:
+    """A stored original (1600x1200 JPEG) and its web rendition (1200x900), as ingest keeps them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = photo(1600, 1200, seed=seed, quality=70)
+    sha = hashlib.sha256(data).hexdigest()
+    original = folder / sha
+    original.write_bytes(data)
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).resize((1200, 900)).save(out, "JPEG", quality=70)
+    web = folder / f"{sha}.web"
+    web.write_bytes(out.getvalue())
+    return PublishPhoto(
+        sha256=sha,
+        caption=caption,
+        alt=None,
+        content_type="image/jpeg",
+        path=original,
+        width=1600,
+        height=1200,
+        web_path=web,
+        web_content_type="image/jpeg",
+        web_width=1200,
+        web_height=900,
+    )
+
+
+def article(
+    n: int,
+    *,
+    section: str = "tin-hoat-dong",
+    title: str | None = None,
+    photos: tuple[PublishPhoto, ...] = (),
+    published_at: datetime | None = None,
+    **fields: Any,
+) -> PublishArticle:
+    title = title or f"Đảng bộ xã Tân Phú tổ chức hội nghị lần thứ {n}"
+    body = "".join(f"<p>{p}</p>" for p in BODY)
+    if photos:  # the first photo in the text, as a Word file places it; the others follow the text
+        body = body.replace("</p>", f'</p><figure><img src="/media/{photos[0].sha256}" alt=""></figure>', 1)
+    a = PublishArticle(
+        draft_id=n,
+        revision=1,
+        identity=f"toasoan-{n}",
+        slug=slugify(title),
+        kind="tin",
+        title=title,
+        lead=LEAD,
+        body_html=body,
+        byline="Nguyễn Thị Lan",
+        unit_code="VP",
+        unit_name="Chi bộ Văn phòng",
+        section=section,
+        section_name=dict(SECTIONS)[section],
+        published_at=published_at or START + timedelta(hours=n),
+        photos=photos,
+    )
+    return replace(a, **fields) if fields else a
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """path -> (mtime_ns, sha256) of every file of the site."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def changed(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]]) -> set[str]:
+    return {p for p in after if before.get(p) != after[p]} | (set(before) - set(after))
+
+
+def target(settings: Settings) -> StaticTarget:
+    return StaticTarget(settings)
+
+
+def page(root: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((root / path).read_text(encoding="utf-8"), "lxml")
+
+
+_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcset", "poster", "xlink:href", "background"}
+_FORBIDDEN_TAGS = {"iframe", "frame", "object", "embed", "svg", "math", "base", "applet", "style"}
+
+
+def live_markup(html: str) -> list[str]:
+    """What in a site page could run or load something the site did not write: should be empty."""
+    soup = BeautifulSoup(html, "lxml")
+    found: list[str] = []
+    for tag in soup.find_all(True):
+        if tag.name == "script" and (not str(tag.get("src", "")).endswith("assets/search.js") or tag.get_text()):
+            found.append(f"script: {tag}")
+        if tag.name in _FORBIDDEN_TAGS:
+            found.append(f"tag: {tag.name}")
+        if tag.name == "meta" and tag.get("http-equiv"):
+            found.append(f"meta: {tag}")
+        if tag.name == "img" and not str(tag.get("src", "")).lstrip("./").startswith("media/"):
+            found.append(f"img: {tag}")
+        for name, value in tag.attrs.items():
+            if name.lower().startswith("on") or name.lower() == "style":
+                found.append(f"handler: {tag.name}[{name}]")
+            if name.lower() in _URL_ATTRIBUTES:
+                text = value if isinstance(value, str) else " ".join(value)
+                if text.replace(" ", "").lower().startswith(("javascript:", "vbscript:", "data:")):
+                    found.append(f"url: {tag.name}[{name}]={text}")
+    return found

@@ -1,0 +1,324 @@
+"""The static site target on real files: URLs, pages, stable pagination, updates, withdrawal, feed,
+sitemap, search index, hostile text, atomic writes and the full rebuild."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from core.settings import Settings
+from core.text import fold_words
+from publish.site.builder import Site
+from publish.site.catalog import PAGE_SIZE
+from publish.site.files import TMP_MARK, write_atomic
+from publish.static import StaticTarget, site_of
+from publish.targets import Placed, make_targets
+from tests.publish.sitekit import (
+    BASE_URL,
+    article,
+    changed,
+    live_markup,
+    page,
+    real_photo,
+    site_settings,
+    snapshot,
+)
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return site_settings(tmp_path)
+
+
+@pytest.fixture
+def static(settings: Settings) -> StaticTarget:
+    made = make_targets(settings, ["static"])[0]
+    assert isinstance(made, StaticTarget)
+    return made
+
+
+def root_of(static: StaticTarget) -> Path:
+    return static.site.root
+
+
+def test_an_article_lives_at_its_url_with_photos_byline_unit_and_office_date(
+    static: StaticTarget, tmp_path: Path
+) -> None:
+    photos = (real_photo(tmp_path / "media", 1), real_photo(tmp_path / "media", 2, caption="Ảnh: Đại biểu biểu quyết."))
+    # 17:30 UTC on 4 December is 00:30 on 5 December in Hà Nội: the page shows the office's date.
+    a = article(7, photos=photos, published_at=article(7).published_at.replace(month=12, day=4, hour=17, minute=30))
+    placed = static.publish(a, None)
+
+    assert placed.url == f"{BASE_URL}tin-hoat-dong/dang-bo-xa-tan-phu-to-chuc-hoi-nghi-lan-thu-7-7.html"
+    root = root_of(static)
+    path = placed.url.removeprefix(BASE_URL)
+    assert (root / path).is_file()
+    assert static.verify(placed, a.title)
+    assert not static.verify(placed, "Một tiêu đề khác")
+    soup = page(root, path)
+    assert soup.html["lang"] == "vi"
+    for landmark in ("header", "nav", "main", "footer"):
+        assert soup.find(landmark) is not None, landmark
+    assert soup.h1.get_text() == a.title
+    assert "Đảng ủy các cơ quan Đảng tỉnh" in soup.header.get_text()
+    article_el = soup.find("article")
+    text = article_el.get_text(" ")
+    assert a.lead in text and "Nguyễn Thị Lan" in text and "Chi bộ Văn phòng" in text
+    assert soup.find("time").get_text() == "05/12/2026"
+    images = article_el.find_all("img")
+    assert len(images) == 2
+    for img, p in zip(images, photos, strict=True):
+        assert img["alt"] == p.caption  # alt text from the caption
+        srcset = img["srcset"].split(", ")
+        assert [s.split(" ")[1] for s in srcset] == ["1200w", "1600w"]
+        for candidate in [img["src"], *(s.split(" ")[0] for s in srcset)]:
+            served = (root / path).parent / candidate
+            assert served.resolve().is_file() and served.resolve().stat().st_size > 0, candidate
+        assert img.find_parent("figure").figcaption.get_text() == p.caption
+    assert live_markup(str(soup)) == []
+
+
+def test_adding_the_21st_article_rewrites_only_the_newest_archive_page(static: StaticTarget) -> None:
+    root = root_of(static)
+    for n in range(1, PAGE_SIZE + 1):
+        static.publish(article(n), None)
+    other = static.publish(article(500, section="xay-dung-dang"), None)
+    assert [e["id"] for e in json.loads((root / "_data/pages/tin-hoat-dong/1.json").read_text())] == list(range(1, 21))
+    before = snapshot(root)
+
+    placed = static.publish(article(21), None)
+
+    new = changed(before, snapshot(root))
+    assert "tin-hoat-dong/trang-1.html" not in new  # the archive page of the 20 oldest stays as it was
+    assert {
+        placed.url.removeprefix(BASE_URL),
+        "tin-hoat-dong/trang-2.html",
+        "tin-hoat-dong/index.html",
+        "index.html",
+        "feed.xml",
+        "sitemap.xml",
+        "sitemap-0.xml",
+        "search/0.json",
+    } <= new
+    pages = {p for p in new if p.endswith(".html")}
+    assert pages == {
+        placed.url.removeprefix(BASE_URL),
+        "tin-hoat-dong/trang-2.html",
+        "tin-hoat-dong/index.html",
+        "index.html",
+    }
+    assert not any(p.startswith("xay-dung-dang/") for p in new), other
+    # The index shows the newest first; page 2 holds article 21 only; page 1 links nowhere newer.
+    index_titles = [a.get_text() for a in page(root, "tin-hoat-dong/index.html").select(".article-list h3 a")]
+    assert index_titles[0] == article(21).title and len(index_titles) == PAGE_SIZE
+    assert [a.get_text() for a in page(root, "tin-hoat-dong/trang-2.html").select(".article-list h3 a")] == [
+        article(21).title
+    ]
+    # Forty more: still only the newest page is written each time.
+    for n in range(22, 42):
+        before = snapshot(root)
+        static.publish(article(n), None)
+        archive = {p for p in changed(before, snapshot(root)) if "/trang-" in p}
+        assert archive == {f"tin-hoat-dong/trang-{(n - 1) // PAGE_SIZE + 1}.html"}, n
+
+
+def test_a_newer_revision_updates_its_page_and_the_lists_at_the_same_url(static: StaticTarget) -> None:
+    root = root_of(static)
+    for n in (1, 2, 3):
+        static.publish(article(n), None)
+    first = static.publish(article(2), None)
+    fixed = replace(article(2), revision=2, title="Đảng bộ xã Tân Phú: tiêu đề đã sửa", slug="tieu-de-da-sua")
+    placed = static.publish(fixed, first)
+
+    assert placed.url == first.url  # the address given out stays
+    assert static.verify(placed, fixed.title)
+    for listing in ("tin-hoat-dong/index.html", "tin-hoat-dong/trang-1.html", "index.html", "feed.xml"):
+        text = (root / listing).read_text(encoding="utf-8")
+        assert fixed.title in text and article(2).title not in text, listing
+    assert len(json.loads((root / "_data/pages/tin-hoat-dong/1.json").read_text())) == 3  # not listed twice
+    rows = json.loads((root / "search/0.json").read_text())
+    assert [r[1] for r in rows].count(fixed.title) == 1 and article(2).title not in [r[1] for r in rows]
+
+
+def test_moving_an_article_to_another_section_takes_it_out_of_the_first(static: StaticTarget) -> None:
+    root = root_of(static)
+    placed = static.publish(article(1), None)
+    static.publish(article(1, section="xay-dung-dang", revision=2), placed)
+    assert json.loads((root / "_data/pages/tin-hoat-dong/1.json").read_text()) == []
+    assert [e["id"] for e in json.loads((root / "_data/pages/xay-dung-dang/1.json").read_text())] == [1]
+
+
+def test_withdrawing_leaves_a_notice_at_the_url_and_takes_the_article_off_every_list(static: StaticTarget) -> None:
+    root = root_of(static)
+    for n in (1, 2):
+        static.publish(article(n), None)
+    a = article(3, title="Bài sẽ bị gỡ về Đảng bộ phường")
+    placed = static.publish(a, None)
+    static.withdraw(a, placed)
+
+    path = placed.url.removeprefix(BASE_URL)
+    soup = page(root, path)
+    assert soup.h1.get_text() == "Bài viết đã được gỡ"
+    assert a.title not in str(soup)
+    assert not static.verify(placed, a.title)
+    for listing in (
+        "tin-hoat-dong/index.html",
+        "tin-hoat-dong/trang-1.html",
+        "index.html",
+        "feed.xml",
+        "sitemap-0.xml",
+    ):
+        assert a.title not in (root / listing).read_text(encoding="utf-8") and path not in (root / listing).read_text(
+            encoding="utf-8"
+        ), listing
+    assert all(row[0] != path for row in json.loads((root / "search/0.json").read_text()))
+    assert article(2).title in (root / "tin-hoat-dong/index.html").read_text(encoding="utf-8")
+    # Published again (the board reverses itself): back on the lists, at the same address.
+    again = static.publish(replace(a, revision=2), None)
+    assert again.url == placed.url and static.verify(again, a.title)
+
+
+def test_the_feed_is_atom_with_the_vietnamese_titles_intact(static: StaticTarget) -> None:
+    titles = ["Hội nghị Ban Chấp hành Đảng bộ khóa XV", 'Chi bộ học tập "Nghị quyết" & kết luận <mới> của Bác\'']
+    for n, title in enumerate(titles, 1):
+        assert static.verify(static.publish(article(n, title=title), None), title)
+    feed = etree.fromstring((root_of(static) / "feed.xml").read_bytes())
+    assert feed.tag == f"{ATOM}feed"
+    entries = feed.findall(f"{ATOM}entry")
+    got = [e.findtext(f"{ATOM}title") for e in entries]
+    assert got == list(reversed(titles))  # newest first, & and < intact
+    assert all(unicodedata.is_normalized("NFC", t) for t in got)
+    assert entries[0].find(f"{ATOM}link").get("href").startswith(BASE_URL)
+    assert feed.findtext(f"{ATOM}updated") == entries[0].findtext(f"{ATOM}published")
+
+
+def test_the_sitemap_is_an_index_of_small_shards_naming_every_live_page(static: StaticTarget) -> None:
+    root = root_of(static)
+    ids = [5, 6, 1005, 2005]
+    for n in ids:
+        static.publish(article(n), None)
+    index = etree.fromstring((root / "sitemap.xml").read_bytes())
+    assert index.tag == f"{SM}sitemapindex"
+    shards = [loc.text for loc in index.iter(f"{SM}loc")]
+    assert shards == [f"{BASE_URL}sitemap-trang.xml", *(f"{BASE_URL}sitemap-{k}.xml" for k in (0, 1, 2))]
+    urls: list[str] = []
+    for shard in shards:
+        doc = etree.fromstring((root / shard.removeprefix(BASE_URL)).read_bytes())
+        assert doc.tag == f"{SM}urlset"
+        found = [loc.text for loc in doc.iter(f"{SM}loc")]
+        assert len(found) <= 50_000
+        urls += found
+    for url in urls:
+        assert url.startswith(BASE_URL) and (root / url.removeprefix(BASE_URL)).is_file(), url
+    assert sum("-5.html" in u or "-6.html" in u or "-1005.html" in u or "-2005.html" in u for u in urls) == 4
+
+
+def test_the_search_index_finds_dang_bo_without_accents(static: StaticTarget) -> None:
+    root = root_of(static)
+    static.publish(article(1, title="Đảng bộ Khối cơ quan tổng kết năm"), None)
+    static.publish(article(2, title="Công đoàn tổ chức hội thao", lead="Hội thao chào mừng ngày thành lập."), None)
+    rows = [
+        row
+        for k in json.loads((root / "search/index.json").read_text())["shards"]
+        for row in json.loads((root / f"search/{k}.json").read_text())
+    ]
+    query = fold_words("dang bo")
+    found = [title for path, title, day, words in rows if f" {query} " in f" {words} "]
+    assert found == ["Đảng bộ Khối cơ quan tổng kết năm"]
+    assert fold_words("Đảng bộ") == query
+
+
+def test_hostile_contributor_text_never_reaches_a_page_as_markup(tmp_path: Path, settings: Settings) -> None:
+    from publish.article import build_article
+    from tests.review.test_web import XSS, hostile_emails
+    from tests.review.webkit import make_office
+
+    office = make_office(tmp_path / "office")
+    try:
+        office.deliver(*hostile_emails())
+        office.ingest()
+        drafts = office.drafts()
+        assert len(drafts) == 2
+        static = StaticTarget(settings)
+        from sqlmodel import Session
+
+        with Session(office.engine) as s:
+            articles = [build_article(s, office.settings, d.id, article(1).published_at) for d in drafts]
+        placed = [static.publish(a, None) for a in articles]
+    finally:
+        office.close()
+    root = root_of(static)
+    pages = [p.removeprefix(BASE_URL) for p in (x.url for x in placed)]
+    pages += ["index.html", "tin-hoat-dong/index.html", "tin-hoat-dong/trang-1.html", "tim-kiem.html"]
+    for path in pages:
+        html = (root / path).read_text(encoding="utf-8")
+        assert live_markup(html) == [], path
+        at = html.find("<script>alert")
+        assert at < 0, (path, html[max(0, at - 300) : at + 100])
+    titles = [page(root, p).h1.get_text() for p in pages[:2]]
+    assert any(XSS["title"] in t for t in titles), titles  # shown as text, escaped
+    for feedish in ("feed.xml", "sitemap-0.xml"):
+        etree.fromstring((root / feedish).read_bytes())  # still well-formed XML
+    feed = etree.fromstring((root / "feed.xml").read_bytes())
+    assert XSS["title"] in [t.text for t in feed.iter("{http://www.w3.org/2005/Atom}title")]
+
+
+def test_writes_are_atomic_and_leave_no_temp_files(static: StaticTarget, tmp_path: Path) -> None:
+    root = root_of(static)
+    for n in range(1, 30):
+        static.publish(article(n, photos=(real_photo(tmp_path / "media", n % 3),) if n % 5 == 0 else ()), None)
+    static.withdraw(article(3), Placed(url=static.site.url(static.site.record(3)["path"])))
+    assert [p for p in root.rglob("*") if p.name.startswith(TMP_MARK)] == []
+    # A write that fails at the rename leaves the old file and no temp file.
+    target = root / "index.html"
+    old = target.read_bytes()
+    blocker = root / "blocked.html"
+    blocker.mkdir()
+    (blocker / "x").write_text("x")
+    with pytest.raises(OSError):
+        write_atomic(blocker, "<p>mới</p>")
+    assert target.read_bytes() == old
+    assert [p for p in root.rglob("*") if p.name.startswith(TMP_MARK)] == []
+
+
+def test_rebuild_writes_the_same_site_and_keeps_withdrawn_urls(static: StaticTarget, settings: Settings) -> None:
+    root = root_of(static)
+    arts = [article(n, section="xay-dung-dang" if n % 3 == 0 else "tin-hoat-dong") for n in range(1, 46)]
+    for a in arts:
+        static.publish(a, None)
+    gone = static.site.record(10)["path"]
+    incremental = {p: (root / p).read_bytes() for p in ("tin-hoat-dong/trang-1.html", "xay-dung-dang/index.html")}
+    seen: list[tuple[int, int]] = []
+
+    report = site_of(settings).rebuild(
+        [a for a in arts if a.draft_id != 10], progress=lambda d, t: seen.append((d, t)), workers=2
+    )
+
+    assert report.articles == 44 and report.withdrawn == 1
+    assert seen[-1] == (44, 44)
+    assert page(root, gone).h1.get_text() == "Bài viết đã được gỡ"
+    tin = [a for a in arts if a.section == "tin-hoat-dong" and a.draft_id != 10]
+    first = json.loads((root / "_data/pages/tin-hoat-dong/1.json").read_text())
+    assert [e["id"] for e in first] == [a.draft_id for a in tin[:PAGE_SIZE]]  # page 1 = the 20 oldest
+    assert (root / "xay-dung-dang/index.html").read_bytes() == incremental["xay-dung-dang/index.html"]
+    assert incremental["tin-hoat-dong/trang-1.html"] != (root / "tin-hoat-dong/trang-1.html").read_bytes()  # compacted
+    assert not (root / "tin-hoat-dong/trang-3.html").exists()
+    assert [p for p in root.rglob("*") if p.name.startswith(TMP_MARK)] == []
+    for a in tin:
+        assert static.verify(Placed(url=static.site.url(static.site.record(a.draft_id)["path"])), a.title)
+
+
+def test_a_site_built_by_one_site_object_is_continued_by_another(settings: Settings) -> None:
+    one = Site(settings.resolve(settings.publish_static.path), site_of(settings).context)
+    one.publish(article(1))
+    two = site_of(settings)
+    two.publish(article(2))
+    assert [e["id"] for e in json.loads((two.root / "_data/pages/tin-hoat-dong/1.json").read_text())] == [1, 2]
