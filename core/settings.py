@@ -232,6 +232,8 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("signer_authority", str, "", doc="Authority line above the signer's title ('T/M BAN BIÊN TẬP'; '' = none)"),
         Key("signer_title", str, "", doc="Signer's title (in capitals: 'TRƯỞNG BAN')"),
         Key("signer_name", str, "", doc="Signer's full name"),
+        Key("report_to", str, "Ban Thường vụ Đảng ủy", doc="'Kính gửi:' of the monthly report"),
+        Key("request_to", str, "Thường trực Đảng ủy", doc="'Kính gửi:' of the payment request (tờ trình đề nghị chi)"),
         Key("recipients", list, [], doc="'Nơi nhận:' lines of the documents (the archive line last)"),
     ),
 }
