@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from core.db import reading, redact
 from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
 from ingest.mailbox import MailboxError
+from reports import cli as reports_cli
 
 log = logging.getLogger("toasoan")
 
@@ -562,6 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="cơ sở dữ liệu")
     db.add_argument("db_cmd", choices=["upgrade"])
     db.set_defaults(func=cmd_db)
+    reports_cli.register(sub, _engine)
     return p
 
 
