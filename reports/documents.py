@@ -162,11 +162,14 @@ def bar_chart_png(units: Sequence[QuotaRow], width: int = 1600, height: int = 80
                 draw.rectangle([x0, y0, x0 + bar - 2, top + plot_h - 1], fill=colors[kind])
             draw.text((x0 + bar // 2, y0 - 6), str(value), fill="black", font=small, anchor="md")
         draw.text((round(cx), top + plot_h + 12), u.code, fill="black", font=small, anchor="ma")
-    for kind, target in (("tin", units[0].tin_target if units else 0), ("bai", units[0].bai_target if units else 0)):
+    lines = {"tin": units[0].tin_target if units else 0, "bai": units[0].bai_target if units else 0}
+    for kind, target in lines.items():
         if target:
             y = top + plot_h - round(target * scale)
+            # One grey line when both targets are the same number, else one line in each bar's colour.
+            color = (90, 90, 90) if lines["tin"] == lines["bai"] else colors[kind]
             for x in range(left, width - right, 24):
-                draw.line([(x, y), (min(x + 12, width - right), y)], fill=colors[kind], width=3)
+                draw.line([(x, y), (min(x + 12, width - right), y)], fill=color, width=3)
     draw.text((width // 2, 20), "Tin trong tháng và bài trong quý theo đơn vị", fill="black", font=label, anchor="ma")
     lx = left + 10
     for kind, text in (("tin", "Tin trong tháng"), ("bai", "Bài trong quý")):

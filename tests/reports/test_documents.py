@@ -221,3 +221,13 @@ def test_the_committed_templates_are_what_the_script_makes(tmp_path: Path) -> No
     module._save(module.payment_request(), tmp_path / "b.docx", "Tờ trình đề nghị chi nhuận bút")
     assert (tmp_path / "a.docx").read_bytes() == MONTHLY_REPORT_TEMPLATE.read_bytes()
     assert (tmp_path / "b.docx").read_bytes() == PAYMENT_REQUEST_TEMPLATE.read_bytes()
+
+
+def test_an_empty_period_still_makes_every_document(tmp_path: Path) -> None:
+    data = replace(make_data(), lines=())
+    ws = openpyxl.load_workbook(write_payment_list(data, tmp_path / "x.xlsx")).active
+    assert ws.cell(HEADER_ROW + 1, 1).value == "Tổng cộng" and ws.cell(HEADER_ROW + 1, 8).value == 0
+    assert ws.cell(HEADER_ROW + 3, 1).value == "Tổng số tiền (bằng chữ): Không đồng."
+    texts = _texts(docx.Document(str(write_payment_request(data, tmp_path / "t.docx"))))
+    assert "(Bằng chữ: Không đồng.)" in texts
+    assert docx.Document(str(write_monthly_report(data, tmp_path / "b.docx"))).inline_shapes

@@ -19,6 +19,7 @@ from reports.periods import (
     payment_date,
     period_of,
     quarter_of,
+    reminder_date,
 )
 
 CAL = Calendar(tally_day=28, payment_day=5)
@@ -163,3 +164,8 @@ def test_days_left() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError):
         period_of(datetime(2026, 12, 1), CAL)
+
+
+def test_reminder_date_is_days_before_the_tally_day() -> None:
+    assert reminder_date(Period(2026, 12), 5, CAL) == date(2026, 12, 23)
+    assert reminder_date(Period(2027, 2), 5, Calendar(tally_day=31)) == date(2027, 2, 23)
