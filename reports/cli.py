@@ -69,20 +69,21 @@ def _royalty_item(d: Draft, cal: Calendar) -> RoyaltyItem:
 
 
 def month_report(
-    settings: Settings, drafts: Sequence[Draft], period: Period, now: datetime
+    settings: Settings, drafts: Sequence[Draft], period: Period, now: datetime, closed: Sequence[Period] = ()
 ) -> tuple[list[Any], list[Any]]:
-    """Quota rows and royalty lines of `period` from the quarter's counted drafts (pure)."""
+    """Quota rows and royalty lines of `period` from the quarter's counted drafts (pure). `closed`: the
+    periods already frozen (none until the DB keeps them), whose late items count in the open one."""
     cal = Calendar.from_settings(settings)
     q = settings.quota
     targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
     counted = [_counted(d) for d in drafts]
     units = [UnitRef(u.code, u.name) for u in settings.units]
-    rows = quota_rows(counted, units, period, now, cal, targets)
+    rows = quota_rows(counted, units, period, now, cal, targets, closed)
     once = {c.item_id for c in deduplicate(counted, cal)}
     paid = [
         _royalty_item(d, cal)
         for d in drafts
-        if d.id in once and counting_period(d.decided_at, (), now, cal) == period  # type: ignore[arg-type]
+        if d.id in once and counting_period(d.decided_at, closed, now, cal) == period  # type: ignore[arg-type]
     ]
     lines = compute_lines(paid, RoyaltyRules.from_settings(settings))
     return rows, lines

@@ -104,18 +104,9 @@ def date_line(place: str, day: date) -> str:
     return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
-def money_words(amount: Decimal) -> str:
-    return amount_in_words(amount)
-
-
 def plain_money(amount: Decimal) -> str:
     """'1.234.000' (no currency sign: in tables headed 'đồng')."""
     return format_money(amount).removesuffix(" đ")
-
-
-def coefficient_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text.replace(".", ",")
 
 
 # --------------------------------------------------------------------------------------- chart
@@ -290,12 +281,12 @@ def write_payment_list(data: ReportData, path: Path) -> Path:
     ws.cell(row=row, column=1).alignment = center
     row += 2
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncol)
-    ws.cell(row=row, column=1, value=f"Tổng số tiền (bằng chữ): {money_words(t.amount)}.")
+    ws.cell(row=row, column=1, value=f"Tổng số tiền (bằng chữ): {amount_in_words(t.amount)}.")
     ws.cell(row=row, column=1).font = Font(name=font, italic=True, size=12)
     if t.pit:
         row += 1
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncol)
-        ws.cell(row=row, column=1, value=f"Thực nhận (bằng chữ): {money_words(t.net)}.")
+        ws.cell(row=row, column=1, value=f"Thực nhận (bằng chữ): {amount_in_words(t.net)}.")
         ws.cell(row=row, column=1).font = Font(name=font, italic=True, size=12)
     row += 2
     for col, text in ((2, "NGƯỜI LẬP BIỂU"), (5, "KẾ TOÁN"), (9, data.signer_title or "THỦ TRƯỞNG ĐƠN VỊ")):
@@ -349,7 +340,7 @@ def _common_context(data: ReportData) -> dict[str, Any]:
         "total_plain": plain_money(t.amount),
         "pit": format_money(t.pit),
         "net": format_money(t.net),
-        "total_in_words": money_words(t.amount),
+        "total_in_words": amount_in_words(t.amount),
         "recipients": list(data.recipients),
         "signer_authority": data.signer_authority,
         "signer_title": data.signer_title,
