@@ -8,11 +8,13 @@ documented. A wrong or missing key is one `SettingsError` naming it, in Vietname
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +34,7 @@ class Key:
     required: bool = False
     choices: tuple[str, ...] = ()
     doc: str = ""
+    item: type = str  # what a list holds (the base-salary list holds tables)
 
 
 # section -> keys. `[[units]]` is an array of tables, described by UNIT_KEYS.
@@ -171,10 +174,83 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("withdraw_as", str, "draft", choices=("draft", "trash"), doc="What withdrawing does to the post"),
         Key("timeout_seconds", int, 30, doc="HTTP timeout per request"),
     ),
+    "quota": (
+        Key("tin_per_month", int, 1, doc="Tin each unit should have published per royalty month"),
+        Key("bai_per_quarter", int, 1, doc="Bài each unit should have published per quarter (three royalty months)"),
+        Key(
+            "review_days",
+            int,
+            3,
+            doc="Typical days from receipt to publication: a unit short of its quota with fewer days left is at risk",
+        ),
+    ),
+    "calendar": (
+        Key(
+            "tally_day",
+            int,
+            28,
+            doc="A royalty month closes on this day at 00:00 (office time); 29-31 = a short month's last day",
+        ),
+        Key("payment_day", int, 5, doc="Royalties of a period are paid on this day of the next month"),
+        Key(
+            "count_by",
+            str,
+            "published",
+            choices=("published", "approved"),
+            doc="Which date puts an item in a period",
+        ),
+        Key(
+            "reminder_days_before",
+            int,
+            5,
+            doc="Units short of their quota are reminded this many days before the tally day",
+        ),
+    ),
+    # [royalty.genres.<code>] are tables inside [royalty]; GENRE_KEYS describes them.
+    "royalty": (
+        Key("unit_value_percent", (int, float), 10, doc="One coefficient unit = this percent of the base salary"),
+        Key("rounding", str, "1", doc='Amounts are rounded to a multiple of this many đồng ("1", "100", "1000")'),
+        Key(
+            "rounding_mode",
+            str,
+            "half_up",
+            choices=("half_up", "half_even", "down", "up"),
+            doc="How amounts are rounded to `rounding`",
+        ),
+        Key(
+            "base_salary",
+            list,
+            [{"from": "2024-07-01", "amount": 2340000}, {"from": "2026-07-01", "amount": 2530000}],
+            doc="Mức lương cơ sở by effective date; the row in force on the counting date applies",
+            item=dict,
+        ),
+        Key("pit_enabled", bool, False, doc="Withhold personal income tax (thuế TNCN) from royalty payments"),
+        Key("pit_rate", (int, float), 10, doc="Withholding rate, percent of the whole payment"),
+        Key(
+            "pit_threshold",
+            int,
+            2000000,
+            doc="Withhold when one person's payment in a period reaches this many đồng (TT 111/2013)",
+        ),
+    ),
+    "report": (
+        Key("letterhead_upper", str, "", doc="Left header, first line: the committee above the issuer (in capitals)"),
+        Key("letterhead_lower", str, "", doc="Left header, second line (bold): the issuing office (in capitals)"),
+        Key("place", str, "", doc="Place in the date line ('Vĩnh Long, ngày 28 tháng 12 năm 2026')"),
+        Key("report_symbol", str, "BC/BBT", doc="Number symbol of the monthly report ('Số   -BC/BBT')"),
+        Key("request_symbol", str, "TTr/BBT", doc="Number symbol of the payment request"),
+        Key("signer_authority", str, "", doc="Authority line above the signer's title ('T/M BAN BIÊN TẬP'; '' = none)"),
+        Key("signer_title", str, "", doc="Signer's title (in capitals: 'TRƯỞNG BAN')"),
+        Key("signer_name", str, "", doc="Signer's full name"),
+        Key("report_to", str, "Ban Thường vụ Đảng ủy", doc="'Kính gửi:' of the monthly report"),
+        Key("request_to", str, "Thường trực Đảng ủy", doc="'Kính gửi:' of the payment request (tờ trình đề nghị chi)"),
+        Key("recipients", list, [], doc="'Nơi nhận:' lines of the documents (the archive line last)"),
+    ),
 }
 
-# [royalty.genres.<kind>]: the coefficient the head of the board may set when approving, per kind.
-# Defaults: the national frame of Nghị định 18/2014 (tin up to 10, articles up to 30).
+# [royalty.genres.<code>]: the coefficient the head of the board may set when approving, per kind.
+# Defaults: the national frame of Nghị định 18/2014 (tin and ảnh up to 10, articles up to 30).
+# "tin" and "bai" are the kinds of drafts (paid per item); "anh" is paid per published photo.
 GENRE_KEYS: tuple[Key, ...] = (
     Key("coefficient", (int, float), required=True, doc="Default royalty coefficient of the kind"),
     Key("min", (int, float), 0, doc="Lowest coefficient the head may set"),
@@ -184,7 +260,10 @@ GENRE_KEYS: tuple[Key, ...] = (
 DEFAULT_GENRES: dict[str, dict[str, Any]] = {
     "tin": {"coefficient": 1, "min": 0, "max": 10, "label": "Tin"},
     "bai": {"coefficient": 3, "min": 0, "max": 30, "label": "Bài"},
+    "anh": {"coefficient": 1, "min": 0, "max": 10, "label": "Ảnh"},
 }
+# Genres paid per photo rather than per item: they are not kinds of drafts.
+PHOTO_GENRES = frozenset({"anh"})
 CATEGORY_KEYS: tuple[Key, ...] = (
     Key("slug", str, required=True, doc="Short ASCII name of the category (used in links)"),
     Key("name", str, required=True, doc="Vietnamese name shown to editors and readers"),
@@ -208,6 +287,10 @@ OPTIONAL_SECTIONS = {
     "publish",
     "publish.static",
     "publish.wordpress",
+    "quota",
+    "calendar",
+    "royalty",
+    "report",
 }
 # Sections written as tables inside another one in the file ([publish.static] is data["publish"]["static"]).
 NESTED_SECTIONS = ("publish.static", "publish.wordpress")
@@ -227,6 +310,19 @@ class Genre:
     coefficient: Decimal
     min: Decimal
     max: Decimal
+
+    @property
+    def per_photo(self) -> bool:
+        """Paid per published photo (count x coefficient), not per item."""
+        return self.kind in PHOTO_GENRES
+
+
+@dataclass(frozen=True)
+class SalaryRow:
+    """Mức lương cơ sở in force from `start` (inclusive) until the next row's start."""
+
+    start: date
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -263,8 +359,15 @@ class Settings:
     publish: Section
     publish_static: Section
     publish_wordpress: Section
+    quota: Section
+    calendar: Section
+    royalty: Section
+    report: Section
     units: tuple[Unit, ...] = field(default=())
+    # The kinds of drafts (tin, bai) with their coefficient ranges: what review offers and checks.
     genres: dict[str, Genre] = field(default_factory=dict)
+    # Every royalty genre, the per-photo ones (anh) included: what the reports pay.
+    royalty_genres: dict[str, Genre] = field(default_factory=dict)
     categories: tuple[Category, ...] = field(default=())
 
     # --- derived values -------------------------------------------------------------------------
@@ -329,9 +432,13 @@ def _check_value(where: str, key: Key, value: Any) -> Any:
         raise _bad(where, f"phải là kiểu {names}", f"must be of type {names}, got {value!r}")
     if isinstance(value, str):
         value = nfc(value)
-    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+    if isinstance(value, list) and not all(isinstance(item, key.item) for item in value):
+        if key.item is dict:
+            raise _bad(where, "phải là danh sách bảng", f"must be a list of tables, got {value!r}")
         raise _bad(where, "phải là danh sách chuỗi", f"must be a list of strings, got {value!r}")
-    if isinstance(value, dict):
+    if isinstance(value, list) and key.item is str:
+        value = [nfc(item) for item in value]
+    if isinstance(value, dict) and key.item is str:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise _bad(where, "phải là bảng chuỗi = chuỗi", f"must map strings to strings, got {value!r}")
         value = {nfc(k): nfc(v) for k, v in value.items()}
@@ -451,7 +558,77 @@ def _validate_across(settings: Settings) -> None:
         raise _bad("[publish.wordpress]", "cần url và username", "url and username are required for this target")
 
 
+def _decimal(where: str, value: Any) -> Decimal:
+    """A TOML number as an exact Decimal (a float goes through its shortest repr: 0.1 stays 0.1)."""
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise _bad(where, "không phải số", f"not a number: {value!r}") from None
+    if not result.is_finite():
+        raise _bad(where, "không phải số hữu hạn", f"not a finite number: {value!r}")
+    return result
+
+
+def _validate_calendar(v: dict[str, Any]) -> None:
+    for name in ("tally_day", "payment_day"):
+        if not 1 <= v[name] <= 31:
+            raise _bad(f"[calendar] {name}", "phải từ 1 đến 31", f"must be 1..31, got {v[name]}")
+    if v["reminder_days_before"] > 27:
+        raise _bad("[calendar] reminder_days_before", "tối đa 27 ngày", "at most 27 days")
+
+
+def _salary_rows(raw: list[dict[str, Any]]) -> tuple[SalaryRow, ...]:
+    rows: list[SalaryRow] = []
+    for i, item in enumerate(raw, 1):
+        where = f"[royalty] base_salary #{i}"
+        if set(item) != {"from", "amount"}:
+            raise _bad(where, "cần đúng hai khóa from và amount", f"needs exactly the keys from and amount, got {item}")
+        start = item["from"]
+        if isinstance(start, str):
+            try:
+                start = date.fromisoformat(start)
+            except ValueError:
+                raise _bad(
+                    where, "from phải là ngày YYYY-MM-DD", f"from must be a date YYYY-MM-DD: {start!r}"
+                ) from None
+        if not isinstance(start, date) or hasattr(start, "hour"):
+            raise _bad(where, "from phải là ngày YYYY-MM-DD", f"from must be a date YYYY-MM-DD: {start!r}")
+        amount = item["amount"]
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise _bad(
+                where, "amount phải là số đồng nguyên dương", f"amount must be a positive whole number: {amount!r}"
+            )
+        rows.append(SalaryRow(start=start, amount=Decimal(amount)))
+    if not rows:
+        raise _bad("[royalty] base_salary", "cần ít nhất một mức", "needs at least one row")
+    if any(a.start >= b.start for a, b in itertools.pairwise(rows)):
+        raise _bad(
+            "[royalty] base_salary", "ngày from phải tăng dần, không trùng", "rows must be in increasing date order"
+        )
+    return tuple(rows)
+
+
+def _validate_royalty(v: dict[str, Any]) -> None:
+    v["unit_value_percent"] = percent = _decimal("[royalty] unit_value_percent", v["unit_value_percent"])
+    if not 0 < percent <= 100:
+        raise _bad("[royalty] unit_value_percent", "phải trong (0, 100]", f"must be in (0, 100], got {percent}")
+    step = v["rounding"].strip()
+    if not step.isascii() or not step.isdigit() or int(step) == 0:
+        raise _bad(
+            "[royalty] rounding",
+            'phải là số đồng nguyên dương ("1", "1000")',
+            f"must be a whole positive number of đồng as text, got {step!r}",
+        )
+    v["rounding"] = str(int(step))
+    v["pit_rate"] = rate = _decimal("[royalty] pit_rate", v["pit_rate"])
+    if not 0 <= rate <= 100:
+        raise _bad("[royalty] pit_rate", "phải từ 0 đến 100", f"must be 0..100, got {rate}")
+    v["base_salary"] = _salary_rows(v["base_salary"])
+
+
 _VALIDATORS["mailbox"] = _validate_mailbox
+_VALIDATORS["calendar"] = _validate_calendar
+_VALIDATORS["royalty"] = _validate_royalty
 _VALIDATORS["publish"] = _validate_publish
 _VALIDATORS["organization"] = _validate_organization
 _VALIDATORS["smtp"] = _validate_smtp
@@ -488,6 +665,10 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         raise SettingsError(f"Không tìm thấy tệp cấu hình / settings file not found: {p}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"Tệp cấu hình sai cú pháp / settings file is not valid TOML: {p}: {exc}") from None
+    # [royalty.genres.<code>] tables are read by _genres; the rest of [royalty] is a plain section.
+    genres_raw: Any = {}
+    if isinstance(data.get("royalty"), dict):
+        genres_raw = data["royalty"].pop("genres", {})
     for nested in NESTED_SECTIONS:
         parent, child = nested.split(".")
         if isinstance(data.get(parent), dict) and child in data[parent]:
@@ -498,18 +679,22 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     sections: dict[str, Any] = {}
     for name, keys in SCHEMA.items():
         if name not in data and name in OPTIONAL_SECTIONS:
-            sections[name.replace(".", "_")] = None if name == "smtp" else Section(_section(name, {}, keys))
-            continue
+            if name == "smtp":
+                sections[name] = None
+                continue
+            data[name] = {}
         if name not in data:
             raise _bad(f"[{name}]", "thiếu mục bắt buộc", "required section is missing")
         values = _section(name, data[name], keys)
         if name in _VALIDATORS:
             _VALIDATORS[name](values)
         sections[name.replace(".", "_")] = Section(values)
+    royalty_genres = _genres(genres_raw)
     settings = Settings(
         path=p.resolve(),
         units=_units(data.get("units")),
-        genres=_genres(data.get("royalty")),
+        genres={k: g for k, g in royalty_genres.items() if not g.per_photo},
+        royalty_genres=royalty_genres,
         categories=_categories(data.get("categories")),
         **sections,
     )
@@ -517,22 +702,15 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     return settings
 
 
-def _genres(royalty: Any) -> dict[str, Genre]:
-    if royalty is None:
-        royalty = {}
-    if not isinstance(royalty, dict):
-        raise _bad("[royalty]", "phải là một bảng", "must be a table")
-    for key in royalty:
-        if key != "genres":
-            raise _bad(f"[royalty] {key}", "khóa không được hỗ trợ", "unknown key (typo?)")
-    raw = royalty.get("genres", {})
+def _genres(raw: Any) -> dict[str, Genre]:
     if not isinstance(raw, dict):
         raise _bad("[royalty.genres]", "phải là một bảng", "must be a table")
     genres: dict[str, Genre] = {}
     for kind in {**DEFAULT_GENRES, **raw}:
         where = f"[royalty.genres.{kind}]"
         if kind not in DEFAULT_GENRES:
-            raise _bad(where, "loại bài không hợp lệ (tin, bai)", "unknown kind (tin, bai)")
+            known = ", ".join(DEFAULT_GENRES)
+            raise _bad(where, f"thể loại không hợp lệ ({known})", f"unknown genre ({known})")
         table = raw.get(kind, {})
         if not isinstance(table, dict):
             raise _bad(where, "phải là một bảng", "must be a table")
@@ -571,7 +749,7 @@ def default_config_path() -> Path:
 def markdown_table() -> str:
     """The README's settings table, generated from the schema (`python -m core.settings`)."""
     rows = []
-    extra = [("[units]", UNIT_KEYS), ("royalty.genres.<kind>", GENRE_KEYS), ("[categories]", CATEGORY_KEYS)]
+    extra = [("[units]", UNIT_KEYS), ("royalty.genres.<code>", GENRE_KEYS), ("[categories]", CATEGORY_KEYS)]
     for section, keys in [*SCHEMA.items(), *extra]:
         for k in keys:
             default = "*(bắt buộc / required)*" if k.required else "`" + repr(k.default).replace("'", '"') + "`"

@@ -23,6 +23,7 @@ from core.db import reading, redact
 from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
 from ingest.mailbox import MailboxError
 from publish.site.cli import add_parser as add_site_parser
+from reports import cli as reports_cli
 from toasoan.cli_publish import add_publish_commands
 
 log = logging.getLogger("toasoan")
@@ -598,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db)
 
     add_site_parser(sub, _engine)  # toasoan site rebuild
+    reports_cli.register(sub, _engine)
     return p
 
 

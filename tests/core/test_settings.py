@@ -131,9 +131,11 @@ def test_royalty_genres_and_categories(tmp_path: Path) -> None:
     assert (s.genres["tin"].max, s.genres["bai"].max) == (10, 30)  # the national frame by default
     s = load_settings(write(tmp_path, MINIMAL + "\n[royalty.genres.tin]\nmax = 2.5\n"))
     assert (s.genres["tin"].coefficient, s.genres["tin"].max) == (1, Decimal("2.5"))
+    # Photos are a royalty genre paid per photo, not a kind of draft the review offers.
+    assert "anh" in s.royalty_genres and s.royalty_genres["anh"].per_photo and "anh" not in s.genres
     for bad, where in [
         ("[royalty.genres.tin]\ncoefficient = 12\n", "[royalty.genres.tin]"),
-        ("[royalty.genres.anh]\ncoefficient = 1\nmax = 2\n", "[royalty.genres.anh]"),
+        ("[royalty.genres.video]\ncoefficient = 1\nmax = 2\n", "[royalty.genres.video]"),
         ("[[categories]]\nslug = 'tin hoạt động'\nname = 'x'\n", "slug"),
     ]:
         with pytest.raises(SettingsError) as err:
@@ -162,3 +164,48 @@ def test_publish_targets_and_their_own_tables(tmp_path: Path) -> None:
         with pytest.raises(SettingsError) as err:
             load_settings(write(tmp_path, MINIMAL + "\n" + bad))
         assert where in str(err.value)
+
+
+def test_report_sections_default_and_validate(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, MINIMAL))
+    assert (s.quota.tin_per_month, s.quota.bai_per_quarter) == (1, 1)
+    assert (s.calendar.tally_day, s.calendar.payment_day, s.calendar.count_by) == (28, 5, "published")
+    assert s.royalty.unit_value_percent == Decimal(10) and s.royalty.rounding == "1"
+    assert [(str(r.start), r.amount) for r in s.royalty.base_salary] == [
+        ("2024-07-01", Decimal(2340000)),
+        ("2026-07-01", Decimal(2530000)),
+    ]
+    assert s.royalty.pit_enabled is False and s.royalty.pit_rate == Decimal(10)
+    shipped = load_settings(REPO / "settings.toml")
+    assert shipped.report.place and shipped.report.recipients and shipped.royalty_genres["anh"].label == "Ảnh"
+    # A TOML date works as well as a string; a float percent stays exact.
+    s = load_settings(
+        write(
+            tmp_path,
+            MINIMAL + "\n[royalty]\nunit_value_percent = 12.5\nrounding = '1000'\n"
+            "base_salary = [{from = 2026-07-01, amount = 2530000}]\n",
+        )
+    )
+    assert s.royalty.unit_value_percent == Decimal("12.5") and s.royalty.base_salary[0].amount == 2530000
+    for bad, where in [
+        ("[calendar]\ntally_day = 32\n", "[calendar] tally_day"),
+        ("[calendar]\ncount_by = 'received'\n", "[calendar] count_by"),
+        ("[royalty]\nrounding = '0'\n", "[royalty] rounding"),
+        ("[royalty]\nrounding = '1e3'\n", "[royalty] rounding"),
+        ("[royalty]\nunit_value_percent = 0\n", "[royalty] unit_value_percent"),
+        ("[royalty]\npit_rate = 101\n", "[royalty] pit_rate"),
+        ("[royalty]\nbase_salary = []\n", "[royalty] base_salary"),
+        ("[royalty]\nbase_salary = ['2024-07-01']\n", "[royalty] base_salary"),
+        ("[royalty]\nbase_salary = [{from = '2024-13-01', amount = 1}]\n", "base_salary #1"),
+        ("[royalty]\nbase_salary = [{from = '2024-07-01', amount = 1.5}]\n", "base_salary #1"),
+        (
+            "[royalty]\nbase_salary = [{from = '2026-07-01', amount = 2}, {from = '2024-07-01', amount = 1}]\n",
+            "[royalty] base_salary",
+        ),
+        ("[royalty]\nbonus = 1\n", "[royalty] bonus"),
+        ("[report]\nrecipients = 'Ban Thường vụ'\n", "[report] recipients"),
+        ("[quota]\ntin_per_month = -1\n", "[quota] tin_per_month"),
+    ]:
+        with pytest.raises(SettingsError) as err:
+            load_settings(write(tmp_path, MINIMAL + "\n" + bad))
+        assert where in str(err.value), (bad, str(err.value))

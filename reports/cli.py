@@ -1,0 +1,195 @@
+"""`toasoan report month YYYY-MM [--json] [--xlsx FILE] [--docx FILE] [--request FILE]`.
+
+Counts the period's items, prices them and writes the documents. For now the counted items are
+drafts approved or published, dated by `Draft.decided_at` (`counted_drafts`, the one function that
+reads the database): the Publication table replaces it once publish/ lands. Nothing is frozen yet.
+
+JSON (amounts are strings of whole đồng):
+    {"period": {"name", "start", "end", "payment_date"},
+     "units": [{"code", "name", "tin", "bai", "quarter_bai", "tin_met", "bai_met", "tin_status", "bai_status"}],
+     "lines": [{"draft_id", "title", "author", "unit", "kind", "quantity", "coefficient", "amount", "pit", "net"}],
+     "total", "pit", "net", "total_in_words"}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.db import reading, utcnow
+from core.models import Draft, DraftStatus
+from core.settings import Settings
+from reports.periods import Calendar, Period, PeriodError, bounds, counting_period, local_date
+from reports.quotas import CountedItem, Targets, UnitRef, deduplicate, quota_rows
+from reports.royalty import Author, RoyaltyError, RoyaltyItem, RoyaltyRules, compute_lines, totals
+
+COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published)
+
+
+def counted_drafts(session: Session, start: datetime, end: datetime) -> list[Draft]:
+    """Drafts that count for [start, end): approved or published, by their decision time.
+    (The lead switches this to the Publication table; callers only need the rows below.)"""
+    q = (
+        select(Draft)
+        .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
+        .where(col(Draft.decided_at).is_not(None))
+        .where(col(Draft.decided_at) >= start.astimezone(UTC))
+        .where(col(Draft.decided_at) < end.astimezone(UTC))
+        .order_by(col(Draft.decided_at), col(Draft.id))
+    )
+    return list(session.exec(q).all())
+
+
+def _counted(d: Draft) -> CountedItem:
+    assert d.id is not None and d.decided_at is not None
+    return CountedItem(d.id, d.unit_code, d.kind, d.decided_at, d.duplicate_of)
+
+
+def _royalty_item(d: Draft, cal: Calendar) -> RoyaltyItem:
+    assert d.id is not None and d.decided_at is not None
+    day = local_date(d.decided_at, cal)
+    author = (d.byline or d.sender_name or d.sender or "").strip()
+    return RoyaltyItem(
+        item_id=d.id,
+        title=d.title,
+        unit=d.unit_code,
+        kind=d.kind,
+        coefficient=d.coefficient,
+        counted_on=day,
+        authors=(Author(author),),
+        published_on=day,
+    )
+
+
+def month_report(
+    settings: Settings, drafts: Sequence[Draft], period: Period, now: datetime, closed: Sequence[Period] = ()
+) -> tuple[list[Any], list[Any]]:
+    """Quota rows and royalty lines of `period` from the quarter's counted drafts (pure). `closed`: the
+    periods already frozen (none until the DB keeps them), whose late items count in the open one."""
+    cal = Calendar.from_settings(settings)
+    q = settings.quota
+    targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
+    counted = [_counted(d) for d in drafts]
+    units = [UnitRef(u.code, u.name) for u in settings.units]
+    rows = quota_rows(counted, units, period, now, cal, targets, closed)
+    once = {c.item_id for c in deduplicate(counted, cal)}
+    paid = [
+        _royalty_item(d, cal)
+        for d in drafts
+        if d.id in once and counting_period(d.decided_at, closed, now, cal) == period  # type: ignore[arg-type]
+    ]
+    lines = compute_lines(paid, RoyaltyRules.from_settings(settings))
+    return rows, lines
+
+
+def as_json(settings: Settings, period: Period, rows: Sequence[Any], lines: Sequence[Any]) -> dict[str, Any]:
+    from core.money import amount_in_words
+    from reports.periods import payment_date
+
+    cal = Calendar.from_settings(settings)
+    b = bounds(period, cal)
+    t = totals(lines)
+    return {
+        "period": {
+            "name": str(period),
+            "start": b.start.isoformat(),
+            "end": b.end.isoformat(),
+            "payment_date": payment_date(period, cal).isoformat(),
+        },
+        "units": [
+            {
+                "code": r.code,
+                "name": r.name,
+                "tin": r.tin,
+                "bai": r.bai,
+                "quarter_bai": r.quarter_bai,
+                "tin_met": r.tin_met,
+                "bai_met": r.bai_met,
+                "tin_status": str(r.tin_status),
+                "bai_status": str(r.bai_status),
+            }
+            for r in rows
+        ],
+        "lines": [
+            {
+                "draft_id": ln.item_id,
+                "title": ln.title,
+                "author": ln.author,
+                "unit": ln.unit,
+                "kind": ln.kind,
+                "quantity": ln.quantity,
+                "coefficient": format(ln.coefficient.normalize(), "f"),
+                "amount": str(int(ln.amount)),
+                "pit": str(int(ln.pit)),
+                "net": str(int(ln.net)),
+            }
+            for ln in lines
+        ],
+        "total": str(int(t.amount)),
+        "pit": str(int(t.pit)),
+        "net": str(int(t.net)),
+        "total_in_words": amount_in_words(t.amount),
+    }
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
+    try:
+        period = Period.parse(args.period)
+    except PeriodError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    cal = Calendar.from_settings(settings)
+    now = utcnow()
+    quarter = bounds(period.quarter, cal)
+    with reading(open_engine(settings)) as session:
+        drafts = counted_drafts(session, quarter.start, bounds(period, cal).end)
+    try:
+        rows, lines = month_report(settings, drafts, period, now)
+    except RoyaltyError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if args.xlsx or args.docx or args.request:
+        from reports.documents import report_data, write_monthly_report, write_payment_list, write_payment_request
+
+        data = report_data(settings, period, rows, lines, _document_date(period, now, cal))
+        if args.xlsx:
+            write_payment_list(data, args.xlsx)
+        if args.docx:
+            write_monthly_report(data, args.docx)
+        if args.request:
+            write_payment_request(data, args.request)
+    result = as_json(settings, period, rows, lines)
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        print(f"Kỳ {period} ({result['period']['start']} – {result['period']['end']})")
+        for u in result["units"]:
+            print(f"  {u['code']:<8} tin {u['tin']}  bài quý {u['quarter_bai']}  {u['tin_status']}/{u['bai_status']}")
+        print(f"  {len(lines)} dòng nhuận bút, tổng {result['total']} đ — {result['total_in_words']}")
+    return 0
+
+
+def _document_date(period: Period, now: datetime, cal: Calendar) -> date:
+    """The tally day once the period has closed; today while it is still open."""
+    end = bounds(period, cal).end
+    return end.date() if now >= end else local_date(now, cal)
+
+
+def register(sub: Any, open_engine: Callable[[Settings], Any]) -> None:
+    """Adds `report` to the `toasoan` command's subparsers."""
+    report = sub.add_parser("report", help="báo cáo chỉ tiêu và nhuận bút")
+    rsub = report.add_subparsers(dest="report_cmd", required=True)
+    month = rsub.add_parser("month", help="chỉ tiêu và nhuận bút của một kỳ (tháng nhuận bút)")
+    month.add_argument("period", help="kỳ YYYY-MM (kỳ 2026-12: từ ngày chốt tháng 11 đến trước ngày chốt tháng 12)")
+    month.add_argument("--json", action="store_true")
+    month.add_argument("--xlsx", type=Path, help="ghi danh sách chi trả nhuận bút (XLSX)")
+    month.add_argument("--docx", type=Path, help="ghi báo cáo tháng gửi Ban Thường vụ (DOCX)")
+    month.add_argument("--request", type=Path, help="ghi tờ trình đề nghị chi (DOCX)")
+    month.set_defaults(func=lambda settings, args: cmd_report(settings, args, open_engine))
