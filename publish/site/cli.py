@@ -11,36 +11,25 @@ from typing import Any, TextIO
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from core.db import reading
-from core.models import Draft
+from core.db import reading, utcnow
 from core.settings import Settings
 from publish.article import build_article
+from publish.models import Publication, PublicationStatus
 from publish.targets import PublishArticle
 
 __all__ = ["add_parser", "published_articles"]
 
 
 def published_articles(engine: Engine, settings: Settings) -> Iterator[PublishArticle]:
-    """Every article the site should show, oldest first.
-
-    For now: the drafts whose status is `published`, published at `Draft.decided_at`. (At the merge
-    with the publish jobs this becomes the query over the Publication table: only here.)
-    """
+    """Every article live on the static site, oldest first: its Publication rows, dated when they went live."""
     with reading(engine) as s:
         rows = s.exec(
-            select(Draft.id, Draft.decided_at)
-            .where(Draft.status == "published")
-            .order_by(col(Draft.decided_at), col(Draft.id))
+            select(Publication.draft_id, Publication.published_at)
+            .where(Publication.target == "static", Publication.status == PublicationStatus.published)
+            .order_by(col(Publication.published_at), col(Publication.draft_id))
         ).all()
-        for draft_id, decided_at in rows:
-            assert draft_id is not None
-            yield build_article(s, settings, draft_id, decided_at or _epoch())
-
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(1970, 1, 1, tzinfo=UTC)
+        for draft_id, published_at in rows:
+            yield build_article(s, settings, draft_id, published_at or utcnow())
 
 
 def progress_bar(stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from core.db import transaction
 from core.models import Draft
+from publish.models import Publication
 from publish.site.cli import published_articles
 from tests.review.webkit import make_office, seed_draft
 from toasoan.cli import main
@@ -30,6 +31,7 @@ def test_site_rebuild_writes_the_published_drafts_and_serve_shows_them(
                 assert d is not None
                 d.status, d.decided_at, d.category = "published", when + timedelta(minutes=n), "xay-dung-dang"
                 s.add(d)
+                s.add(Publication(draft_id=draft_id, target="static", status="published", published_at=d.decided_at))
         assert [a.draft_id for a in published_articles(office.engine, office.settings)] == ids
 
         assert main(["--config", str(office.config), "site", "rebuild"]) == 0
