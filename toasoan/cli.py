@@ -397,11 +397,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
     with reading(engine) as s:
         has_users = s.exec(select(User)).first() is not None
+    published = 0
     if not has_users:
         for name, password, role, full_name in DEMO_USERS:
             add_user(engine, name, password, role=role, full_name=full_name)
+        published = _demo_publish(settings, engine)
     print("\n" + "=" * 72)
     print(f"  Giao diện biên tập / review UI:  {settings.review.public_url}/")
+    if "static" in settings.publish.targets:
+        print(f"  Trang tin / the site:  {settings.publish_static.base_url}  ({published} bài mẫu đã đăng)")
     if not has_users:
         for name, password, role, _ in DEMO_USERS:
             print(f"  đăng nhập / sign in:  {name} / {password}   ({role})")
@@ -409,6 +413,25 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print("  (đã có tài khoản: dùng tài khoản của tòa soạn / existing accounts kept)")
     print("=" * 72 + "\n")
     return 0
+
+
+def _demo_publish(settings: Settings, engine: Any, n: int = 3) -> int:
+    """`make run` on a fresh database: take the sample mail in, and let the head of the board approve a
+    few clean drafts, published at once, so the site shows the whole loop. Returns how many went live."""
+    from core.models import Draft
+    from publish.jobs import run_due
+    from review import service
+    from review.auth import get_user
+    from toasoan.worker import run_once
+
+    run_once(settings, engine)
+    with reading(engine) as s:
+        drafts = s.exec(select(Draft).where(Draft.status == "pending_review").order_by(col(Draft.id))).all()
+        clean = [d.id for d in drafts if not d.warnings and d.duplicate_of is None and d.id is not None][:n]
+    chief = get_user(engine, DEMO_USERS[1][0])
+    for draft_id in clean:
+        service.approve(engine, settings, draft_id, chief, revision=None)
+    return run_due(settings, engine).published
 
 
 # Demo accounts of `make run` only (created on an empty database, printed on start).
