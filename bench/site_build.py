@@ -85,14 +85,15 @@ def articles(n: int, first: int = 1) -> list[Any]:
 
 
 def context() -> Any:
-    from publish.site.render import SectionName, SiteContext
+    from core.settings import Category
+    from publish.site.render import SiteContext
 
     return SiteContext(
         org_name="Đảng ủy các cơ quan Đảng tỉnh",
         office_name="Ban Biên tập",
         base_url="http://127.0.0.1:8080/site/",
         tz_name="Asia/Ho_Chi_Minh",
-        sections=tuple(SectionName(s, n) for s, n in SECTIONS),
+        sections=tuple(Category(s, n) for s, n in SECTIONS),
     )
 
 

@@ -27,7 +27,7 @@ from core.db import reading, utcnow
 from core.models import Draft, DraftStatus
 from core.settings import Settings
 from reports.periods import Calendar, Period, PeriodError, bounds, counting_period, local_date
-from reports.quotas import CountedItem, Targets, UnitRef, deduplicate, quota_rows
+from reports.quotas import CountedItem, Targets, deduplicate, quota_rows
 from reports.royalty import Author, RoyaltyError, RoyaltyItem, RoyaltyRules, compute_lines, totals
 
 COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published)
@@ -77,7 +77,7 @@ def month_report(
     q = settings.quota
     targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
     counted = [_counted(d) for d in drafts]
-    units = [UnitRef(u.code, u.name) for u in settings.units]
+    units = list(settings.units)
     rows = quota_rows(counted, units, period, now, cal, targets, closed)
     once = {c.item_id for c in deduplicate(counted, cal)}
     paid = [

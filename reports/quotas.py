@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from core.settings import Unit
 from reports.periods import Calendar, Period, Quarter, bounds, counting_period, local_date
 
 
@@ -37,12 +38,6 @@ class CountedItem:
     kind: str  # tin, bai
     counted_at: datetime | date  # aware datetime, or an office-local day
     duplicate_of: int | None = None
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    code: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -98,7 +93,7 @@ def deduplicate(items: Iterable[CountedItem], cal: Calendar) -> list[CountedItem
 
 def quota_rows(
     items: Iterable[CountedItem],
-    units: Sequence[UnitRef],
+    units: Sequence[Unit],
     period: Period,
     now: datetime | date,
     cal: Calendar,

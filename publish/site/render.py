@@ -20,7 +20,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from core.formats import format_date
-from core.settings import Settings
+from core.settings import Category, Settings
 from core.templating import TEMPLATES, environment
 from core.text import fold_words
 from publish.site.catalog import Entry, Record, entry_of
@@ -37,12 +37,6 @@ _EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/w
 
 
 @dataclass(frozen=True)
-class SectionName:
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True)
 class SiteContext:
     """What every page needs of the settings; small and picklable (rebuild's worker processes get it)."""
 
@@ -50,7 +44,7 @@ class SiteContext:
     office_name: str
     base_url: str  # ends with "/"
     tz_name: str
-    sections: tuple[SectionName, ...]
+    sections: tuple[Category, ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SiteContext:
@@ -60,13 +54,13 @@ class SiteContext:
             office_name=settings.organization.office_name,
             base_url=base if base.endswith("/") else base + "/",
             tz_name=settings.organization.timezone,
-            sections=tuple(SectionName(c.slug, c.name) for c in settings.categories),
+            sections=settings.categories,
         )
 
     def with_sections(self, known: dict[str, dict[str, Any]]) -> SiteContext:
         """The settings' sections, then any the catalog holds that the settings no longer name."""
         slugs = {s.slug for s in self.sections}
-        extra = tuple(SectionName(k, v["name"]) for k, v in known.items() if k not in slugs)
+        extra = tuple(Category(k, v["name"]) for k, v in known.items() if k not in slugs)
         return self if not extra else SiteContext(**{**self.__dict__, "sections": self.sections + extra})
 
     @property

@@ -26,7 +26,7 @@ from reports.documents import (
     write_payment_request,
 )
 from reports.periods import Calendar, Period
-from reports.quotas import CountedItem, Targets, UnitRef, quota_rows
+from reports.quotas import CountedItem, Targets, quota_rows
 from reports.royalty import Author, RoyaltyItem, RoyaltyRules, compute_lines
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ PERIOD = Period(2026, 12)
 
 
 def make_data(pit: bool = False) -> ReportData:
-    units = [UnitRef(u.code, u.name) for u in SETTINGS.units]
+    units = list(SETTINGS.units)
     counted = [
         CountedItem(1, "VP", "tin", date(2026, 12, 2)),
         CountedItem(2, "TC", "bai", date(2026, 12, 5)),

@@ -5,11 +5,12 @@ from datetime import date, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.settings import Unit
 from reports.periods import OFFICE_TZ, Calendar, Period
-from reports.quotas import CountedItem, Status, Targets, UnitRef, deduplicate, quota_rows, status
+from reports.quotas import CountedItem, Status, Targets, deduplicate, quota_rows, status
 
 CAL = Calendar()
-UNITS = [UnitRef("VP", "Chi bộ Văn phòng"), UnitRef("TC", "Chi bộ Ban Tổ chức"), UnitRef("CD", "Công đoàn")]
+UNITS = [Unit("VP", "Chi bộ Văn phòng", ()), Unit("TC", "Chi bộ Ban Tổ chức", ()), Unit("CD", "Công đoàn", ())]
 TARGETS = Targets(tin_per_month=1, bai_per_quarter=1, review_days=3)
 
 
