@@ -129,10 +129,17 @@ def refresh_search_text(draft: Draft) -> None:
     )
 
 
+def images_of(s: Session, draft_id: int) -> list[DraftImage]:
+    """The draft's photos in the order the article shows them."""
+    return list(
+        s.exec(select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))).all()
+    )
+
+
 def snapshot(s: Session, draft: Draft, *, author: str, note: str | None = None) -> DraftRevision:
     """Record the draft's current content as revision `draft.revision`."""
     assert draft.id is not None
-    images = s.exec(select(DraftImage).where(DraftImage.draft_id == draft.id).order_by(col(DraftImage.position))).all()
+    images = images_of(s, draft.id)
     rev = DraftRevision(
         draft_id=draft.id,
         number=draft.revision,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from core.models import Draft, DraftImage
+from core.drafts import images_of
+from core.models import Draft
 from core.settings import Settings
 from core.storage import Store
 from core.text import fold
@@ -38,7 +39,7 @@ def build_article(s: Session, settings: Settings, draft_id: int, published_at: d
     if draft is None:
         raise LookupError(f"no draft {draft_id}")
     store = Store(settings.storage_dir)
-    images = s.exec(select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))).all()
+    images = images_of(s, draft_id)
     photos = []
     for i in images:
         web = store.path("media", i.sha256, ".web")

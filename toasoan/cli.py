@@ -119,7 +119,8 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
-    from core.models import Draft, DraftImage
+    from core.drafts import images_of
+    from core.models import Draft
     from toasoan.views import draft_detail_json, draft_json
 
     engine = _engine(settings)
@@ -134,9 +135,7 @@ def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:
             d = s.get(Draft, args.id)
             if d is None:
                 raise CliError(f"Không có bài số {args.id} / no draft {args.id}")
-            images = list(
-                s.exec(select(DraftImage).where(DraftImage.draft_id == d.id).order_by(col(DraftImage.position))).all()
-            )
+            images = images_of(s, args.id)
             from publish.jobs import publications_in
 
             data = draft_detail_json(d, images, settings, publications_in(s, args.id))

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Row
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
 from core.article import Photo, compose
 from core.db import reading
-from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision
+from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
 from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
 from core.text import nfc
@@ -73,7 +73,7 @@ def load_in(s: Session, draft_id: int) -> Loaded:
     draft = s.get(Draft, draft_id)
     if draft is None:
         raise NotFound(f"Không có bài số {draft_id}.")
-    images = s.exec(select(DraftImage).where(DraftImage.draft_id == draft_id).order_by(col(DraftImage.position))).all()
+    images = images_of(s, draft_id)
     inbound = None
     if draft.inbound_id:
         row = s.connection().execute(_SOURCE_MAIL, {"id": draft.inbound_id}).first()
