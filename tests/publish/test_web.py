@@ -3,22 +3,25 @@ portal's answer, "Đăng lại", "Gỡ bài", the embargo field, and the manual 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
+from html import escape as html_escape
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-import publish.targets
 from core.db import reading, utcnow
 from core.formats import format_date
 from core.models import Job
 from publish.jobs import run_due
-from tests.publish import filetarget, manual_standin
+from tests.publish import filetarget
 from tests.review.webkit import Office, live_markup, make_office, seed_draft, text_of
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -32,13 +35,31 @@ def office(tmp_path: Path, allow_test_target: None) -> Iterator[Office]:
 
 
 @pytest.fixture
-def manual_office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Office]:
-    # The real publish/manual.py is written in parallel: these tests use the marked stand-in.
-    monkeypatch.setitem(__import__("sys").modules, "publish.manual", manual_standin.module())
-    monkeypatch.setitem(publish.targets._REGISTRY, "manual", manual_standin.ManualTarget)
+def manual_office(tmp_path: Path) -> Iterator[Office]:
     made = make_office(tmp_path, publish={"targets": ["manual"]})
     yield made
     made.close()
+
+
+@pytest.fixture
+def portal(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The office's hand-fed portal: a real HTTP server on loopback serving a folder of pages."""
+    root = tmp_path / "portal"
+    root.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietPages, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _QuietPages(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def page_of(office: Office, role: str, draft_id: int) -> str:
@@ -97,8 +118,9 @@ def test_the_approve_form_takes_a_publish_time(office: Office) -> None:
     assert run_due(office.settings, office.engine, at).published == 1
 
 
-def test_the_manual_package_and_the_live_address(manual_office: Office) -> None:
+def test_the_manual_package_and_the_live_address(manual_office: Office, portal: tuple[str, Path]) -> None:
     office = manual_office
+    base, root = portal
     title = f"Tin có ký tự lạ {HOSTILE}"
     draft_id = seed_draft(office, title=title)
     editor = office.signed_in("editor")
@@ -112,14 +134,14 @@ def test_the_manual_package_and_the_live_address(manual_office: Office) -> None:
     assert "Sao chép" not in page_of(office, "viewer", draft_id)
     r = editor.get(f"{path}/manual-package/manual")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
-    assert "bai.html" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert "index.html" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
 
-    url = f"{filetarget.BASE_URL}tin-hoat-dong/bai-{draft_id}.html"
+    url = f"{base}tin-hoat-dong/bai-{draft_id}.html"
     r = editor.submit(path, f"{path}/manual-url", url=url)  # not on the portal yet
     assert r.status_code == 422 and "kiểm tra lại đường dẫn" in r.text
-    page = filetarget.page(office.settings, url)
+    page = root / "tin-hoat-dong" / f"bai-{draft_id}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(f"<h1>{office.draft(draft_id).title}</h1>", encoding="utf-8")
+    page.write_text(f"<h1>{html_escape(office.draft(draft_id).title)}</h1>", encoding="utf-8")
     r = editor.submit(path, f"{path}/manual-url", url=url)
     assert r.status_code == 303 and r.headers["location"] == f"{path}?tb=manual_done"
     html = page_of(office, "editor", draft_id)
