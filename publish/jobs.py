@@ -18,12 +18,9 @@ email with the live link. publish/ never imports review/.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
 import socket
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,8 +48,8 @@ from publish.targets import (
     TargetError,
     TargetRefused,
     TargetUnavailable,
+    available,
     make_targets,
-    registered,
 )
 
 log = logging.getLogger(__name__)
@@ -60,10 +57,9 @@ log = logging.getLogger(__name__)
 KIND_PREFIX = "publish:"
 PUBLISH, UPDATE, WITHDRAW = "publish", "update", "withdraw"
 SYSTEM = "system"
+
+
 # Where the real targets live; each registers itself on import (publish.targets.register).
-TARGET_MODULES = ("publish.static", "publish.wordpress", "publish.manual")
-
-
 class PublishError(Exception):
     """What a person asked for cannot be done; the message is for them (Vietnamese / English)."""
 
@@ -79,13 +75,6 @@ def target_of(job: Job) -> str:
 def policy(settings: Settings) -> jobs.Backoff:
     p = settings.publish
     return jobs.Backoff(base_seconds=p.backoff_seconds, max_seconds=p.backoff_max_seconds, max_attempts=p.max_attempts)
-
-
-def load_target_modules() -> None:
-    """Import the target modules that exist, so that they register their names."""
-    for name in TARGET_MODULES:
-        if name in sys.modules or importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
 
 
 # ------------------------------------------------------------------------------------ enqueueing
@@ -211,11 +200,10 @@ def run_due(settings: Settings, engine: Engine, now: datetime | None = None, *, 
     now = now or utcnow()
     worker = worker or worker_name()
     report = RunReport()
-    load_target_modules()
     with reading(engine) as s:
         paused = paused_targets(s)
     names = [n for n in settings.publish.targets if n not in paused]
-    report.missing = [n for n in names if n not in registered()]
+    report.missing = [n for n in names if not available(n)]
     if report.missing:  # not installed: its jobs wait, the other targets run
         log.error("publish: target(s) %s not installed; their jobs wait", ", ".join(report.missing))
     names = [n for n in names if n not in report.missing]
@@ -540,7 +528,6 @@ def complete_manual(
         if pub is None or job is None or job.status != JobStatus.awaiting_manual:
             raise PublishError("Bài không chờ đăng thủ công trên đích này / nothing awaits a manual publication here")
         article = build_article(s, settings, draft_id, _published_at(job, None, now))
-    load_target_modules()
     [target] = make_targets(settings, [target_name])
     if not target.verify(Placed(url), article.title):
         raise PublishError(

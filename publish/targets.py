@@ -35,6 +35,7 @@ __all__ = [
     "TargetError",
     "TargetRefused",
     "TargetUnavailable",
+    "available",
     "make_targets",
     "register",
     "registered",
@@ -148,19 +149,21 @@ def registered() -> Sequence[str]:
     return sorted(_REGISTRY)
 
 
-def make_targets(settings: Settings, names: Sequence[str]) -> list[Target]:
-    """The targets named in the settings, built from their own sections. Unknown names are an error.
+def available(name: str) -> bool:
+    """True when target `name` is registered, importing its module `publish.<name>` (which registers
+    it) the first time, so that callers need not import every target module themselves."""
+    if name not in _REGISTRY and name.isidentifier():
+        try:
+            importlib.import_module(f"publish.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"publish.{name}":  # the module is there but needs something missing: say so
+                raise
+    return name in _REGISTRY
 
-    A target named `x` not registered yet is looked for in the module `publish.x` (which registers it
-    when imported), so callers need not import every target module themselves."""
-    for n in names:
-        if n not in _REGISTRY and n.isidentifier():
-            try:
-                importlib.import_module(f"publish.{n}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"publish.{n}":  # the module is there but needs something missing: say so
-                    raise
-    unknown = [n for n in names if n not in _REGISTRY]
+
+def make_targets(settings: Settings, names: Sequence[str]) -> list[Target]:
+    """The targets named in the settings, built from their own sections. Unknown names are an error."""
+    unknown = [n for n in names if not available(n)]
     if unknown:
         raise ValueError(f"unknown publish target(s): {', '.join(unknown)}; known: {', '.join(registered())}")
     return [_REGISTRY[n](settings) for n in names]
