@@ -29,6 +29,7 @@ from core.storage import Store
 from ingest.service import tracking_code
 from review.auth import add_user
 from review.web import create_app
+from tests import markup
 from tests.appkit import open_app, write_settings
 from tests.fixtures.intake.build import BODY, LEAD, photo
 from toasoan.cli import main
@@ -250,34 +251,16 @@ def seed_draft(
 
 # -------------------------------------------------------------------------------- markup checks
 ALLOWED_SCRIPT = "/static/app.js"
-_URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcset", "poster", "xlink:href", "background"}
-_FORBIDDEN_TAGS = {"iframe", "frame", "object", "embed", "svg", "math", "base", "applet", "style"}
 
 
 def live_markup(html: str) -> list[str]:
-    """Everything in a page that could run or load something we did not write: should be empty."""
-    soup = BeautifulSoup(html, "lxml")
-    found: list[str] = []
-    for tag in soup.find_all(True):
-        if tag.name == "script" and (tag.get("src") != ALLOWED_SCRIPT or tag.get_text().strip()):
-            found.append(f"script: {tag}")
-        if tag.name in _FORBIDDEN_TAGS:
-            found.append(f"tag: {tag.name}")
-        if tag.name == "meta" and tag.get("http-equiv"):
-            found.append(f"meta refresh: {tag}")
-        if tag.name == "link" and not str(tag.get("href", "")).startswith("/static/"):
-            found.append(f"link: {tag}")
-        if tag.name == "img" and not str(tag.get("src", "")).startswith(("/media/", "/static/")):
-            found.append(f"img: {tag}")
-        for name, value in tag.attrs.items():
-            if name.lower().startswith("on") or name.lower() == "style":
-                found.append(f"handler: {tag.name}[{name}]")
-            if name.lower() in _URL_ATTRIBUTES:
-                text = value if isinstance(value, str) else " ".join(value)
-                squashed = re.sub(r"[\s\x00-\x1f]", "", text).lower()
-                if squashed.startswith(("javascript:", "vbscript:", "data:")):
-                    found.append(f"url: {tag.name}[{name}]={text}")
-    return found
+    """Everything in a review page that could run or load something we did not write: should be empty."""
+    return markup.live_markup(
+        html,
+        script=lambda src: src == ALLOWED_SCRIPT,
+        img=lambda src: src.startswith(("/media/", "/static/")),
+        link=lambda href: href.startswith("/static/"),
+    )
 
 
 def unlabelled_controls(html: str) -> list[str]:
