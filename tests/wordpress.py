@@ -144,7 +144,7 @@ def _salts() -> str:
     return "\n".join(f"define('{n}', '{''.join(secrets.choice(alphabet) for _ in range(64))}');" for n in names)
 
 
-def _wait_unix(path: str, proc: subprocess.Popen[Any], timeout: float = 30.0) -> None:
+def _wait_unix(path: str, proc: subprocess.Popen[Any], timeout: float = 120.0) -> None:
     end = time.monotonic() + timeout
     while True:
         with socket.socket(socket.AF_UNIX) as s:
@@ -296,7 +296,7 @@ class WordPress:
             ),
             start_new_session=True,
         )  # fmt: skip
-        wait_port(self.port, timeout=30, proc=self._php)
+        wait_port(self.port, timeout=120, proc=self._php)
 
     def stop_web(self) -> None:
         """Stop `php -S` (WordPress unreachable: connection refused), keep the database."""

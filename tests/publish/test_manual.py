@@ -196,11 +196,11 @@ TITLE = "Hội nghị sơ kết công tác xây dựng Đảng năm 2026"
 
 @pytest.mark.parametrize(("path", "expected"), [("/tin/1.aspx", True), ("/tin/2.aspx", True), ("/tin/3.aspx", True)])
 def test_verify_finds_the_title_however_the_cms_encodes_it(portal: str, path: str, expected: bool) -> None:
-    assert ManualTarget(timeout=10).verify(Placed(url=portal + path), TITLE) is expected
+    assert ManualTarget(timeout=120).verify(Placed(url=portal + path), TITLE) is expected
 
 
 def test_verify_is_false_for_another_page_or_a_missing_one(portal: str) -> None:
-    target = ManualTarget(timeout=10)
+    target = ManualTarget(timeout=120)
     assert target.verify(Placed(url=portal + "/tin/4.aspx"), TITLE) is False
     assert target.verify(Placed(url=portal + "/khong-co.aspx"), TITLE) is False
     assert target.verify(Placed(url="ftp://127.0.0.1/tin/1"), TITLE) is False
@@ -209,7 +209,7 @@ def test_verify_is_false_for_another_page_or_a_missing_one(portal: str) -> None:
 
 
 def test_verify_of_a_portal_in_trouble_is_unavailable_not_a_verdict(portal: str) -> None:
-    target = ManualTarget(timeout=10)
+    target = ManualTarget(timeout=120)
     with pytest.raises(TargetUnavailable, match="HTTP 500"):
         target.verify(Placed(url=portal + "/loi.aspx"), TITLE)
     with pytest.raises(TargetUnavailable):

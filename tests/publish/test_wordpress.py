@@ -38,7 +38,7 @@ def wp(wordpress_server: WordPress) -> WordPress:
 
 
 def target(wp: WordPress, **options: Any) -> WordPressTarget:
-    return WordPressTarget(wp.url, wp.editor, wp.editor_password, timeout=30, **options)
+    return WordPressTarget(wp.url, wp.editor, wp.editor_password, timeout=120, **options)  # only catches a hang
 
 
 def ours(wp: WordPress, a: PublishArticle) -> list[dict[str, Any]]:
@@ -54,7 +54,7 @@ def media_of(wp: WordPress, a: PublishArticle) -> dict[str, dict[str, Any]]:
 
 
 def public(url: str) -> httpx.Response:
-    return httpx.get(url, follow_redirects=True, timeout=30)
+    return httpx.get(url, follow_redirects=True, timeout=120)
 
 
 def text_of(page: str) -> str:
@@ -371,7 +371,7 @@ def test_settings_build_the_target_with_the_secret_from_the_environment(
         f.write(
             "\n[publish]\ntargets = ['wordpress']\n"
             f"[publish.wordpress]\nurl = '{wp.url}'\nusername = '{wp.editor}'\npassword_env = 'TOASOAN_TEST_WP_PW'\n"
-            "withdraw_as = 'trash'\ntimeout_seconds = 20\ncategory_map = { tin-hoat-dong = 'tin-tuc' }\n"
+            "withdraw_as = 'trash'\ntimeout_seconds = 120\ncategory_map = { tin-hoat-dong = 'tin-tuc' }\n"
         )
     monkeypatch.setenv("TOASOAN_TEST_WP_PW", wp.editor_password)
     (t,) = make_targets(load_settings(settings_file), ["wordpress"])
