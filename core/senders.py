@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from core.models import KnownSender
+from core.models import Draft, KnownSender
 from core.settings import Settings, Unit
 
 
@@ -16,3 +16,16 @@ def unit_for_address(s: Session, settings: Settings, address: str) -> Unit | Non
         known = s.get(KnownSender, address.lower())
         unit = settings.unit_by_code(known.unit_code) if known else None
     return unit
+
+
+def mail_to(draft: Draft) -> str | None:
+    """Where automatic mail about a draft may go: its From address, never Reply-To, and nowhere when
+    our server found that From forged (the `sender_unverified` warning: it may be anyone's address)."""
+    if not draft.sender or "@" not in draft.sender or "sender_unverified" in draft.warnings:
+        return None
+    return draft.sender
+
+
+def short_title(title: str, n: int = 80) -> str:
+    """A title short enough for a subject line."""
+    return title if len(title) <= n else title[: n - 1].rstrip() + "…"

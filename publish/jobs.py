@@ -34,9 +34,10 @@ from core.drafts import add_event, load_for_update, transition
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent, DraftStatus, Job, JobStatus
 from core.outbox import enqueue as enqueue_mail
-from core.senders import unit_for_address
+from core.senders import mail_to, short_title, unit_for_address
 from core.settings import Settings
 from core.templating import render
+from ingest.notices import greeting
 from publish.article import build_article
 from publish.models import Publication, PublicationStatus, TargetState
 from publish.targets import (
@@ -396,14 +397,13 @@ def _went_live(
 
 def _tell_contributor(s: Session, settings: Settings, draft: Draft, url: str, at: datetime) -> None:
     """One email with the live link, to a known sender only (the link carries the title's words)."""
-    if not draft.sender or "@" not in draft.sender or "sender_unverified" in draft.warnings:
-        return
-    if unit_for_address(s, settings, draft.sender) is None:
+    to = mail_to(draft)
+    if to is None or unit_for_address(s, settings, to) is None:
         return
     genre = settings.genres.get(draft.kind)
     body = render(
         "email/published.txt",
-        greeting=f"đồng chí {draft.sender_name}" if draft.sender_name else "đồng chí",
+        greeting=greeting(draft.sender_name),
         title=draft.title,
         code=draft.tracking_code,
         kind_label=(genre.label if genre else draft.kind).lower(),
@@ -412,14 +412,13 @@ def _tell_contributor(s: Session, settings: Settings, draft: Draft, url: str, at
         office=settings.organization.office_name,
         organization=settings.organization.name,
     )
-    title = draft.title if len(draft.title) <= 80 else draft.title[:79].rstrip() + "…"
     enqueue_mail(
         s,
         settings,
         key=f"published:{draft.id}",
         kind="published",
-        to=draft.sender,
-        subject=f"[{draft.tracking_code}] Bài “{title}” đã được đăng",
+        to=to,
+        subject=f"[{draft.tracking_code}] Bài “{short_title(draft.title)}” đã được đăng",
         body=body,
         in_reply_to=draft.message_id,
         draft_id=draft.id,

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent
 from core.outbox import enqueue
-from core.senders import unit_for_address
+from core.senders import mail_to, short_title, unit_for_address
 from core.settings import Settings
 from core.templating import render
 from ingest.notices import greeting
@@ -25,17 +25,12 @@ PLAIN_SUBJECTS = {
 }
 
 
-def _short(title: str, n: int = 80) -> str:
-    return title if len(title) <= n else title[: n - 1].rstrip() + "…"
-
-
 def queue_decision(s: Session, settings: Settings, draft: Draft, event: DraftEvent, kind: str) -> None:
     """Queue the email for this event; its key is the event, so it is sent once whatever happens."""
-    if not draft.sender or "@" not in draft.sender:
+    to = mail_to(draft)
+    if to is None:
         return
-    if "sender_unverified" in draft.warnings:  # our server found the From forged: it may be anyone's address
-        return
-    echo = unit_for_address(s, settings, draft.sender) is not None
+    echo = unit_for_address(s, settings, to) is not None
     genre = settings.genres.get(draft.kind)
     subjects = SUBJECTS if echo else PLAIN_SUBJECTS
     body = render(
@@ -56,8 +51,8 @@ def queue_decision(s: Session, settings: Settings, draft: Draft, event: DraftEve
         settings,
         key=f"decision:{event.id}",
         kind=f"decision_{kind}",
-        to=draft.sender,
-        subject=subjects[kind].format(code=draft.tracking_code, title=_short(draft.title)),
+        to=to,
+        subject=subjects[kind].format(code=draft.tracking_code, title=short_title(draft.title)),
         body=body,
         in_reply_to=draft.message_id,
         draft_id=draft.id,

@@ -339,13 +339,22 @@ def test_the_manual_target_waits_for_the_live_address(office: Office, capsys: py
     assert pub.published_at is not None
 
 
-def test_an_unknown_sender_gets_no_link(office: Office, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("sender", "warnings"),
+    [
+        ("someone@elsewhere.example", []),  # an address no unit owns
+        ("lan.nguyen@vanphong.tinhuy.example", ["sender_unverified"]),  # a unit's address, forged (DMARC fail)
+    ],
+)
+def test_an_unknown_or_forged_sender_gets_no_link(
+    office: Office, capsys: pytest.CaptureFixture[str], sender: str, warnings: list[str]
+) -> None:
     from core.db import transaction
 
-    with transaction(office.engine) as s:  # the same draft, as if sent from an address no unit owns
+    with transaction(office.engine) as s:
         draft = s.get(Draft, office.tin)
         assert draft is not None
-        draft.sender = "someone@elsewhere.example"
+        draft.sender, draft.warnings = sender, warnings
         s.add(draft)
     approve(office, capsys)
     cli(office, "publish", "--once", capsys=capsys)
