@@ -1,8 +1,9 @@
 """`toasoan report month YYYY-MM [--json] [--xlsx FILE] [--docx FILE] [--request FILE]`.
 
-Counts the period's items, prices them and writes the documents. For now the counted items are
-drafts approved or published, dated by `Draft.decided_at` (`counted_drafts`, the one function that
-reads the database): the Publication table replaces it once publish/ lands. Nothing is frozen yet.
+Counts the period's items, prices them and writes the documents. An item is dated by `[calendar]
+count_by`: when it first went live on a portal (`Draft.published_at`, "published") or when it was
+approved (`Draft.decided_at`, "approved"); `counted_drafts` is the one function that reads the
+database. Nothing is frozen yet.
 
 JSON (amounts are strings of whole đồng):
     {"period": {"name", "start", "end", "payment_date"},
@@ -30,31 +31,39 @@ from reports.periods import Calendar, Period, PeriodError, bounds, counting_peri
 from reports.quotas import CountedItem, Targets, deduplicate, quota_rows
 from reports.royalty import Author, RoyaltyError, RoyaltyItem, RoyaltyRules, compute_lines, totals
 
-COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published)
+# Approved items count, and stay counted once live or taken down again (the work was done and paid).
+COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published, DraftStatus.withdrawn)
 
 
-def counted_drafts(session: Session, start: datetime, end: datetime) -> list[Draft]:
-    """Drafts that count for [start, end): approved or published, by their decision time.
-    (The lead switches this to the Publication table; callers only need the rows below.)"""
+def counted_at(d: Draft, count_by: str) -> datetime | None:
+    """The instant that puts the item in a period: first live, or approved ([calendar] count_by)."""
+    return d.published_at if count_by == "published" else d.decided_at
+
+
+def counted_drafts(session: Session, start: datetime, end: datetime, count_by: str) -> list[Draft]:
+    """Drafts that count for [start, end), by the date `count_by` names."""
+    when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
     q = (
         select(Draft)
         .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
-        .where(col(Draft.decided_at).is_not(None))
-        .where(col(Draft.decided_at) >= start.astimezone(UTC))
-        .where(col(Draft.decided_at) < end.astimezone(UTC))
-        .order_by(col(Draft.decided_at), col(Draft.id))
+        .where(when.is_not(None))
+        .where(when >= start.astimezone(UTC))
+        .where(when < end.astimezone(UTC))
+        .order_by(when, col(Draft.id))
     )
     return list(session.exec(q).all())
 
 
-def _counted(d: Draft) -> CountedItem:
-    assert d.id is not None and d.decided_at is not None
-    return CountedItem(d.id, d.unit_code, d.kind, d.decided_at, d.duplicate_of)
+def _counted(d: Draft, count_by: str) -> CountedItem:
+    at = counted_at(d, count_by)
+    assert d.id is not None and at is not None
+    return CountedItem(d.id, d.unit_code, d.kind, at, d.duplicate_of)
 
 
-def _royalty_item(d: Draft, cal: Calendar) -> RoyaltyItem:
-    assert d.id is not None and d.decided_at is not None
-    day = local_date(d.decided_at, cal)
+def _royalty_item(d: Draft, cal: Calendar, count_by: str) -> RoyaltyItem:
+    at = counted_at(d, count_by)
+    assert d.id is not None and at is not None
+    day = local_date(at, cal)
     author = (d.byline or d.sender_name or d.sender or "").strip()
     return RoyaltyItem(
         item_id=d.id,
@@ -64,7 +73,7 @@ def _royalty_item(d: Draft, cal: Calendar) -> RoyaltyItem:
         coefficient=d.coefficient,
         counted_on=day,
         authors=(Author(author),),
-        published_on=day,
+        published_on=local_date(d.published_at, cal) if d.published_at else None,
     )
 
 
@@ -76,14 +85,15 @@ def month_report(
     cal = Calendar.from_settings(settings)
     q = settings.quota
     targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
-    counted = [_counted(d) for d in drafts]
+    count_by = settings.calendar.count_by
+    counted = [_counted(d, count_by) for d in drafts]
     units = list(settings.units)
     rows = quota_rows(counted, units, period, now, cal, targets, closed)
     once = {c.item_id for c in deduplicate(counted, cal)}
     paid = [
-        _royalty_item(d, cal)
+        _royalty_item(d, cal, count_by)
         for d in drafts
-        if d.id in once and counting_period(d.decided_at, closed, now, cal) == period  # type: ignore[arg-type]
+        if d.id in once and counting_period(counted_at(d, count_by), closed, now, cal) == period  # type: ignore[arg-type]
     ]
     lines = compute_lines(paid, RoyaltyRules.from_settings(settings))
     return rows, lines
@@ -149,7 +159,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace, open_engine: Callab
     now = utcnow()
     quarter = bounds(period.quarter, cal)
     with reading(open_engine(settings)) as session:
-        drafts = counted_drafts(session, quarter.start, bounds(period, cal).end)
+        drafts = counted_drafts(session, quarter.start, bounds(period, cal).end, settings.calendar.count_by)
     try:
         rows, lines = month_report(settings, drafts, period, now)
     except RoyaltyError as exc:

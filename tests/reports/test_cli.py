@@ -1,8 +1,7 @@
 """`toasoan report month`: real SQLite database, real drafts, the JSON and the three documents."""
 
 import json
-import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,10 +22,11 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
+def office(tmp_path: Path, count_by: str) -> Path:
     path = tmp_path / "settings.toml"
-    shutil.copy(REPO / "settings.toml", path)
+    text = (REPO / "settings.toml").read_text(encoding="utf-8")
+    assert 'count_by = "published"' in text
+    path.write_text(text.replace('count_by = "published"', f'count_by = "{count_by}"'), encoding="utf-8")
     engine = open_database(load_settings(path))
     rows = [
         # id, status, kind, unit, coefficient, decided_at (UTC), duplicate_of, byline
@@ -48,6 +48,7 @@ def config(tmp_path: Path) -> Path:
                     unit_code=unit,
                     coefficient=coef,
                     decided_at=decided,
+                    published_at=decided + timedelta(days=1) if status == "published" else None,  # live a day later
                     duplicate_of=dup,
                     byline=byline,
                     title=f"Bài số {id_}",
@@ -55,6 +56,12 @@ def config(tmp_path: Path) -> Path:
             )
     engine.dispose()
     return path
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """Items dated by their approval ([calendar] count_by = "approved")."""
+    return office(tmp_path, "approved")
 
 
 def test_report_month_json_and_documents(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,3 +99,17 @@ def test_report_month_json_and_documents(config: Path, tmp_path: Path, capsys: p
 def test_report_month_refuses_a_bad_period(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(config), "report", "month", "2026-7"]) == 1
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_by_default_an_item_counts_when_it_goes_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # count_by = "published" (the shipped setting): approved drafts not live yet do not count, and a
+    # published one counts on the day it went live (draft 1: approved 30/06, live 01/07 local).
+    config = office(tmp_path, "published")
+    assert main(["--config", str(config), "report", "month", "2026-07", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(ln["draft_id"], ln["amount"]) for ln in out["lines"]] == [(1, "379500")]  # 1,5 x 253.000 (from 01/07)
+    units = {u["code"]: u for u in out["units"]}
+    assert (units["VP"]["tin"], units["TC"]["bai"]) == (1, 0)
+    assert main(["--config", str(config), "report", "month", "2026-08", "--json"]) == 0
+    august = json.loads(capsys.readouterr().out)
+    assert [ln["draft_id"] for ln in august["lines"]] == [5]  # live 28/07 local: the August period
