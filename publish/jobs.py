@@ -207,22 +207,30 @@ def run_due(settings: Settings, engine: Engine, now: datetime | None = None, *, 
     report.missing = [n for n in names if not available(n)]
     if report.missing:  # not installed: its jobs wait, the other targets run
         log.error("publish: target(s) %s not installed; their jobs wait", ", ".join(report.missing))
-    names = [n for n in names if n not in report.missing]
-    targets = {t.name: t for t in make_targets(settings, names)} if names else {}
+    active = [n for n in names if n not in report.missing]
+    built: dict[str, Target] = {}  # a target is built when it has a job: an idle tick costs one query
     seen: set[int] = set()  # each job once per run, even when a retry is due at once (no backoff)
-    while targets:
-        kinds = [kind_for(n) for n in targets]
-        claimed = jobs.claim_due(engine, now, kinds=kinds, worker=worker, exclude=sorted(seen))
-        if not claimed:
-            break
-        job = claimed[0]
-        assert job.id is not None
-        seen.add(job.id)
-        name = target_of(job)
-        retrying = report.retrying
-        _run_one(settings, engine, targets[name], job, now, report)
-        if name in report.paused or report.retrying > retrying:
-            del targets[name]  # paused, or down: its other jobs would fail the same way; next run
+    try:
+        while active:
+            kinds = [kind_for(n) for n in active]
+            claimed = jobs.claim_due(engine, now, kinds=kinds, worker=worker, exclude=sorted(seen))
+            if not claimed:
+                break
+            job = claimed[0]
+            assert job.id is not None
+            seen.add(job.id)
+            name = target_of(job)
+            if name not in built:
+                [built[name]] = make_targets(settings, [name])
+            retrying = report.retrying
+            _run_one(settings, engine, built[name], job, now, report)
+            if name in report.paused or report.retrying > retrying:
+                active.remove(name)  # paused, or down: its other jobs would fail the same way; next run
+    finally:
+        for target in built.values():  # HTTP clients (WordPress) hold connections
+            close = getattr(target, "close", None)
+            if callable(close):
+                close()
     return report
 
 
