@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -54,3 +56,8 @@ def format_size(n: int) -> str:
         if n >= size:
             return f"{n / size:.1f} {unit}".replace(".", ",")
     return f"{n} B"
+
+
+def json_text(data: Any) -> str:
+    """What the `--json` commands print: UTF-8 Vietnamese as is (not \\u escapes), indented, one newline."""
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

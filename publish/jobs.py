@@ -83,6 +83,14 @@ def _publication(s: Session, draft_id: int, target: str) -> Publication | None:
     return s.exec(select(Publication).where(Publication.draft_id == draft_id, Publication.target == target)).first()
 
 
+def publish_jobs(s: Session, status: str | None = None) -> list[Job]:
+    """The publish jobs of every target, oldest first; only those in `status` when given."""
+    q = select(Job).where(col(Job.kind).startswith(KIND_PREFIX)).order_by(col(Job.id))
+    if status:
+        q = q.where(Job.status == status)
+    return list(s.exec(q).all())
+
+
 def publications_in(s: Session, draft_id: int) -> list[Publication]:
     """The draft's publications, in the order of `[publish] targets` as they were created."""
     return list(s.exec(select(Publication).where(Publication.draft_id == draft_id).order_by(col(Publication.id))).all())

@@ -15,7 +15,6 @@ JSON (amounts are strings of whole đồng):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -25,6 +24,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.db import reading, utcnow
+from core.formats import json_text
 from core.models import Draft, DraftStatus
 from core.settings import Settings
 from reports.periods import Calendar, Period, PeriodError, bounds, counting_period, local_date
@@ -177,7 +177,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace, open_engine: Callab
             write_payment_request(data, args.request)
     result = as_json(settings, period, rows, lines)
     if args.json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json_text(result))
     else:
         print(f"Kỳ {period} ({result['period']['start']} – {result['period']['end']})")
         for u in result["units"]:

@@ -8,7 +8,6 @@ Exit codes: 0 success (a quarantined message is not a failure), 1 bad usage or n
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -20,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from core.db import reading, redact
+from core.formats import json_text
 from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
 from ingest.mailbox import MailboxError
 from publish.site.cli import add_parser as add_site_parser
@@ -38,7 +38,7 @@ class CliError(Exception):
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(data))
 
 
 def _engine(settings: Settings) -> Any:

@@ -12,8 +12,6 @@ import logging
 import time
 from typing import Any
 
-from sqlmodel import col, select
-
 from core.db import reading
 from core.settings import Settings
 
@@ -63,8 +61,7 @@ def job_json(job: Any, settings: Settings) -> dict[str, Any]:
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
-    from core.models import Job
-    from publish.jobs import KIND_PREFIX, PublishError, resume, retry_job, run_due
+    from publish.jobs import PublishError, publish_jobs, resume, retry_job, run_due
     from toasoan.cli import CliError, _deliver_quietly, _engine, _print_json
 
     engine = _engine(settings)
@@ -84,10 +81,7 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if args.publish_cmd == "list":
         with reading(engine) as s:
-            q = select(Job).where(col(Job.kind).startswith(KIND_PREFIX)).order_by(col(Job.id))
-            if args.status:
-                q = q.where(Job.status == args.status)
-            rows = s.exec(q).all()
+            rows = publish_jobs(s, args.status)
         if args.json:
             _print_json([job_json(j, settings) for j in rows])
         else:
