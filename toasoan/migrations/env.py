@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import core.models  # noqa: F401  (register tables for autogenerate)
 import ingest.models  # noqa: F401
 import publish.models  # noqa: F401
+import reports.models  # noqa: F401
 import review.models  # noqa: F401
 from core.db import make_engine
 
