@@ -1,9 +1,6 @@
 """`toasoan report month YYYY-MM [--json] [--xlsx FILE] [--docx FILE] [--request FILE]`.
 
-Counts the period's items, prices them and writes the documents. An item is dated by `[calendar]
-count_by`: when it first went live on a portal (`Draft.published_at`, "published") or when it was
-approved (`Draft.decided_at`, "approved"); `counted_drafts` is the one function that reads the
-database. Nothing is frozen yet.
+Counts the period's items, prices them (reports.service.load_month) and writes the documents.
 
 JSON (amounts are strings of whole đồng):
     {"period": {"name", "start", "end", "payment_date"},
@@ -17,86 +14,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, select
-
 from core.db import reading, utcnow
 from core.formats import json_text
-from core.models import Draft, DraftStatus
 from core.settings import Settings
-from reports.periods import Calendar, Period, PeriodError, bounds, counting_period, local_date
-from reports.quotas import CountedItem, Targets, deduplicate, quota_rows
-from reports.royalty import Author, RoyaltyError, RoyaltyItem, RoyaltyRules, compute_lines, totals
-
-# Approved items count, and stay counted once live or taken down again (the work was done and paid).
-COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published, DraftStatus.withdrawn)
-
-
-def counted_at(d: Draft, count_by: str) -> datetime | None:
-    """The instant that puts the item in a period: first live, or approved ([calendar] count_by)."""
-    return d.published_at if count_by == "published" else d.decided_at
-
-
-def counted_drafts(session: Session, start: datetime, end: datetime, count_by: str) -> list[Draft]:
-    """Drafts that count for [start, end), by the date `count_by` names."""
-    when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
-    q = (
-        select(Draft)
-        .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
-        .where(when.is_not(None))
-        .where(when >= start.astimezone(UTC))
-        .where(when < end.astimezone(UTC))
-        .order_by(when, col(Draft.id))
-    )
-    return list(session.exec(q).all())
-
-
-def _counted(d: Draft, count_by: str) -> CountedItem:
-    at = counted_at(d, count_by)
-    assert d.id is not None and at is not None
-    return CountedItem(d.id, d.unit_code, d.kind, at, d.duplicate_of)
-
-
-def _royalty_item(d: Draft, cal: Calendar, count_by: str) -> RoyaltyItem:
-    at = counted_at(d, count_by)
-    assert d.id is not None and at is not None
-    day = local_date(at, cal)
-    author = (d.byline or d.sender_name or d.sender or "").strip()
-    return RoyaltyItem(
-        item_id=d.id,
-        title=d.title,
-        unit=d.unit_code,
-        kind=d.kind,
-        coefficient=d.coefficient,
-        counted_on=day,
-        authors=(Author(author),),
-        published_on=local_date(d.published_at, cal) if d.published_at else None,
-    )
-
-
-def month_report(
-    settings: Settings, drafts: Sequence[Draft], period: Period, now: datetime, closed: Sequence[Period] = ()
-) -> tuple[list[Any], list[Any]]:
-    """Quota rows and royalty lines of `period` from the quarter's counted drafts (pure). `closed`: the
-    periods already frozen (none until the DB keeps them), whose late items count in the open one."""
-    cal = Calendar.from_settings(settings)
-    q = settings.quota
-    targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
-    count_by = settings.calendar.count_by
-    counted = [_counted(d, count_by) for d in drafts]
-    units = list(settings.units)
-    rows = quota_rows(counted, units, period, now, cal, targets, closed)
-    once = {c.item_id for c in deduplicate(counted, cal)}
-    paid = [
-        _royalty_item(d, cal, count_by)
-        for d in drafts
-        if d.id in once and counting_period(counted_at(d, count_by), closed, now, cal) == period  # type: ignore[arg-type]
-    ]
-    lines = compute_lines(paid, RoyaltyRules.from_settings(settings))
-    return rows, lines
+from reports.periods import Calendar, Period, PeriodError, bounds, local_date
+from reports.royalty import RoyaltyError, totals
+from reports.service import load_month
 
 
 def as_json(settings: Settings, period: Period, rows: Sequence[Any], lines: Sequence[Any]) -> dict[str, Any]:
@@ -157,14 +84,13 @@ def cmd_report(settings: Settings, args: argparse.Namespace, open_engine: Callab
         return 1
     cal = Calendar.from_settings(settings)
     now = utcnow()
-    quarter = bounds(period.quarter, cal)
-    with reading(open_engine(settings)) as session:
-        drafts = counted_drafts(session, quarter.start, bounds(period, cal).end, settings.calendar.count_by)
     try:
-        rows, lines = month_report(settings, drafts, period, now)
+        with reading(open_engine(settings)) as session:
+            month = load_month(settings, session, period, now)
     except RoyaltyError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    rows, lines = month.rows, month.lines
     if args.xlsx or args.docx or args.request:
         from reports.documents import report_data, write_monthly_report, write_payment_list, write_payment_request
 
