@@ -178,13 +178,14 @@ def run(*, n: int | None = None, quick: bool = False, results_dir: Path = RESULT
                 handoff = time.perf_counter()
                 twin_sent = time.perf_counter()
                 twin.deliver(raw)
-                twin_handoff = time.perf_counter()
                 drafted = wait_for_draft(engine, mid, proc, log_path)
                 woke = watch.first_after(twin_sent)
                 if woke is None:
                     raise BenchError(f"the IDLE baseline was never woken for delivery {i}")
                 if i >= warmup:
-                    samples.append({"send": handoff - sent, "draft": drafted - handoff, "idle": woke - twin_handoff})
+                    # The baseline counts from the start of its send: Dovecot may announce the message
+                    # before smtplib returns, so from the hand-off it could come out at or below zero.
+                    samples.append({"send": handoff - sent, "draft": drafted - handoff, "idle": woke - twin_sent})
                 # Let the worker finish (MOVE) and go back to IDLE; jitter so no phase locks in.
                 time.sleep(0.8 + rnd.random() * 0.4)
         finally:
