@@ -6,33 +6,48 @@ JSON (amounts are strings of whole đồng):
     {"period": {"name", "start", "end", "payment_date"},
      "units": [{"code", "name", "tin", "bai", "quarter_bai", "tin_met", "bai_met", "tin_status", "bai_status"}],
      "lines": [{"draft_id", "title", "author", "unit", "kind", "quantity", "coefficient", "amount", "pit", "net"}],
-     "total", "pit", "net", "total_in_words"}
+     "total", "pit", "net", "total_in_words",
+     "closed": bool, "closed_at": ISO or null}; each line also has "seq" (STT) and "paid_on" (ISO or null).
+
+`report close YYYY-MM [--by NAME] [--force] [--json]`, `report reopen YYYY-MM --reason TEXT [--by NAME]
+[--json]`, `report pay YYYY-MM --date YYYY-MM-DD|dd/mm/yyyy [--line SEQ ...] [--by NAME] [--json]`,
+`report shares DRAFT_ID "Tên=60" "Tên khác=40" [--by NAME]` (no share: cleared): reports.ledger.
+CLI users are the server's operators (admins); --by defaults to the OS user. Exit 0 ok, 1 refused
+(Vietnamese message on stderr). Closing an already closed period is not an error (exit 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.db import reading, utcnow
-from core.formats import json_text
+from core.db import reading, transaction, utcnow
+from core.formats import format_date, json_text
 from core.settings import Settings
 from reports.periods import Calendar, Period, PeriodError, bounds, local_date
 from reports.royalty import RoyaltyError, totals
 from reports.service import load_month
 
 
-def as_json(settings: Settings, period: Period, rows: Sequence[Any], lines: Sequence[Any]) -> dict[str, Any]:
+def as_json(
+    settings: Settings,
+    period: Period,
+    rows: Sequence[Any],
+    lines: Sequence[Any],
+    month: Any = None,
+) -> dict[str, Any]:
     from core.money import amount_in_words
     from reports.periods import payment_date
 
     cal = Calendar.from_settings(settings)
     b = bounds(period, cal)
     t = totals(lines)
+    paid = list(month.paid_on) if month is not None else []
     return {
         "period": {
             "name": str(period),
@@ -66,13 +81,17 @@ def as_json(settings: Settings, period: Period, rows: Sequence[Any], lines: Sequ
                 "amount": str(int(ln.amount)),
                 "pit": str(int(ln.pit)),
                 "net": str(int(ln.net)),
+                "seq": i,
+                "paid_on": paid[i - 1].isoformat() if i - 1 < len(paid) and paid[i - 1] else None,
             }
-            for ln in lines
+            for i, ln in enumerate(lines, start=1)
         ],
         "total": str(int(t.amount)),
         "pit": str(int(t.pit)),
         "net": str(int(t.net)),
         "total_in_words": amount_in_words(t.amount),
+        "closed": bool(month and month.closed),
+        "closed_at": month.closed_at.isoformat() if month and month.closed_at else None,
     }
 
 
@@ -101,13 +120,15 @@ def cmd_report(settings: Settings, args: argparse.Namespace, open_engine: Callab
             write_monthly_report(data, args.docx)
         if args.request:
             write_payment_request(data, args.request)
-    result = as_json(settings, period, rows, lines)
+    result = as_json(settings, period, rows, lines, month)
     if args.json:
         sys.stdout.write(json_text(result))
     else:
         print(f"Kỳ {period} ({result['period']['start']} – {result['period']['end']})")
         for u in result["units"]:
             print(f"  {u['code']:<8} tin {u['tin']}  bài quý {u['quarter_bai']}  {u['tin_status']}/{u['bai_status']}")
+        if month.closed:
+            print("  Kỳ đã chốt: số liệu đã lưu, không tính lại.")
         print(f"  {len(lines)} dòng nhuận bút, tổng {result['total']} đ — {result['total_in_words']}")
     return 0
 
@@ -116,6 +137,74 @@ def _document_date(period: Period, now: datetime, cal: Calendar) -> date:
     """The tally day once the period has closed; today while it is still open."""
     end = bounds(period, cal).end
     return end.date() if now >= end else local_date(now, cal)
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if args.by:
+        return str(args.by)
+    try:
+        return getpass.getuser() or "admin"
+    except (KeyError, OSError):
+        return "admin"
+
+
+def _parse_day(text: str) -> date:
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"Ngày không hợp lệ: {text!r} (dd/mm/yyyy hoặc YYYY-MM-DD).")
+
+
+def cmd_ledger(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
+    from reports import ledger
+
+    now = utcnow()
+    actor = _actor(args)
+    result: dict[str, Any] = {}
+    try:
+        if args.report_cmd == "shares":
+            pairs = []
+            for text in args.shares:
+                name, sep, weight = text.rpartition("=")
+                if not sep:
+                    raise ledger.LedgerError(f"Phần chia phải có dạng Tên=tỷ lệ: {text!r}.")
+                pairs.append((name, weight))
+            with transaction(open_engine(settings)) as session:
+                authors = ledger.set_shares(session, args.draft_id, pairs, actor, now)
+            result = {"draft_id": args.draft_id, "shares": [[a.name, str(a.share)] for a in authors]}
+            message = (
+                f"Bản thảo {args.draft_id}: " + ", ".join(f"{a.name} {a.share}" for a in authors)
+                if authors
+                else f"Bản thảo {args.draft_id}: đã xoá phần chia (tác giả là người ký tên)."
+            )
+        else:
+            period = Period.parse(args.period)
+            with transaction(open_engine(settings)) as session:
+                if args.report_cmd == "close":
+                    done = ledger.close_period(session, settings, period, now, actor, force=args.force)
+                    state = ledger.period_state(session, period)
+                    result = {"period": str(period), "closed": True, "changed": done, "lines": state.lines}
+                    message = f"Đã chốt kỳ {period} ({state.lines} dòng)." if done else f"Kỳ {period} đã chốt từ trước."
+                elif args.report_cmd == "reopen":
+                    ledger.reopen_period(session, period, actor, args.reason, now)
+                    result = {"period": str(period), "closed": False}
+                    message = f"Đã mở lại kỳ {period}."
+                else:
+                    paid_on = _parse_day(args.date)
+                    n = ledger.mark_paid(session, period, paid_on, actor, args.line, now=now)
+                    result = {"period": str(period), "paid": n, "paid_on": paid_on.isoformat()}
+                    message = f"Đã ghi chi trả {n} dòng kỳ {period}, ngày {format_date(paid_on)}."
+    except (ledger.LedgerError, PeriodError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if getattr(args, "json", False):
+        sys.stdout.write(json_text(result))
+    else:
+        print(message)
+    return 0
 
 
 def register(sub: Any, open_engine: Callable[[Settings], Any]) -> None:
@@ -129,3 +218,30 @@ def register(sub: Any, open_engine: Callable[[Settings], Any]) -> None:
     month.add_argument("--docx", type=Path, help="ghi báo cáo tháng gửi Ban Thường vụ (DOCX)")
     month.add_argument("--request", type=Path, help="ghi tờ trình đề nghị chi (DOCX)")
     month.set_defaults(func=lambda settings, args: cmd_report(settings, args, open_engine))
+
+    run = lambda settings, args: cmd_ledger(settings, args, open_engine)  # noqa: E731
+    close = rsub.add_parser("close", help="chốt kỳ: lưu cố định các dòng nhuận bút")
+    close.add_argument("period", help="kỳ YYYY-MM")
+    close.add_argument("--by", help="người thực hiện (mặc định: tài khoản hệ điều hành)")
+    close.add_argument("--force", action="store_true", help="chốt trước ngày chốt")
+    close.add_argument("--json", action="store_true")
+    close.set_defaults(func=run)
+    reopen = rsub.add_parser("reopen", help="mở lại kỳ đã chốt (cần lý do)")
+    reopen.add_argument("period", help="kỳ YYYY-MM")
+    reopen.add_argument("--reason", required=True, help="lý do mở lại")
+    reopen.add_argument("--by")
+    reopen.add_argument("--json", action="store_true")
+    reopen.set_defaults(func=run)
+    pay = rsub.add_parser("pay", help="ghi ngày chi trả các dòng của kỳ đã chốt")
+    pay.add_argument("period", help="kỳ YYYY-MM")
+    pay.add_argument("--date", required=True, help="ngày chi trả (dd/mm/yyyy hoặc YYYY-MM-DD)")
+    pay.add_argument("--line", type=int, nargs="+", help="số thứ tự dòng (mặc định: mọi dòng chưa chi)")
+    pay.add_argument("--by")
+    pay.add_argument("--json", action="store_true")
+    pay.set_defaults(func=run)
+    shares = rsub.add_parser("shares", help="chia nhuận bút một tin/bài cho nhiều tác giả")
+    shares.add_argument("draft_id", type=int)
+    shares.add_argument("shares", nargs="*", help='"Tên=tỷ lệ" (không có: xoá phần chia)')
+    shares.add_argument("--by")
+    shares.add_argument("--json", action="store_true")
+    shares.set_defaults(func=run)

@@ -9,18 +9,21 @@ it first went live on a portal (`Draft.published_at`, "published") or when it wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from core.models import Draft, DraftStatus
+from core.models import Draft, DraftImage, DraftStatus
 from core.settings import Settings
-from reports.periods import Calendar, Period, bounds, counting_period, local_date
-from reports.quotas import CountedItem, QuotaRow, Targets, deduplicate, quota_rows
-from reports.royalty import Author, RoyaltyItem, RoyaltyLine, RoyaltyRules, compute_lines
+from reports.models import PeriodStatus, ReportLine, ReportPeriod, RoyaltyShare
+from reports.periods import Calendar, Period, bounds, counting_period, local_date, period_of
+from reports.quotas import CountedItem, QuotaRow, Status, Targets, deduplicate, quota_rows
+from reports.royalty import PHOTO_GENRE, Author, RoyaltyItem, RoyaltyLine, RoyaltyRules, compute_lines
 
 # Approved items count, and stay counted once live or taken down again (the work was done and paid).
 COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published, DraftStatus.withdrawn)
@@ -51,7 +54,9 @@ def _counted(d: Draft, count_by: str) -> CountedItem:
     return CountedItem(d.id, d.unit_code, d.kind, at, d.duplicate_of)
 
 
-def _royalty_item(d: Draft, cal: Calendar, count_by: str) -> RoyaltyItem:
+def _royalty_item(
+    d: Draft, cal: Calendar, count_by: str, authors: Sequence[Author] = (), photos: int = 0
+) -> RoyaltyItem:
     at = counted_at(d, count_by)
     assert d.id is not None and at is not None
     day = local_date(at, cal)
@@ -63,28 +68,72 @@ def _royalty_item(d: Draft, cal: Calendar, count_by: str) -> RoyaltyItem:
         kind=d.kind,
         coefficient=d.coefficient,
         counted_on=day,
-        authors=(Author(author),),
+        authors=tuple(authors) or (Author(author),),
+        photos=photos,
         published_on=local_date(d.published_at, cal) if d.published_at else None,
     )
 
 
+def assign(
+    counted: Sequence[CountedItem],
+    closed: Sequence[Period],
+    frozen: Mapping[int, Period],
+    now: datetime,
+    cal: Calendar,
+) -> list[tuple[CountedItem, Period]]:
+    """One item per duplicate group and the period it counts in: the closed period whose frozen
+    lines hold the group, else its own period, or the open one when its own is closed (late)."""
+    groups: dict[int, list[CountedItem]] = {}
+    for c in counted:
+        groups.setdefault(c.duplicate_of if c.duplicate_of is not None else c.item_id, []).append(c)
+    out: list[tuple[CountedItem, Period]] = []
+    for key, members in groups.items():
+        held = [c for c in members if c.item_id in frozen]
+        if held:
+            rep = min(held, key=lambda c: (frozen[c.item_id], c.item_id))
+            out.append((rep, frozen[rep.item_id]))
+            continue
+        rep = deduplicate(members, cal)[0]
+        if key in frozen:  # the original is frozen in a closed period (not loaded): the copy never counts again
+            out.append((rep, frozen[key]))
+        else:
+            out.append((rep, counting_period(rep.counted_at, closed, now, cal)))
+    return sorted(out, key=lambda pair: pair[0].item_id)
+
+
 def month_report(
-    settings: Settings, drafts: Sequence[Draft], period: Period, now: datetime, closed: Sequence[Period] = ()
+    settings: Settings,
+    drafts: Sequence[Draft],
+    period: Period,
+    now: datetime,
+    closed: Sequence[Period] = (),
+    *,
+    frozen: Mapping[int, Period] | None = None,
+    shares: Mapping[int, Sequence[Author]] | None = None,
+    photos: Mapping[int, int] | None = None,
 ) -> tuple[list[Any], list[Any]]:
-    """Quota rows and royalty lines of `period` from the quarter's counted drafts (pure). `closed`: the
-    periods already frozen (none until the DB keeps them), whose late items count in the open one."""
+    """Quota rows and royalty lines of `period` from the counted drafts (pure). `closed`: the frozen
+    periods, whose late items count in the open one; `frozen`: draft id -> the closed period whose
+    stored lines hold it (never counted again); `shares`: the editor's authors of an item;
+    `photos`: kept images of an item (paid under the photo genre when [royalty.genres.anh] exists)."""
+    frozen, shares, photos = frozen or {}, shares or {}, photos or {}
     cal = Calendar.from_settings(settings)
     q = settings.quota
     targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
     count_by = settings.calendar.count_by
     counted = [_counted(d, count_by) for d in drafts]
-    units = list(settings.units)
-    rows = quota_rows(counted, units, period, now, cal, targets, closed)
-    once = {c.item_id for c in deduplicate(counted, cal)}
+    assigned = assign(counted, closed, frozen, now, cal)
+    # quota_rows dates each item: one counted elsewhere than its own period is dated at that period's start.
+    items = [
+        c if period_of(c.counted_at, cal) == p else replace(c, counted_at=bounds(p, cal).start) for c, p in assigned
+    ]
+    rows = quota_rows(items, list(settings.units), period, now, cal, targets)
+    here = {c.item_id for c, p in assigned if p == period}
+    pay_photos = PHOTO_GENRE in settings.royalty_genres
     paid = [
-        _royalty_item(d, cal, count_by)
+        _royalty_item(d, cal, count_by, shares.get(d.id, ()), photos.get(d.id, 0) if pay_photos else 0)  # type: ignore[arg-type]
         for d in drafts
-        if d.id in once and counting_period(counted_at(d, count_by), closed, now, cal) == period  # type: ignore[arg-type]
+        if d.id in here
     ]
     lines = compute_lines(paid, RoyaltyRules.from_settings(settings))
     return rows, lines
@@ -92,18 +141,138 @@ def month_report(
 
 @dataclass(frozen=True)
 class Month:
-    """A period's report: the per-unit quota rows and the royalty lines."""
+    """A period's report: the per-unit quota rows and the royalty lines. A closed period's are the
+    frozen ones stored at closing (`closed`), with each line's payment date (`paid_on`, by index)."""
 
     period: Period
     rows: list[QuotaRow]
     lines: list[RoyaltyLine]
+    closed: bool = False
+    closed_at: datetime | None = None
+    paid_on: list[date | None] = field(default_factory=list)
+
+
+def frozen_items(session: Session) -> dict[int, Period]:
+    """Draft id -> the closed period whose stored lines hold it."""
+    q = (
+        select(ReportLine.draft_id, ReportLine.period)
+        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
+        .where(ReportPeriod.status == PeriodStatus.closed)
+    )
+    return {draft_id: Period.parse(p) for draft_id, p in session.exec(q).all()}
+
+
+def closed_list(session: Session) -> list[Period]:
+    q = select(ReportPeriod.period).where(ReportPeriod.status == PeriodStatus.closed).order_by(col(ReportPeriod.period))
+    return [Period.parse(p) for p in session.exec(q).all()]
+
+
+def shares_by_draft(session: Session, draft_ids: Sequence[int]) -> dict[int, list[Author]]:
+    out: dict[int, list[Author]] = {}
+    if not draft_ids:
+        return out
+    q = (
+        select(RoyaltyShare)
+        .where(col(RoyaltyShare.draft_id).in_(list(draft_ids)))
+        .order_by(col(RoyaltyShare.draft_id), col(RoyaltyShare.position))
+    )
+    for row in session.exec(q).all():
+        out.setdefault(row.draft_id, []).append(Author(row.author, Decimal(row.share)))
+    return out
+
+
+def photo_counts(session: Session, draft_ids: Sequence[int]) -> dict[int, int]:
+    """Kept images per draft (an image the editor drops is deleted from draft_image)."""
+    if not draft_ids:
+        return {}
+    q = (
+        select(DraftImage.draft_id, func.count())
+        .where(col(DraftImage.draft_id).in_(list(draft_ids)))
+        .group_by(col(DraftImage.draft_id))
+    )
+    return {draft_id: int(n) for draft_id, n in session.exec(q).all()}
+
+
+def compute_month(settings: Settings, session: Session, period: Period, now: datetime) -> tuple[list[Draft], Month]:
+    """The month computed from the drafts (never the frozen lines), and the drafts read."""
+    cal = Calendar.from_settings(settings)
+    count_by = settings.calendar.count_by
+    closed = closed_list(session)
+    frozen = frozen_items(session)
+    end = bounds(period, cal).end
+    quarter_start = bounds(period.quarter, cal).start
+    drafts = counted_drafts(session, quarter_start, end, count_by)
+    earlier = [p for p in closed if bounds(p, cal).start < quarter_start]
+    if earlier:  # items counted late whose own closed period lies before this quarter
+        late = counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by)
+        drafts = [
+            d
+            for d in late
+            if d.id not in frozen
+            and (d.duplicate_of is None or d.duplicate_of not in frozen)
+            and period_of(counted_at(d, count_by), cal) in closed  # type: ignore[arg-type]
+        ] + drafts
+    ids = [d.id for d in drafts if d.id is not None]
+    rows, lines = month_report(
+        settings,
+        drafts,
+        period,
+        now,
+        closed,
+        frozen=frozen,
+        shares=shares_by_draft(session, ids),
+        photos=photo_counts(session, ids),
+    )
+    return drafts, Month(period, rows, lines, paid_on=[None] * len(lines))
+
+
+def frozen_month(session: Session, row: ReportPeriod, period: Period) -> Month:
+    """A closed period as it was stored at closing."""
+    snap = row.snapshot or {}
+    rows = [
+        QuotaRow(
+            code=u["code"],
+            name=u["name"],
+            tin=u["tin"],
+            bai=u["bai"],
+            quarter_bai=u["quarter_bai"],
+            tin_target=u["tin_target"],
+            bai_target=u["bai_target"],
+            tin_status=Status(u["tin_status"]),
+            bai_status=Status(u["bai_status"]),
+        )
+        for u in snap.get("units", [])
+    ]
+    stored = session.exec(
+        select(ReportLine).where(ReportLine.period == str(period)).order_by(col(ReportLine.seq))
+    ).all()
+    lines = [
+        RoyaltyLine(
+            item_id=ln.draft_id,
+            title=ln.title,
+            author=ln.author,
+            unit=ln.unit,
+            kind=ln.kind,
+            genre_label=ln.genre_label,
+            coefficient=Decimal(ln.coefficient),
+            quantity=ln.quantity,
+            unit_value=Decimal(ln.unit_value),
+            amount=Decimal(ln.amount),
+            published_on=ln.published_on or ln.counted_on or date.min,
+            share=Decimal(ln.share),
+            pit=Decimal(ln.pit),
+            net=Decimal(ln.net),
+        )
+        for ln in stored
+    ]
+    return Month(period, rows, lines, True, row.closed_at, [ln.paid_on for ln in stored])
 
 
 def load_month(settings: Settings, session: Session, period: Period, now: datetime) -> Month:
-    """Reads the quarter's counted drafts up to the period's end and computes the month (raises
-    reports.royalty.RoyaltyError when an item cannot be priced)."""
-    cal = Calendar.from_settings(settings)
-    quarter = bounds(period.quarter, cal)
-    drafts = counted_drafts(session, quarter.start, bounds(period, cal).end, settings.calendar.count_by)
-    rows, lines = month_report(settings, drafts, period, now)
-    return Month(period, rows, lines)
+    """The month: the frozen rows and lines once the period is closed; otherwise computed from the
+    counted drafts, late items of closed periods included (raises reports.royalty.RoyaltyError when
+    an item cannot be priced)."""
+    row = session.get(ReportPeriod, str(period))
+    if row is not None and row.status == PeriodStatus.closed:
+        return frozen_month(session, row, period)
+    return compute_month(settings, session, period, now)[1]

@@ -1,0 +1,200 @@
+"""The royalty ledger on a real SQLite file: closing freezes, reopening is audited, paying dates
+lines, shares split to the đồng, late items count in the open period, concurrent closes."""
+
+import json
+import threading
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from core.db import reading, transaction
+from core.models import Draft, DraftImage
+from core.settings import load_settings
+from reports.ledger import LedgerError, close_period, mark_paid, period_state, reopen_period, set_shares
+from reports.models import ReportEvent, ReportLine
+from reports.periods import Period
+from reports.service import load_month
+from tests.reports.test_cli import office
+from toasoan.cli import main
+from toasoan.database import open_database
+
+JULY = Period(2026, 7)
+NOW = datetime(2026, 12, 5, 3, tzinfo=UTC)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return office(tmp_path, "approved")
+
+
+def month_json(config: Path, period: str, capsys: pytest.CaptureFixture[str]) -> dict:
+    assert main(["--config", str(config), "report", "month", period, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_closed_period_is_unchanged_after_a_base_salary_row_is_added(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = month_json(config, "2026-07", capsys)
+    assert before["closed"] is False and before["total"] == "1110000"
+    assert main(["--config", str(config), "report", "close", "2026-07", "--by", "quantri"]) == 0
+    assert "Đã chốt kỳ 2026-07 (2 dòng)" in capsys.readouterr().out
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(
+            '{ from = "2026-07-01", amount = 2530000 },',
+            '{ from = "2026-06-20", amount = 3000000 },\n    { from = "2026-07-01", amount = 2530000 },',
+        ),
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    assert len(settings.royalty.base_salary) == 3
+    engine = open_database(settings)
+    with transaction(engine) as s:  # the chief's coefficient changed after closing
+        d = s.get(Draft, 1)
+        d.coefficient = Decimal(5)
+        s.add(d)
+    after = month_json(config, "2026-07", capsys)
+    assert after["closed"] is True
+    assert [(ln["draft_id"], ln["amount"], ln["paid_on"]) for ln in after["lines"]] == [
+        (1, "351000", None),
+        (2, "759000", None),
+    ]
+    assert after["units"] == before["units"] and after["total"] == "1110000"
+    # Closing again changes nothing; reopening recomputes with the new row and coefficient.
+    assert main(["--config", str(config), "report", "close", "2026-07"]) == 0
+    assert "đã chốt từ trước" in capsys.readouterr().out
+    assert main(["--config", str(config), "report", "reopen", "2026-07", "--reason", "  "]) == 1
+    assert "lý do" in capsys.readouterr().err
+    assert (
+        main(["--config", str(config), "report", "reopen", "2026-07", "--reason", "Sai hệ số", "--by", "quantri"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["--config", str(config), "report", "close", "2026-07"]) == 0
+    capsys.readouterr()
+    again = month_json(config, "2026-07", capsys)
+    assert [(ln["draft_id"], ln["amount"]) for ln in again["lines"]] == [(1, "1500000"), (2, "759000")]  # 5 x 300.000
+    with reading(engine) as s:
+        events = s.exec(select(ReportEvent).order_by(ReportEvent.id)).all()
+        assert [(e.action, e.actor, e.reason) for e in events][:2] == [
+            ("close", "quantri", None),
+            ("reopen", "quantri", "Sai hệ số"),
+        ]
+        assert events[1].data["snapshot"]["total"] == "1110000"
+
+
+def test_close_is_refused_before_the_tally_day(config: Path) -> None:
+    engine = open_database(load_settings(config))
+    with transaction(engine) as s, pytest.raises(LedgerError, match="chưa đến ngày chốt"):
+        close_period(s, load_settings(config), Period(2026, 12), NOW, "admin")
+    with transaction(engine) as s, pytest.raises(LedgerError, match="chưa chốt"):
+        reopen_period(s, JULY, "admin", "Sai số liệu", NOW)
+    with transaction(engine) as s:  # the period jobs may close early on purpose
+        assert close_period(s, load_settings(config), Period(2026, 12), NOW, "admin", force=True)
+
+
+def test_an_item_approved_after_its_period_closed_counts_in_the_open_period(config: Path) -> None:
+    settings = load_settings(config)
+    engine = open_database(settings)
+    with transaction(engine) as s:
+        assert close_period(s, settings, JULY, NOW, "admin")
+    with transaction(engine) as s:  # recorded late, dated inside the closed July period
+        s.add(
+            Draft(
+                id=7,
+                tracking_code="T7",
+                status="approved",
+                kind="tin",
+                unit_code="VP",
+                decided_at=utc(2026, 7, 10, 3),
+                title="Tin muộn",
+                byline="Muộn",
+            )
+        )
+    with reading(engine) as s:
+        july = load_month(settings, s, JULY, NOW)
+        december = load_month(settings, s, Period(2026, 12), NOW)
+        august = load_month(settings, s, Period(2026, 8), NOW)
+    assert 7 not in [ln.item_id for ln in july.lines] and july.closed
+    assert [ln.item_id for ln in december.lines] == [7]  # the period of now, open
+    assert 7 not in [ln.item_id for ln in august.lines]
+    assert {ln.item_id for ln in august.lines} == {5}  # July's frozen items never count again
+    vp = {r.code: r for r in december.rows}["VP"]
+    assert vp.tin == 1
+
+
+def test_pay_marks_lines_with_the_date(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(config), "report", "pay", "2026-07", "--date", "05/08/2026"]) == 1
+    assert "chưa chốt" in capsys.readouterr().err
+    assert main(["--config", str(config), "report", "close", "2026-07"]) == 0
+    assert (
+        main(["--config", str(config), "report", "pay", "2026-07", "--date", "05/08/2026", "--line", "2", "--json"])
+        == 0
+    )
+    capsys.readouterr()
+    out = month_json(config, "2026-07", capsys)
+    assert [(ln["seq"], ln["paid_on"]) for ln in out["lines"]] == [(1, None), (2, "2026-08-05")]
+    assert main(["--config", str(config), "report", "pay", "2026-07", "--date", "2026-08-06"]) == 0
+    assert "1 dòng" in capsys.readouterr().out
+    out = month_json(config, "2026-07", capsys)
+    assert [ln["paid_on"] for ln in out["lines"]] == ["2026-08-06", "2026-08-05"]
+    assert main(["--config", str(config), "report", "reopen", "2026-07", "--reason", "x"]) == 1
+    assert "đã chi trả" in capsys.readouterr().err
+    engine = open_database(load_settings(config))
+    with transaction(engine) as s, pytest.raises(LedgerError, match="trước ngày chốt"):
+        mark_paid(s, JULY, date(2026, 7, 1), "admin")
+
+
+def test_shares_split_to_the_dong_and_photos_get_their_line(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings(config)
+    engine = open_database(settings)
+    with transaction(engine) as s:
+        for pos in range(2):
+            s.add(DraftImage(draft_id=2, position=pos, sha256=f"{pos:064d}", content_type="image/jpeg"))
+    argv = ["--config", str(config), "report", "shares", "2", "Lê Văn C=1", "Nguyễn Thị D=1", "Phạm E=1"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    out = month_json(config, "2026-07", capsys)
+    two = [ln for ln in out["lines"] if ln["draft_id"] == 2]
+    text = [ln for ln in two if ln["kind"] == "bai"]
+    photos = [ln for ln in two if ln["kind"] == "anh"]
+    assert [ln["author"] for ln in text] == ["Lê Văn C", "Nguyễn Thị D", "Phạm E"]
+    assert sum(int(ln["amount"]) for ln in text) == 759000  # 3 x 253.000, split 253.000 each
+    assert sum(int(ln["amount"]) for ln in photos) == 253000 and photos[0]["quantity"] == 2  # 2 x 0,5 x 253.000
+    assert [int(ln["amount"]) for ln in photos] == [84334, 84333, 84333]
+    with transaction(engine) as s:
+        with pytest.raises(LedgerError):
+            set_shares(s, 2, [("A", 0)], "admin", NOW)
+        with pytest.raises(LedgerError):
+            set_shares(s, 2, [(" ", 1)], "admin", NOW)
+    assert main(["--config", str(config), "report", "shares", "2", "Lê Văn C=60", "Le Van C=40"]) == 1
+
+
+def test_two_sessions_closing_at_once_store_one_set_of_lines(config: Path) -> None:
+    settings = load_settings(config)
+    engine = open_database(settings)
+    start = threading.Barrier(2)
+    results: list[bool] = []
+
+    def close() -> None:
+        start.wait(timeout=120)
+        with transaction(engine) as s:
+            results.append(close_period(s, settings, JULY, NOW, "admin"))
+
+    threads = [threading.Thread(target=close) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(results) == [False, True]
+    with reading(engine) as s:
+        assert len(s.exec(select(ReportLine)).all()) == 2
+        assert period_state(s, JULY).closed
+        assert period_state(s, JULY).lines == 2
