@@ -186,6 +186,10 @@ class OutboxMail(SQLModel, table=True):
     message_id: str  # deterministic from `key`, so a resend after a crash is recognisably the same mail
     body_text: str = Field(sa_type=Text)
     headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # In-Reply-To, References, ...
+    # An HTML alternative, inline images (cid:) and attachments, when the mail has them (core.outbox.Part):
+    # {"html": str, "inline": [part], "attachments": [part]}, each part {"filename", "mime", "cid", "data"
+    # (base64)}. Kept in the row so a retry sends exactly the same mail. None: plain text only.
+    parts: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     status: str = Field(default=OutboxStatus.pending, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -14,6 +14,7 @@ import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
@@ -39,6 +40,29 @@ log = logging.getLogger(__name__)
 # STALE_CLAIM (core.jobs): a row left in_progress longer than this was being sent by a process that died.
 
 
+@dataclass(frozen=True)
+class Part:
+    """A file carried by a mail: an attachment, or an image the HTML shows inline (`cid` set: the HTML
+    refers to it as `cid:<cid>`)."""
+
+    filename: str
+    mime: str  # "image/png", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    data: bytes
+    cid: str | None = None
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "filename": self.filename,
+            "mime": self.mime,
+            "cid": self.cid,
+            "data": base64.b64encode(self.data).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, str | None]) -> Part:
+        return cls(str(raw["filename"]), str(raw["mime"]), base64.b64decode(str(raw["data"])), raw.get("cid"))
+
+
 def message_id_for(key: str, domain: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{digest}@{domain}>"
@@ -62,17 +86,25 @@ def enqueue(
     references: tuple[str, ...] = (),
     draft_id: int | None = None,
     kind_per_day: int | None = None,
+    html: str | None = None,
+    inline: Sequence[Part] = (),
+    attachments: Sequence[Part] = (),
+    auto_submitted: str = "auto-replied",
 ) -> OutboxMail | None:
     """Queue one email unless one with this key was already queued. Returns the new row or None.
 
     Over the per-recipient limits ([outbox] max_per_recipient_per_day, and `kind_per_day` mails of
     this kind) the row is kept as suppressed with its reason: visible in `toasoan outbox list`, never sent.
+
+    `html` adds an HTML alternative to the plain `body`, showing the `inline` images by their cid;
+    `attachments` are attached files. `auto_submitted` is the Auto-Submitted header (RFC 3834):
+    "auto-replied" for answers to a contributor, "auto-generated" for the office's scheduled mail.
     """
     existing = session.exec(select(OutboxMail).where(OutboxMail.key == key)).first()
     if existing is not None:
         return None
     over = _over_limit(session, settings, to, kind, kind_per_day)
-    headers: dict[str, str] = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    headers: dict[str, str] = {"Auto-Submitted": auto_submitted, "X-Auto-Response-Suppress": "All"}
     parent = angled(in_reply_to)  # the contributor's msg-id: echoed only when it is a plain one
     if parent:
         chain = (angled(r) for r in references)
@@ -89,12 +121,25 @@ def enqueue(
         message_id=message_id_for(key, _domain(settings)),
         status=OutboxStatus.suppressed if over else OutboxStatus.pending,
         last_error=over,
+        parts=_parts_json(html, inline, attachments),
     )
     session.add(row)
     session.flush()
     if over:
         log.warning("outbox: mail %s to %s suppressed: %s", key, to, over)
     return row
+
+
+def _parts_json(html: str | None, inline: Sequence[Part], attachments: Sequence[Part]) -> dict[str, object] | None:
+    if html is None and not inline and not attachments:
+        return None
+    if inline and html is None:
+        raise ValueError("inline images need an HTML body that shows them")
+    return {
+        "html": nfc(html) if html is not None else None,
+        "inline": [p.as_json() for p in inline],
+        "attachments": [p.as_json() for p in attachments],
+    }
 
 
 _SENT_OR_SENDING = [s for s in OutboxStatus if s != OutboxStatus.suppressed]
@@ -145,7 +190,27 @@ def build_message(row: OutboxMail, smtp: Section) -> EmailMessage:
     except ValueError as exc:  # the email package refuses a raw CR/LF in a header value
         raise UnsafeMessage(f"unsafe header: {exc}") from exc
     msg.set_content(row.body_text, charset="utf-8")
+    if row.parts:
+        _add_parts(msg, row.parts)
     return msg
+
+
+def _add_parts(msg: EmailMessage, parts: dict[str, object]) -> None:
+    """multipart/mixed( multipart/alternative( text, multipart/related( html, images ) ), files )."""
+    html = parts.get("html")
+    if isinstance(html, str):
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+        html_part = msg.get_payload()[-1]  # type: ignore[index]
+        for raw in parts.get("inline") or []:  # type: ignore[attr-defined]
+            part = Part.from_json(raw)
+            maintype, subtype = part.mime.split("/", 1)
+            html_part.add_related(
+                part.data, maintype, subtype, cid=f"<{part.cid}>", filename=part.filename, disposition="inline"
+            )
+    for raw in parts.get("attachments") or []:  # type: ignore[attr-defined]
+        part = Part.from_json(raw)
+        maintype, subtype = part.mime.split("/", 1)
+        msg.add_attachment(part.data, maintype, subtype, filename=part.filename)
 
 
 def smtp_send(settings: Settings, msg: EmailMessage) -> None:

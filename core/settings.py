@@ -245,6 +245,12 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("report_to", str, "Ban Thường vụ Đảng ủy", doc="'Kính gửi:' of the monthly report"),
         Key("request_to", str, "Thường trực Đảng ủy", doc="'Kính gửi:' of the payment request (tờ trình đề nghị chi)"),
         Key("recipients", list, [], doc="'Nơi nhận:' lines of the documents (the archive line last)"),
+        Key(
+            "email_to",
+            list,
+            [],
+            doc="Standing Committee addresses the monthly summary is emailed to on the tally day ([] = none)",
+        ),
     ),
 }
 
@@ -273,6 +279,12 @@ UNIT_KEYS: tuple[Key, ...] = (
     Key("code", str, required=True, doc="Short unique code of the unit"),
     Key("name", str, required=True, doc="Full Vietnamese name"),
     Key("senders", list, [], doc="Addresses ('a@b.vn') or domains ('@b.vn') that send for the unit"),
+    Key(
+        "mail_to",
+        list,
+        [],
+        doc="Where the office's circulars go (reminders, content orientation); [] = the full addresses in senders",
+    ),
 )
 
 # Sections that may be left out entirely.
@@ -301,6 +313,13 @@ class Unit:
     code: str
     name: str
     senders: tuple[str, ...]
+    mail_to: tuple[str, ...] = ()
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Where the office writes to the unit: `mail_to`, else its senders that are whole addresses
+        (a "@domain" sender names no mailbox)."""
+        return self.mail_to or tuple(s for s in self.senders if not s.startswith("@"))
 
 
 @dataclass(frozen=True)
@@ -531,6 +550,11 @@ def _validate_organization(v: dict[str, Any]) -> None:
         )
 
 
+def _validate_report(v: dict[str, Any]) -> None:
+    if not all("@" in a.strip()[1:] and not any(c.isspace() for c in a.strip()) for a in v["email_to"]):
+        raise _bad("[report] email_to", "phải là địa chỉ thư", f"must be email addresses, got {v['email_to']!r}")
+
+
 PUBLISH_TARGETS = ("static", "wordpress", "manual")
 
 
@@ -632,6 +656,7 @@ _VALIDATORS["royalty"] = _validate_royalty
 _VALIDATORS["publish"] = _validate_publish
 _VALIDATORS["organization"] = _validate_organization
 _VALIDATORS["smtp"] = _validate_smtp
+_VALIDATORS["report"] = _validate_report
 
 
 def _units(raw: Any) -> tuple[Unit, ...]:
@@ -652,7 +677,14 @@ def _units(raw: Any) -> tuple[Unit, ...]:
         if not code or fold(code) in seen:
             raise _bad(f"[[units]] #{i} code", "mã đơn vị trống hoặc trùng", f"empty or duplicate code {code!r}")
         seen.add(fold(code))
-        units.append(Unit(code=code, name=clean_line(v["name"]), senders=tuple(senders)))
+        mail_to = []
+        for a in v["mail_to"]:
+            if not isinstance(a, str) or "@" not in a.strip()[1:] or any(c.isspace() for c in a.strip()):
+                raise _bad(f"[[units]] #{i} mail_to", "địa chỉ thư không hợp lệ", f"not an email address: {a!r}")
+            mail_to.append(a.strip())
+        units.append(
+            Unit(code=code, name=clean_line(v["name"]), senders=tuple(senders), mail_to=tuple(dict.fromkeys(mail_to)))
+        )
     return tuple(units)
 
 

@@ -245,3 +245,53 @@ def register(sub: Any, open_engine: Callable[[Settings], Any]) -> None:
     shares.add_argument("--by")
     shares.add_argument("--json", action="store_true")
     shares.set_defaults(func=run)
+    register_period_jobs(rsub, open_engine)
+
+
+# ----------------------------------------------------------------------- period jobs and orientation
+def cmd_run_due(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
+    """`toasoan report run-due [--json]`: run the period jobs due now; exit 1 when one failed.
+
+    JSON: {"now", "enqueued": [key], "ran": [{"key", "job", "period", "status", "note"}], "failed"}
+    (status: succeeded, waiting, retrying, failed)."""
+    from reports.schedule import describe, run_due
+
+    report = run_due(settings, open_engine(settings), utcnow())
+    if args.json:
+        sys.stdout.write(json_text(report.as_json()))
+    else:
+        print(describe(report, settings))
+    return 1 if report.failed else 0
+
+
+def cmd_orientation(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
+    """`toasoan report orientation YYYY-MM --text TEXT | --file F [--by NAME]`."""
+    from reports.orientation import OrientationError, set_orientation
+
+    try:
+        period = Period.parse(args.period)
+        text = args.text if args.text is not None else args.file.read_text(encoding="utf-8")
+        with transaction(open_engine(settings)) as session:
+            set_orientation(session, period, text, args.by, utcnow())
+    except (PeriodError, OrientationError, OSError, UnicodeDecodeError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    start = bounds(period, Calendar.from_settings(settings)).start
+    print(
+        f"Đã lưu định hướng nội dung kỳ {period}; sẽ gửi tới các đơn vị từ {format_date(start)}"
+        " (nếu kỳ đã bắt đầu: trong vài phút)."
+    )
+    return 0
+
+
+def register_period_jobs(rsub: Any, open_engine: Callable[[Settings], Any]) -> None:
+    run = rsub.add_parser("run-due", help="chạy các việc định kỳ đã đến hạn (nhắc chỉ tiêu, định hướng, báo cáo tháng)")
+    run.add_argument("--json", action="store_true", help="in những việc đã chạy (JSON)")
+    run.set_defaults(func=lambda settings, args: cmd_run_due(settings, args, open_engine))
+    orient = rsub.add_parser("orientation", help="lưu định hướng nội dung của một kỳ (gửi tới mọi đơn vị)")
+    orient.add_argument("period", help="kỳ YYYY-MM")
+    source = orient.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="nội dung định hướng")
+    source.add_argument("--file", type=Path, help="tệp văn bản UTF-8 chứa nội dung định hướng")
+    orient.add_argument("--by", default="cli", help="người nhập (ghi vào nhật ký)")
+    orient.set_defaults(func=lambda settings, args: cmd_orientation(settings, args, open_engine))

@@ -1,9 +1,9 @@
 """The long-running worker: IDLE as a wake-up, periodic sweeps, reconnect with backoff, outbox sender,
-publish runner.
+publish runner, period jobs.
 
 The mailbox loop runs in the main thread; outgoing mail is sent from a second thread so a slow or
 unreachable SMTP server never delays intake; due publish jobs run in a third, so a slow portal
-delays neither.
+delays neither; the office calendar's period jobs (reports.schedule) are ticked in a fourth.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import threading
 import time
 from types import FrameType
 
+import schedule
 from sqlalchemy.engine import Engine
 
+from core.db import utcnow
 from core.outbox import deliver_due
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
@@ -28,6 +30,7 @@ from review.auth import purge_sign_in_records
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+PERIOD_JOBS_MINUTES = 1  # how often the period jobs are looked at (the job table says what is due)
 PURGE_SIGN_INS_SECONDS = 300.0  # failed sign-ins older than the window are deleted this often
 
 
@@ -96,6 +99,31 @@ def _publish_loop(settings: Settings, engine: Engine, stop: threading.Event, kic
         stop.wait(settings.publish.run_seconds)
 
 
+def _period_jobs(settings: Settings, engine: Engine, kick: threading.Event) -> None:
+    from reports.schedule import run_due
+
+    try:
+        report = run_due(settings, engine, utcnow())
+        if any(o.status == "succeeded" for o in report.ran):
+            kick.set()  # the reminders, orientation or summary go out now
+    except Exception:  # retried at the next tick; never stops the worker
+        log.exception("period jobs failed")
+
+
+def _period_jobs_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+    """`schedule` is only the ticker: it holds no state, the job table does (a worker down across the
+    tally day catches up at its first tick, which is at start)."""
+    ticker = schedule.Scheduler()
+    ticker.every(PERIOD_JOBS_MINUTES).minutes.do(_period_jobs, settings, engine, kick)
+    _period_jobs(settings, engine, kick)
+    while not stop.is_set():
+        try:
+            ticker.run_pending()
+        except Exception:  # the ticker itself must not end the thread
+            log.exception("period jobs ticker failed")
+        stop.wait(max(1.0, ticker.idle_seconds or 1.0))
+
+
 def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | None = None) -> int:
     stop = stop or threading.Event()
     kick = threading.Event()
@@ -117,6 +145,10 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
     sender.start()
     publisher = threading.Thread(target=_publish_loop, args=(settings, engine, stop, kick), name="publish", daemon=True)
     publisher.start()
+    calendar = threading.Thread(
+        target=_period_jobs_loop, args=(settings, engine, stop, kick), name="period-jobs", daemon=True
+    )
+    calendar.start()
     ingestor = Ingestor(settings, engine)
     m = settings.mailbox
     wait_seconds = float(min(m.poll_seconds, m.idle_renew_seconds))
@@ -168,6 +200,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
         kick.set()
         sender.join(timeout=10)
         publisher.join(timeout=10)
+        calendar.join(timeout=10)
         shutdown_pool()
     log.info("worker stopped")
     return 0
