@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from core.models import Draft, DraftStatus
@@ -31,11 +32,22 @@ def counted_at(d: Draft, count_by: str) -> datetime | None:
     return d.published_at if count_by == "published" else d.decided_at
 
 
-def counted_drafts(session: Session, start: datetime, end: datetime, count_by: str) -> list[Draft]:
-    """Drafts that count for [start, end), by the date `count_by` names."""
+# What month_report reads of a draft: load_month selects only these (body_html and search_text are
+# most of a row's bytes, and a quarter holds thousands of rows).
+REPORT_COLUMNS = (
+    Draft.id, Draft.status, Draft.kind, Draft.title, Draft.byline, Draft.unit_code, Draft.sender,
+    Draft.sender_name, Draft.coefficient, Draft.duplicate_of, Draft.decided_at, Draft.published_at,
+)  # fmt: skip
+
+
+def counted_drafts(
+    session: Session, start: datetime, end: datetime, count_by: str, *, narrow: bool = False
+) -> list[Draft]:
+    """Drafts that count for [start, end), by the date `count_by` names (`narrow`: only the columns
+    a report reads are loaded; another one is read on access, while the session is open)."""
     when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
     q = (
-        select(Draft)
+        (select(Draft).options(load_only(*REPORT_COLUMNS)) if narrow else select(Draft))  # type: ignore[arg-type]
         .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
         .where(when.is_not(None))
         .where(when >= start.astimezone(UTC))
@@ -104,6 +116,6 @@ def load_month(settings: Settings, session: Session, period: Period, now: dateti
     reports.royalty.RoyaltyError when an item cannot be priced)."""
     cal = Calendar.from_settings(settings)
     quarter = bounds(period.quarter, cal)
-    drafts = counted_drafts(session, quarter.start, bounds(period, cal).end, settings.calendar.count_by)
+    drafts = counted_drafts(session, quarter.start, bounds(period, cal).end, settings.calendar.count_by, narrow=True)
     rows, lines = month_report(settings, drafts, period, now)
     return Month(period, rows, lines)
