@@ -1,7 +1,7 @@
 """Run every benchmark (`make bench`): intake backlog, latency and memory; Word conversion; review pages;
 WordPress publishing; the static site.
 
-    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word,review,wordpress,site]
+    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word,review,reports,wordpress,site]
         [--results DIR] [--nice -10]
 
 Each prints its figures beside a baseline measured in the same run and writes bench/results/<name>.json.
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "memory": "bench.ingest_memory",
     "word": "bench.word_convert",
     "review": "bench.review_pages",
+    "reports": "bench.reports",
     "wordpress": "bench.wordpress_publish",
     "site": "bench.site_build",
 }

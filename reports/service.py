@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from core.models import Draft, DraftImage, DraftStatus
@@ -34,11 +35,22 @@ def counted_at(d: Draft, count_by: str) -> datetime | None:
     return d.published_at if count_by == "published" else d.decided_at
 
 
-def counted_drafts(session: Session, start: datetime, end: datetime, count_by: str) -> list[Draft]:
-    """Drafts that count for [start, end), by the date `count_by` names."""
+# What month_report reads of a draft: load_month selects only these (body_html and search_text are
+# most of a row's bytes, and a quarter holds thousands of rows).
+REPORT_COLUMNS = (
+    Draft.id, Draft.status, Draft.kind, Draft.title, Draft.byline, Draft.unit_code, Draft.sender,
+    Draft.sender_name, Draft.coefficient, Draft.duplicate_of, Draft.decided_at, Draft.published_at,
+)  # fmt: skip
+
+
+def counted_drafts(
+    session: Session, start: datetime, end: datetime, count_by: str, *, narrow: bool = False
+) -> list[Draft]:
+    """Drafts that count for [start, end), by the date `count_by` names (`narrow`: only the columns
+    a report reads are loaded; another one is read on access, while the session is open)."""
     when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
     q = (
-        select(Draft)
+        (select(Draft).options(load_only(*REPORT_COLUMNS)) if narrow else select(Draft))  # type: ignore[arg-type]
         .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
         .where(when.is_not(None))
         .where(when >= start.astimezone(UTC))
@@ -201,10 +213,10 @@ def compute_month(settings: Settings, session: Session, period: Period, now: dat
     frozen = frozen_items(session)
     end = bounds(period, cal).end
     quarter_start = bounds(period.quarter, cal).start
-    drafts = counted_drafts(session, quarter_start, end, count_by)
+    drafts = counted_drafts(session, quarter_start, end, count_by, narrow=True)
     earlier = [p for p in closed if bounds(p, cal).start < quarter_start]
     if earlier:  # items counted late whose own closed period lies before this quarter
-        late = counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by)
+        late = counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by, narrow=True)
         drafts = [
             d
             for d in late

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench import ingest_backlog, ingest_latency, run, word_convert
+from bench import ingest_backlog, ingest_latency, reports, run, word_convert
 from tests import corpus as real
 
 pytestmark = pytest.mark.slow
@@ -159,3 +159,14 @@ def test_site_build_rebuilds_and_publishes_against_hugo_when_installed(tmp_path:
     if result["hugo"] is not None:
         assert result["hugo"]["pages"] > result["n"] and _positive(result["ratio"])
     assert result["publish"] and all(p["samples"] > 0 and _positive(p["median_ms"]) for p in result["publish"].values())
+
+
+def test_reports_times_the_month_and_the_dashboard_against_the_sql_aggregate(tmp_path: Path) -> None:
+    result = reports.run(quick=True, results_dir=tmp_path, items=1_500, units=10)
+
+    assert (result["items"], result["units"]) == (1_500, 10)
+    assert result["lines"] > 0  # the month had royalty lines, written into the documents
+    for key in ("month_median_s", "load_month_median_s", "aggregate_median_ms", "page_median_ms", "page_p95_ms"):
+        assert _positive(result[key]), key
+    assert _positive(result["month_ratio"]) and _positive(result["page_ratio"])
+    assert _saved(tmp_path, "reports")["lines"] == result["lines"]

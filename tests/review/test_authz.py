@@ -57,6 +57,12 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/drafts/{draft}/manual-package/{target}"): (303, 403, 404, 404, 404),
     ("GET", "/media/{sha}"):                        (303, 200, 200, 200, 200),
     ("GET", "/media/{sha}/original"):               (303, 200, 200, 200, 200),
+    ("GET", "/bao-cao"):                            (303, 303, 303, 303, 303),  # to the current period
+    ("GET", "/bao-cao/{period}"):                   (303, 200, 200, 200, 200),  # money shown to chief/admin
+    ("GET", "/bao-cao/{badperiod}"):                (303, 404, 404, 404, 404),
+    ("GET", "/bao-cao/{period}/danh-sach-chi-tra.xlsx"): (303, 403, 403, 200, 200),  # money: chief/admin
+    ("GET", "/bao-cao/{period}/bao-cao-thang.docx"): (303, 403, 403, 200, 200),  # states the royalty total
+    ("GET", "/bao-cao/{period}/to-trinh.docx"):     (303, 403, 403, 200, 200),
     ("GET", "/static/style.css"):                   (200, 200, 200, 200, 200),
     ("GET", "/static/app.js"):                      (200, 200, 200, 200, 200),
 }  # fmt: skip
@@ -144,6 +150,8 @@ def _world(root: Path, **review: object) -> World:
         "ignored": str(ignored),
         "sha": str(sha),
         "target": "static",
+        "period": "2026-12",
+        "badperiod": "2026-13",
     }
     return World(office, browsers, ids)
 

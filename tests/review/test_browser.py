@@ -640,3 +640,34 @@ def test_problem_emails_are_listed_downloaded_and_reprocessed(open_site: Callabl
     queue_titles(page).first.click()
     expect(fact(page, "Trạng thái")).to_have_text("Chờ biên tập")
     expect(page.get_by_role("link", name="Tải tệp Word gốc")).to_be_visible()
+
+
+def test_the_chief_opens_the_reports_page_sees_the_quotas_and_the_royalty_and_downloads_the_list(
+    open_site: Callable[..., Site],
+) -> None:
+    from decimal import Decimal
+
+    from core.db import transaction
+    from core.models import Draft
+
+    site = open_site()
+    office = site.office
+    with transaction(office.engine) as s:  # a tin of Chi bộ Văn phòng live now: this period's quota is met
+        now = utcnow()
+        s.add(Draft(id=7001, tracking_code="BC7001", status="published", kind="tin", unit_code="VP",
+                    coefficient=Decimal(1), decided_at=now, published_at=now, byline="Trần Thị B",
+                    title="Tin hội nghị báo cáo viên"))  # fmt: skip
+    page = site.signed_in("chief")
+    page.get_by_role("link", name="Báo cáo").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Báo cáo tháng")
+    vp = page.locator("#don-vi-VP")
+    expect(vp).to_contain_text("1/1")
+    expect(vp.locator(".quota-status").first).to_have_text("Đạt")
+    expect(page.locator("svg.chart")).to_be_visible()
+    royalty = page.get_by_role("region", name=re.compile(r"^Nhuận bút"))
+    expect(royalty.get_by_role("link", name="Tin hội nghị báo cáo viên")).to_be_visible()
+    expect(royalty).to_contain_text("Bằng chữ:")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Danh sách chi trả nhuận bút (XLSX)").click()
+    assert download.value.suggested_filename.startswith("danh-sach-chi-tra-")
+    assert zipfile.is_zipfile(download.value.path())

@@ -1,0 +1,229 @@
+"""“Báo cáo”: a royalty month's quota dashboard per unit, its royalty lines, and the documents.
+
+Everyone signed in sees the quotas (a viewer may be a member of the Standing Committee). Money — the
+royalty lines, the payment list, the payment request and the monthly report (which states the month's
+royalty total) — only the chief and the admin. The page reads through reports.service.load_month,
+the one reader of a month; it never queries the reports' or the drafts' tables itself.
+
+Places left for the lead: close / reopen (admin), mark as paid, the content orientation editor; each
+has its section in templates/review/reports.html and its role check below (`can_close`, `can_pay`,
+`can_orient`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from core.db import reading, utcnow
+from core.formats import format_date, format_money
+from core.money import amount_in_words
+from reports.documents import ReportData, report_data, write_monthly_report, write_payment_list, write_payment_request
+from reports.periods import Calendar, Period, PeriodError, bounds, local_date, period_of
+from reports.quotas import STATUS_LABELS, QuotaRow, Status
+from reports.royalty import RoyaltyError, totals
+from reports.service import Month, load_month
+from review.models import Role, User
+from review.service import Forbidden, require
+from review.web.deps import NotFound, UserDep, Web, WebDep
+
+router = APIRouter()
+
+MONEY_ROLES = (Role.chief, Role.admin)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def sees_money(user: User) -> bool:
+    return user.role in MONEY_ROLES
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError:
+        raise NotFound(f"Kỳ báo cáo “{text}” không hợp lệ: kỳ phải có dạng năm-tháng, ví dụ 2026-12.") from None
+
+
+def _month(web: Web, period: Period, now: datetime) -> Month:
+    try:
+        with reading(web.engine) as session:
+            return load_month(web.settings, session, period, now)
+    except RoyaltyError as exc:
+        raise NotFound(f"Chưa tính được nhuận bút {period.label}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class UnitView:
+    code: str
+    name: str
+    tin: int
+    tin_target: int
+    tin_status: str
+    tin_label: str
+    quarter_bai: int
+    bai_target: int
+    bai_status: str
+    bai_label: str
+
+
+def unit_views(rows: list[QuotaRow]) -> list[UnitView]:
+    return [
+        UnitView(
+            r.code,
+            r.name,
+            r.tin,
+            r.tin_target,
+            r.tin_status.value,
+            STATUS_LABELS[r.tin_status],
+            r.quarter_bai,
+            r.bai_target,
+            r.bai_status.value,
+            STATUS_LABELS[r.bai_status],
+        )
+        for r in rows
+    ]
+
+
+BAR_W, ROW_H, LABEL_W = 240, 22, 220
+
+
+def chart_svg(rows: list[QuotaRow]) -> Markup:
+    """Horizontal bars per unit: tin this month and bài this quarter, against the targets (light inline
+    SVG, no script; the table above carries the same figures as text)."""
+    top = max([1, *(r.tin for r in rows), *(r.quarter_bai for r in rows), *(r.tin_target for r in rows)])
+    top = max(top, *(r.bai_target for r in rows)) if rows else top
+    height = ROW_H * len(rows) + 30
+    parts = [
+        Markup(
+            '<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 {w} {h}" width="100%">'
+            '<title id="chart-title">Biểu đồ số tin tháng và số bài quý theo đơn vị</title>'
+        ).format(w=LABEL_W + 2 * BAR_W + 60, h=height)
+    ]
+    for i, r in enumerate(rows):
+        y = 20 + i * ROW_H
+        parts.append(Markup('<text x="0" y="{}" class="label">{}</text>').format(y + 13, r.name[:34]))
+        for j, (count, target, st) in enumerate(
+            ((r.tin, r.tin_target, r.tin_status), (r.quarter_bai, r.bai_target, r.bai_status))
+        ):
+            x = LABEL_W + j * (BAR_W + 30)
+            w = round(BAR_W * count / top)
+            goal = x + round(BAR_W * target / top)
+            parts.append(
+                Markup(
+                    '<rect x="{x}" y="{y}" width="{w}" height="14" class="bar {st}"><title>{t}</title></rect>'
+                    '<line x1="{g}" x2="{g}" y1="{y0}" y2="{y1}" class="goal"/>'
+                ).format(x=x, y=y + 2, w=w, st=st.value, t=f"{count}/{target}", g=goal, y0=y, y1=y + 18)
+            )
+    parts.append(
+        Markup(
+            '<text x="{}" y="12" class="head">Tin trong tháng</text>'
+            '<text x="{}" y="12" class="head">Bài trong quý</text>'
+        ).format(LABEL_W, LABEL_W + BAR_W + 30)
+    )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+@router.get("/bao-cao")
+def reports_now(request: Request, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "view", web.settings)
+    period = period_of(utcnow(), Calendar.from_settings(web.settings))
+    return RedirectResponse(f"/bao-cao/{period}", status_code=303)
+
+
+@router.get("/bao-cao/{period}")
+def reports_page(request: Request, period: str, web: WebDep, who: UserDep) -> Response:
+    require(who.user, "view", web.settings)
+    p = _period(period)
+    now = utcnow()
+    month = _month(web, p, now)
+    cal = Calendar.from_settings(web.settings)
+    b = bounds(p, cal)
+    money = sees_money(who.user)
+    t = totals(month.lines)
+    return web.render(
+        request,
+        "review/reports.html",
+        page_title=f"Báo cáo {p.label}",
+        period=p,
+        previous=p.previous(),
+        next=p.next(),
+        start=format_date(b.start.date()),
+        end=format_date(b.end.date() - timedelta(days=1)),
+        quarter_label=p.quarter.label,
+        units=unit_views(month.rows),
+        met={
+            "tin": sum(r.tin_status is Status.met for r in month.rows),
+            "bai": sum(r.bai_status is Status.met for r in month.rows),
+        },
+        chart=chart_svg(month.rows),
+        money=money,
+        lines=month.lines if money else [],
+        unit_name=web.unit_name,
+        money_text=format_money,
+        day=format_date,
+        total=format_money(t.amount),
+        pit=format_money(t.pit),
+        net=format_money(t.net),
+        total_in_words=amount_in_words(t.amount) if money else "",
+        # The actions the lead adds (reports.ledger, reports.schedule): the checks are ready.
+        can_close=who.user.role == Role.admin,
+        can_pay=money,
+        can_orient=money,
+    )
+
+
+def _data(web: Web, p: Period) -> ReportData:
+    now = utcnow()
+    month = _month(web, p, now)
+    cal = Calendar.from_settings(web.settings)
+    end = bounds(p, cal).end
+    day = end.date() if now >= end else local_date(now, cal)  # as the CLI dates its documents
+    return report_data(web.settings, p, month.rows, month.lines, day)
+
+
+def attachment(filename: str) -> str:
+    """Content-Disposition for a download: an ASCII fallback and the exact name (RFC 6266, 5987)."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _document(
+    web: Web, who: UserDep, period: str, write: Callable[[ReportData, Path], Path], name: str, media: str
+) -> Response:
+    if not sees_money(who.user):
+        raise Forbidden("money documents: chief and admin only")  # the 403 page
+    p = _period(period)
+    data = _data(web, p)
+    suffix = Path(name).suffix
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write(data, Path(tmp) / f"doc{suffix}")
+        content = path.read_bytes()
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": attachment(f"{name[: -len(suffix)]}-{p}{suffix}")}
+    )
+
+
+@router.get("/bao-cao/{period}/danh-sach-chi-tra.xlsx")
+def payment_list(period: str, web: WebDep, who: UserDep) -> Response:
+    return _document(web, who, period, write_payment_list, "danh-sach-chi-tra.xlsx", XLSX)
+
+
+@router.get("/bao-cao/{period}/bao-cao-thang.docx")
+def monthly_report(period: str, web: WebDep, who: UserDep) -> Response:
+    # Chief/admin only: the report to the Standing Committee states the month's royalty total.
+    return _document(web, who, period, write_monthly_report, "bao-cao-thang.docx", DOCX)
+
+
+@router.get("/bao-cao/{period}/to-trinh.docx")
+def payment_request(period: str, web: WebDep, who: UserDep) -> Response:
+    return _document(web, who, period, write_payment_request, "to-trinh.docx", DOCX)

@@ -1,0 +1,117 @@
+"""The reports page (/bao-cao): counts from real drafts in a real SQLite database, money only for the
+chief and the admin, the payment list as a real XLSX, a bad period as a Vietnamese 404."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from urllib.parse import unquote
+
+import openpyxl
+from bs4 import BeautifulSoup
+
+from core.db import transaction
+from core.models import Draft
+from tests.review.webkit import Office
+
+PERIOD = "2026-07"  # 28/06/2026 .. 27/07/2026 (Asia/Ho_Chi_Minh), quarter III
+
+
+def _at(day: int, month: int = 7) -> datetime:
+    return datetime(2026, month, day, 3, tzinfo=UTC)
+
+
+def _seed(office: Office) -> None:
+    """VP: two tin live this month (one meets the target); TC: one bài approved but not yet live."""
+    rows = [
+        (9001, "published", "tin", "VP", Decimal("1.50"), _at(2), "Trần Thị B", "Tin hội nghị sơ kết"),
+        (9002, "published", "tin", "VP", Decimal(1), _at(10), "Trần Thị B", "Tin tập huấn nghiệp vụ"),
+        (9003, "approved", "bai", "TC", Decimal(2), _at(5), "Lê Văn C", "Bài chưa lên trang"),
+        (9004, "rejected", "tin", "CD", Decimal(1), _at(6), "X", "Tin bị từ chối"),
+    ]
+    with transaction(office.engine) as s:
+        for id_, status, kind, unit, coef, at, byline, title in rows:
+            live = at if status == "published" else None
+            s.add(
+                Draft(
+                    id=id_,
+                    tracking_code=f"BC{id_}",
+                    status=status,
+                    kind=kind,
+                    unit_code=unit,
+                    coefficient=coef,
+                    decided_at=at,
+                    published_at=live,
+                    byline=byline,
+                    title=title,
+                )
+            )
+
+
+def _row(html: str, code: str) -> list[str]:
+    row = BeautifulSoup(html, "html.parser").find(id=f"don-vi-{code}")
+    assert row is not None, code
+    return [c.get_text(" ", strip=True) for c in row.find_all(["th", "td"])]
+
+
+def test_the_page_shows_each_units_counts_and_status_from_real_drafts(office: Office) -> None:
+    _seed(office)
+    r = office.signed_in("viewer").get(f"/bao-cao/{PERIOD}")
+    assert r.status_code == 200
+    assert "Báo cáo tháng 07/2026" in r.text and "từ 28/06/2026 đến 27/07/2026" in r.text
+    assert _row(r.text, "VP") == ["Chi bộ Văn phòng", "2/1", "Đạt", "0/1", "Chưa đạt"]
+    # Dated by going live ([calendar] count_by = "published"): the approved bài does not count yet.
+    assert _row(r.text, "TC") == ["Chi bộ Ban Tổ chức", "0/1", "Chưa đạt", "0/1", "Chưa đạt"]
+    assert _row(r.text, "CD")[1] == "0/1"  # rejected items never count
+    assert '<svg class="chart"' in r.text
+    assert 'href="/bao-cao/2026-06"' in r.text and 'href="/bao-cao/2026-08"' in r.text
+
+
+def test_money_is_hidden_from_viewers_and_editors_and_shown_to_the_chief(office: Office) -> None:
+    _seed(office)
+    for role in ("viewer", "editor"):
+        html = office.signed_in(role).get(f"/bao-cao/{PERIOD}").text
+        assert "Nhuận bút" not in html and " đ<" not in html and "danh-sach-chi-tra" not in html, role
+        assert "Tin hội nghị sơ kết" not in html, role
+    html = office.signed_in("chief").get(f"/bao-cao/{PERIOD}").text
+    page = BeautifulSoup(html, "html.parser")
+    table = page.find("table", class_="royalty")
+    assert table is not None
+    titles = [a.get_text() for a in table.select("tbody a")]
+    assert titles == ["Tin hội nghị sơ kết", "Tin tập huấn nghiệp vụ"]
+    total = page.select_one("tfoot .total")
+    assert total is not None and total.get_text().endswith(" đ") and "." in total.get_text()
+    assert "Bằng chữ:" in html and "đồng" in html
+    assert 'href="/bao-cao/2026-07/to-trinh.docx"' in html
+
+
+def test_the_payment_list_downloads_as_an_xlsx_with_the_lines(office: Office) -> None:
+    _seed(office)
+    r = office.signed_in("chief").get(f"/bao-cao/{PERIOD}/danh-sach-chi-tra.xlsx")
+    assert r.status_code == 200
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and 'filename="danh-sach-chi-tra-2026-07.xlsx"' in disposition
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "danh-sach-chi-tra-2026-07.xlsx"
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any("Tin hội nghị sơ kết" in c for c in cells) and any("Tin tập huấn nghiệp vụ" in c for c in cells)
+    assert not any("Bài chưa lên trang" in c for c in cells)
+    assert office.signed_in("editor").get(f"/bao-cao/{PERIOD}/danh-sach-chi-tra.xlsx").status_code == 403
+
+
+def test_an_invalid_period_is_a_vietnamese_404(office: Office) -> None:
+    browser = office.signed_in("viewer")
+    for bad in ("2026-13", "2026-7", "thang-bay"):
+        r = browser.get(f"/bao-cao/{bad}")
+        assert r.status_code == 404, bad
+        assert "không hợp lệ" in r.text and "ví dụ 2026-12" in r.text
+    assert browser.get("/bao-cao/2026-13/to-trinh.docx").status_code == 403  # money first: no hint to a viewer
+
+
+def test_the_current_period_redirects_and_the_navigation_links_the_page(office: Office) -> None:
+    browser = office.signed_in("viewer")
+    r = browser.get("/bao-cao")
+    assert r.status_code == 303 and r.headers["location"].startswith("/bao-cao/20")
+    assert browser.get(r.headers["location"]).status_code == 200
+    assert 'href="/bao-cao"' in browser.get("/").text
