@@ -14,10 +14,11 @@ The jobs, in the order they run when due at the same instant:
 - `orientation`: at the start of the period, the board's content orientation to every unit. Not
   entered yet: the job waits (re-checks every few minutes) and sends it when it is saved, until
   the period ends (reports.orientation).
+- `close`: on the tally day 00:00, the period that just ended is frozen (reports.ledger).
 - `summary`: on the tally day 00:00, the period that just ended: quota table, chart and royalties
   to `[report] email_to`, with the payment list (XLSX) and the monthly report (DOCX) attached.
-  (The ledger's `close` goes before it: add its PeriodJob before `summary` in REGISTRY and name it
-  in summary's `requires`.)
+  It requires `close` (reports.ledger.close_period, on the same tally day), so it reports the frozen
+  lines.
 
 Catch-up: each run looks at the periods from the latest one any period job was recorded for up to
 the current one, so a worker down across the 28th sends that summary once when it starts again. On
@@ -113,6 +114,21 @@ def _midnight(day: Any, settings: Settings) -> datetime:
 
 def _mail_key(job: str, period: Period, *parts: str) -> str:
     return ":".join([f"{KIND_PREFIX}{job}", str(period), *(p.lower() for p in parts)])
+
+
+# ---------------------------------------------------------------------------------- closing
+def close_due(period: Period, settings: Settings) -> datetime:
+    return bounds(period, settings).end  # the tally day, 00:00 office time
+
+
+def run_close(ctx: Context, period: Period) -> str:
+    """Freezes the period (reports.ledger): the summary and the documents then show the stored lines.
+    A period an admin reopened is not closed again by the calendar; only a person closes it again."""
+    from reports.ledger import close_period
+
+    with transaction(ctx.engine) as s:
+        closed = close_period(s, ctx.settings, period, ctx.now, "system")
+    return f"đã chốt kỳ {period}" if closed else f"kỳ {period} đã chốt từ trước"
 
 
 # ---------------------------------------------------------------------------------- the summary
@@ -329,7 +345,8 @@ def run_orientation(ctx: Context, period: Period) -> str:
 REGISTRY: tuple[PeriodJob, ...] = (
     PeriodJob("reminder", reminder_due, run_reminder),
     PeriodJob("orientation", orientation_due, run_orientation),
-    PeriodJob("summary", summary_due, run_summary),
+    PeriodJob("close", close_due, run_close),
+    PeriodJob("summary", summary_due, run_summary, requires=("close",)),
 )
 
 

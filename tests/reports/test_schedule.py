@@ -271,3 +271,37 @@ def test_cli_run_due_json_and_orientation(tmp_path: Path, capsys: pytest.Capture
     assert out["failed"] == 0
     assert [o["job"] for o in out["ran"]] == ["orientation"]  # this period's, waiting for its text
     assert main(["--config", str(config), "report", "run-due"]) == 0
+
+
+def test_the_calendar_closes_the_period_before_the_summary_and_the_summary_shows_the_frozen_lines(
+    office,
+) -> None:
+    from reports.ledger import period_state, reopen_period
+    from reports.service import load_month
+
+    settings, engine = office
+    run_due(settings, engine, local(2027, 3, 20, 8))
+    tally = run_due(settings, engine, local(2027, 3, 28, 0, 5))
+    order = [o.job for o in tally.ran if o.key.endswith(":2027-03") and o.status == "succeeded"]
+    assert order.index("close") < order.index("summary")
+    with reading(engine) as s:
+        state = period_state(s, Period(2027, 3))
+        assert state is not None and state.status == "closed" and state.closed_by == "system"
+        frozen = load_month(settings, s, Period(2027, 3), local(2027, 4, 1))
+    assert frozen.closed and sorted(ln.item_id for ln in frozen.lines) == [1, 3]
+    with transaction(engine) as s:  # an item edited after closing changes nothing in the frozen month
+        d = s.get(Draft, 1)
+        assert d is not None
+        d.coefficient = Decimal(3)
+    with reading(engine) as s:
+        again = load_month(settings, s, Period(2027, 3), local(2027, 4, 1))
+    assert [ln.amount for ln in again.lines] == [ln.amount for ln in frozen.lines]
+
+    # An admin reopens it: the calendar does not close it again behind their back.
+    with transaction(engine) as s:
+        reopen_period(s, Period(2027, 3), "admin", "sửa hệ số tin số 1", local(2027, 3, 29, 9))
+    run_due(settings, engine, local(2027, 3, 30, 9))
+    with reading(engine) as s:
+        state = period_state(s, Period(2027, 3))
+        assert state is not None and state.status == "open"
+    assert len(outbox(engine, "report_summary")) == 1
