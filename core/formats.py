@@ -42,6 +42,17 @@ def parse_local_datetime(text: str, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+def parse_day(text: str) -> date:
+    """A day as people type it (dd/mm/yyyy) or as forms and scripts send it (YYYY-MM-DD)."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"Ngày không hợp lệ: {text[:40]!r} (dd/mm/yyyy hoặc YYYY-MM-DD).")
+
+
 def format_money(amount: Decimal | int) -> str:
     """Whole đồng with dot thousands separators: 1234000 -> '1.234.000 đ'."""
     value = Decimal(amount).quantize(Decimal(1), rounding=ROUND_HALF_UP)

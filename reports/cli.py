@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.db import reading, transaction, utcnow
-from core.formats import format_date, json_text
+from core.formats import format_date, json_text, parse_day
 from core.settings import Settings
 from reports.periods import Calendar, Period, PeriodError, bounds, local_date
 from reports.royalty import RoyaltyError, totals
@@ -148,16 +148,6 @@ def _actor(args: argparse.Namespace) -> str:
         return "admin"
 
 
-def _parse_day(text: str) -> date:
-    text = text.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"Ngày không hợp lệ: {text!r} (dd/mm/yyyy hoặc YYYY-MM-DD).")
-
-
 def cmd_ledger(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
     from reports import ledger
 
@@ -193,7 +183,7 @@ def cmd_ledger(settings: Settings, args: argparse.Namespace, open_engine: Callab
                     result = {"period": str(period), "closed": False}
                     message = f"Đã mở lại kỳ {period}."
                 else:
-                    paid_on = _parse_day(args.date)
+                    paid_on = parse_day(args.date)
                     n = ledger.mark_paid(session, period, paid_on, actor, args.line, now=now)
                     result = {"period": str(period), "paid": n, "paid_on": paid_on.isoformat()}
                     message = f"Đã ghi chi trả {n} dòng kỳ {period}, ngày {format_date(paid_on)}."

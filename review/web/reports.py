@@ -5,9 +5,10 @@ royalty lines, the payment list, the payment request and the monthly report (whi
 royalty total) — only the chief and the admin. The page reads through reports.service.load_month,
 the one reader of a month; it never queries the reports' or the drafts' tables itself.
 
-Places left for the lead: close / reopen (admin), mark as paid, the content orientation editor; each
-has its section in templates/review/reports.html and its role check below (`can_close`, `can_pay`,
-`can_orient`).
+Actions, each a form posting to the period's page and calling reports' own functions: close and
+reopen (admin only; reopening needs a reason, both audited by reports.ledger), mark every unpaid line
+as paid on a date (chief/admin), and the month's content orientation (chief/admin; mailed to every
+unit by the period jobs).
 """
 
 from __future__ import annotations
@@ -23,17 +24,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from core.db import reading, utcnow
-from core.formats import format_date, format_money
+from core.db import reading, transaction, utcnow
+from core.formats import format_date, format_money, parse_day
 from core.money import amount_in_words
 from reports.documents import ReportData, report_data, write_monthly_report, write_payment_list, write_payment_request
+from reports.ledger import LedgerError, close_period, mark_paid, period_state, reopen_period
+from reports.orientation import OrientationError, orientation_of, set_orientation
 from reports.periods import Calendar, Period, PeriodError, bounds, local_date, period_of
 from reports.quotas import STATUS_LABELS, QuotaRow, Status
 from reports.royalty import RoyaltyError, totals
 from reports.service import Month, load_month
 from review.models import Role, User
 from review.service import Forbidden, require
-from review.web.deps import NotFound, UserDep, Web, WebDep
+from review.web.deps import NotFound, PostDep, UserDep, Web, WebDep
 
 router = APIRouter()
 
@@ -140,25 +143,49 @@ def reports_now(request: Request, web: WebDep, who: UserDep) -> Response:
     return RedirectResponse(f"/bao-cao/{period}", status_code=303)
 
 
+# What a finished action says on the page it returns to (?tb=...).
+DONE = {
+    "closed": "Đã chốt kỳ: các dòng nhuận bút được lưu cố định.",
+    "reopened": "Đã mở lại kỳ; kỳ sẽ được tính lại cho đến khi chốt lần sau.",
+    "paid": "Đã ghi ngày chi trả.",
+    "oriented": "Đã lưu định hướng nội dung; các đơn vị sẽ nhận qua thư khi kỳ bắt đầu.",
+}
+
+
 @router.get("/bao-cao/{period}")
 def reports_page(request: Request, period: str, web: WebDep, who: UserDep) -> Response:
     require(who.user, "view", web.settings)
-    p = _period(period)
+    notice = DONE.get(request.query_params.get("tb", ""))
+    return _page(web, request, who.user, _period(period), notice=notice)
+
+
+def _page(
+    web: Web, request: Request, user: User, p: Period, *, status: int = 200, notice: str | None = None,
+    error: str | None = None,
+) -> Response:  # fmt: skip
     now = utcnow()
     month = _month(web, p, now)
+    with reading(web.engine) as session:
+        state = period_state(session, p)
+        orientation = orientation_of(session, p)
     cal = Calendar.from_settings(web.settings)
     b = bounds(p, cal)
-    money = sees_money(who.user)
+    money = sees_money(user)
     t = totals(month.lines)
+    paid_on = list(month.paid_on) if month.closed else [None] * len(month.lines)
     return web.render(
         request,
         "review/reports.html",
+        status=status,
+        notice=notice,
+        error=error,
         page_title=f"Báo cáo {p.label}",
         period=p,
         previous=p.previous(),
         next=p.next(),
         start=format_date(b.start.date()),
         end=format_date(b.end.date() - timedelta(days=1)),
+        tally_passed=now >= b.end,
         quarter_label=p.quarter.label,
         units=unit_views(month.rows),
         met={
@@ -167,19 +194,85 @@ def reports_page(request: Request, period: str, web: WebDep, who: UserDep) -> Re
         },
         chart=chart_svg(month.rows),
         money=money,
-        lines=month.lines if money else [],
+        lines=list(zip(month.lines, paid_on, strict=True)) if money else [],
+        unpaid=sum(d is None for d in paid_on),
+        state=state,
+        closed=month.closed,
+        orientation=orientation or "",
         unit_name=web.unit_name,
         money_text=format_money,
         day=format_date,
+        today=local_date(now, cal).isoformat(),
         total=format_money(t.amount),
         pit=format_money(t.pit),
         net=format_money(t.net),
         total_in_words=amount_in_words(t.amount) if money else "",
-        # The actions the lead adds (reports.ledger, reports.schedule): the checks are ready.
-        can_close=who.user.role == Role.admin,
+        can_close=user.role == Role.admin,
         can_pay=money,
         can_orient=money,
     )
+
+
+def _act(web: Web, request: Request, post: PostDep, p: Period, done: str, action: Callable[[], object]) -> Response:
+    """Runs one ledger action in its own transaction; a refusal shows the page again with its reason."""
+    try:
+        action()
+    except (LedgerError, OrientationError, ValueError) as exc:
+        return _page(web, request, post.who.user, p, status=409, error=str(exc))
+    return RedirectResponse(f"/bao-cao/{p}?tb={done}", status_code=303)
+
+
+@router.post("/bao-cao/{period}/chot")
+def close(request: Request, period: str, web: WebDep, post: PostDep) -> Response:
+    if post.who.user.role != Role.admin:
+        raise Forbidden("closing a period: admin only")
+    p = _period(period)
+
+    def run() -> None:
+        with transaction(web.engine) as s:
+            close_period(s, web.settings, p, utcnow(), post.who.user.username)
+
+    return _act(web, request, post, p, "closed", run)
+
+
+@router.post("/bao-cao/{period}/mo-lai")
+def reopen(request: Request, period: str, web: WebDep, post: PostDep) -> Response:
+    if post.who.user.role != Role.admin:
+        raise Forbidden("reopening a period: admin only")
+    p = _period(period)
+
+    def run() -> None:
+        with transaction(web.engine) as s:
+            reopen_period(s, p, post.who.user.username, post.text("reason"), utcnow())
+
+    return _act(web, request, post, p, "reopened", run)
+
+
+@router.post("/bao-cao/{period}/chi-tra")
+def pay(request: Request, period: str, web: WebDep, post: PostDep) -> Response:
+    if not sees_money(post.who.user):
+        raise Forbidden("marking royalties paid: chief and admin only")
+    p = _period(period)
+
+    def run() -> None:
+        paid_on = parse_day(post.text("paid_on"))
+        with transaction(web.engine) as s:
+            mark_paid(s, p, paid_on, post.who.user.username, now=utcnow())
+
+    return _act(web, request, post, p, "paid", run)
+
+
+@router.post("/bao-cao/{period}/dinh-huong")
+def orient(request: Request, period: str, web: WebDep, post: PostDep) -> Response:
+    if not sees_money(post.who.user):
+        raise Forbidden("content orientation: chief and admin only")
+    p = _period(period)
+
+    def run() -> None:
+        with transaction(web.engine) as s:
+            set_orientation(s, p, post.text("orientation"), post.who.user.username, utcnow())
+
+    return _act(web, request, post, p, "oriented", run)
 
 
 def _data(web: Web, p: Period) -> ReportData:

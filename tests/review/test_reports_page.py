@@ -115,3 +115,51 @@ def test_the_current_period_redirects_and_the_navigation_links_the_page(office: 
     assert r.status_code == 303 and r.headers["location"].startswith("/bao-cao/20")
     assert browser.get(r.headers["location"]).status_code == 200
     assert 'href="/bao-cao"' in browser.get("/").text
+
+
+def test_the_admin_closes_the_chief_pays_and_a_reopen_needs_a_reason(office: Office) -> None:
+    _seed(office)
+    admin, chief, viewer = (office.signed_in(r) for r in ("admin", "chief", "viewer"))
+    # The form is there for the admin only, and only once the tally day has passed.
+    assert 'action="/bao-cao/2026-07/chot"' in admin.get(f"/bao-cao/{PERIOD}").text
+    assert "/chot" not in chief.get(f"/bao-cao/{PERIOD}").text
+
+    r = admin.post(f"/bao-cao/{PERIOD}/chot", {"csrf_token": admin.csrf})
+    assert r.status_code == 303 and r.headers["location"] == f"/bao-cao/{PERIOD}?tb=closed"
+    html = admin.get(r.headers["location"]).text
+    assert "Đã chốt kỳ" in html and "Kỳ đã chốt" in html and 'action="/bao-cao/2026-07/mo-lai"' in html
+
+    # Frozen: a coefficient changed afterwards does not change the closed month.
+    before = BeautifulSoup(chief.get(f"/bao-cao/{PERIOD}").text, "html.parser").select_one("tfoot .total")
+    with transaction(office.engine) as s:
+        d = s.get(Draft, 9001)
+        assert d is not None
+        d.coefficient = Decimal(3)
+    after = BeautifulSoup(chief.get(f"/bao-cao/{PERIOD}").text, "html.parser").select_one("tfoot .total")
+    assert before is not None and after is not None and before.get_text() == after.get_text()
+
+    r = chief.post(f"/bao-cao/{PERIOD}/chi-tra", {"csrf_token": chief.csrf, "paid_on": "2026-08-04"})
+    assert r.status_code == 303
+    page = BeautifulSoup(chief.get(f"/bao-cao/{PERIOD}").text, "html.parser")
+    paid = [tr.find_all("td")[-1].get_text(strip=True) for tr in page.select("table.royalty tbody tr")]
+    assert paid == ["04/08/2026", "04/08/2026"]
+    assert "Mọi dòng của kỳ đã được chi trả." in str(page)
+
+    r = admin.post(f"/bao-cao/{PERIOD}/mo-lai", {"csrf_token": admin.csrf, "reason": "  "})
+    assert r.status_code == 409 and "lý do" in r.text.lower()
+    r = admin.post(f"/bao-cao/{PERIOD}/mo-lai", {"csrf_token": admin.csrf, "reason": "Sửa hệ số"})
+    assert r.status_code == 409 and "đã chi" in r.text  # paid lines: corrected in a later period
+    assert "Kỳ đã chốt" in viewer.get(f"/bao-cao/{PERIOD}").text
+
+
+def test_the_content_orientation_is_saved_by_the_chief_and_shown_to_everyone(office: Office) -> None:
+    chief, viewer = office.signed_in("chief"), office.signed_in("viewer")
+    text = "Tuyên truyền <b>Đại hội</b> Đảng bộ tỉnh"
+    r = chief.post("/bao-cao/2027-01/dinh-huong", {"csrf_token": chief.csrf, "orientation": text})
+    assert r.status_code == 303
+    html = viewer.get("/bao-cao/2027-01").text
+    div = BeautifulSoup(html, "html.parser").select_one("#dinh-huong .orientation")
+    assert div is not None and div.get_text() == text  # shown as text, never as markup
+    assert "<b>Đại hội</b>" not in html and "<form" not in str(BeautifulSoup(html, "html.parser").select_one("#dinh-huong"))
+    r = chief.post("/bao-cao/2027-01/dinh-huong", {"csrf_token": chief.csrf, "orientation": " "})
+    assert r.status_code == 409
