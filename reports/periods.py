@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -57,8 +58,10 @@ def _cal(rules: Calendar | Settings) -> Calendar:
     return rules if isinstance(rules, Calendar) else Calendar.from_settings(rules)
 
 
+@lru_cache(maxsize=4096)
 def clamped(year: int, month: int, day: int) -> date:
-    """`day` of the month, or the month's last day when it is shorter."""
+    """`day` of the month, or the month's last day when it is shorter (cached: a report dates tens of
+    thousands of items against a few dozen months)."""
     return date(year, month, min(day, _calendar.monthrange(year, month)[1]))
 
 

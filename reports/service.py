@@ -123,11 +123,13 @@ def month_report(
     frozen: Mapping[int, Period] | None = None,
     shares: Mapping[int, Sequence[Author]] | None = None,
     photos: Mapping[int, int] | None = None,
+    priced: bool = True,
 ) -> tuple[list[Any], list[Any]]:
     """Quota rows and royalty lines of `period` from the counted drafts (pure). `closed`: the frozen
     periods, whose late items count in the open one; `frozen`: draft id -> the closed period whose
     stored lines hold it (never counted again); `shares`: the editor's authors of an item;
-    `photos`: kept images of an item (paid under the photo genre when [royalty.genres.anh] exists)."""
+    `photos`: kept images of an item (paid under the photo genre when [royalty.genres.anh] exists);
+    `priced=False`: the quota rows only (no lines), for a page that shows no money."""
     frozen, shares, photos = frozen or {}, shares or {}, photos or {}
     cal = Calendar.from_settings(settings)
     q = settings.quota
@@ -140,6 +142,8 @@ def month_report(
         c if period_of(c.counted_at, cal) == p else replace(c, counted_at=bounds(p, cal).start) for c, p in assigned
     ]
     rows = quota_rows(items, list(settings.units), period, now, cal, targets)
+    if not priced:
+        return rows, []
     here = {c.item_id for c, p in assigned if p == period}
     pay_photos = PHOTO_GENRE in settings.royalty_genres
     paid = [
@@ -205,7 +209,9 @@ def photo_counts(session: Session, draft_ids: Sequence[int]) -> dict[int, int]:
     return {draft_id: int(n) for draft_id, n in session.exec(q).all()}
 
 
-def compute_month(settings: Settings, session: Session, period: Period, now: datetime) -> tuple[list[Draft], Month]:
+def compute_month(
+    settings: Settings, session: Session, period: Period, now: datetime, *, priced: bool = True
+) -> tuple[list[Draft], Month]:
     """The month computed from the drafts (never the frozen lines), and the drafts read."""
     cal = Calendar.from_settings(settings)
     count_by = settings.calendar.count_by
@@ -224,7 +230,7 @@ def compute_month(settings: Settings, session: Session, period: Period, now: dat
             and (d.duplicate_of is None or d.duplicate_of not in frozen)
             and period_of(counted_at(d, count_by), cal) in closed  # type: ignore[arg-type]
         ] + drafts
-    ids = [d.id for d in drafts if d.id is not None]
+    ids = [d.id for d in drafts if d.id is not None] if priced else []
     rows, lines = month_report(
         settings,
         drafts,
@@ -234,6 +240,7 @@ def compute_month(settings: Settings, session: Session, period: Period, now: dat
         frozen=frozen,
         shares=shares_by_draft(session, ids),
         photos=photo_counts(session, ids),
+        priced=priced,
     )
     return drafts, Month(period, rows, lines, paid_on=[None] * len(lines))
 
@@ -280,11 +287,12 @@ def frozen_month(session: Session, row: ReportPeriod, period: Period) -> Month:
     return Month(period, rows, lines, True, row.closed_at, [ln.paid_on for ln in stored])
 
 
-def load_month(settings: Settings, session: Session, period: Period, now: datetime) -> Month:
+def load_month(settings: Settings, session: Session, period: Period, now: datetime, *, priced: bool = True) -> Month:
     """The month: the frozen rows and lines once the period is closed; otherwise computed from the
     counted drafts, late items of closed periods included (raises reports.royalty.RoyaltyError when
-    an item cannot be priced)."""
+    an item cannot be priced). `priced=False` skips the royalty lines (none in the result): the
+    quota dashboard of someone who sees no money."""
     row = session.get(ReportPeriod, str(period))
     if row is not None and row.status == PeriodStatus.closed:
         return frozen_month(session, row, period)
-    return compute_month(settings, session, period, now)[1]
+    return compute_month(settings, session, period, now, priced=priced)[1]

@@ -56,10 +56,10 @@ def _period(text: str) -> Period:
         raise NotFound(f"Kỳ báo cáo “{text}” không hợp lệ: kỳ phải có dạng năm-tháng, ví dụ 2026-12.") from None
 
 
-def _month(web: Web, period: Period, now: datetime) -> Month:
+def _month(web: Web, period: Period, now: datetime, *, priced: bool = True) -> Month:
     try:
         with reading(web.engine) as session:
-            return load_month(web.settings, session, period, now)
+            return load_month(web.settings, session, period, now, priced=priced)
     except RoyaltyError as exc:
         raise NotFound(f"Chưa tính được nhuận bút {period.label}: {exc}") from None
 
@@ -164,13 +164,13 @@ def _page(
     error: str | None = None,
 ) -> Response:  # fmt: skip
     now = utcnow()
-    month = _month(web, p, now)
+    money = sees_money(user)
+    month = _month(web, p, now, priced=money)  # no money on the page: the quotas only
     with reading(web.engine) as session:
         state = period_state(session, p)
         orientation = orientation_of(session, p)
     cal = Calendar.from_settings(web.settings)
     b = bounds(p, cal)
-    money = sees_money(user)
     t = totals(month.lines)
     paid_on = list(month.paid_on) if month.closed else [None] * len(month.lines)
     return web.render(
