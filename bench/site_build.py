@@ -107,8 +107,12 @@ disableKinds = ["taxonomy", "term", "RSS"]
 """
 HUGO_BASEOF = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{{ .Title }}</title>
 <link rel="stylesheet" href="/assets/site.css"></head><body><header><p>{{ site.Title }}</p>
-<nav><ul>{{ range site.Sections }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
+{{ partialCached "nav.html" site }}
 </header><main>{{ block "main" . }}{{ end }}</main><footer>{{ site.Title }}</footer></body></html>
+"""
+# The menu is the same on every page: rendered once (partialCached, as Hugo's docs advise). Calling
+# site.Sections in every page made Hugo superlinear here (2.4 ms a page at 1,000 articles, 47 ms at 10,000).
+HUGO_NAV = """<nav><ul>{{ range .Sections }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
 """
 HUGO_LIST = """{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range (.Paginate .Pages).Pages }}
 <li><h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3><p>{{ .Date.Format "02/01/2006" }}</p>
@@ -133,6 +137,8 @@ def hugo_site(folder: Path, n: int) -> None:
     (folder / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
     for name, text in (("baseof", HUGO_BASEOF), ("list", HUGO_LIST), ("home", HUGO_LIST), ("single", HUGO_SINGLE)):
         (folder / "layouts" / f"{name}.html").write_text(text, encoding="utf-8")
+    (folder / "layouts" / "partials").mkdir()
+    (folder / "layouts" / "partials" / "nav.html").write_text(HUGO_NAV, encoding="utf-8")
     for slug, name in SECTIONS:
         (folder / "content" / slug).mkdir(parents=True)
         (folder / "content" / slug / "_index.md").write_text(f'---\ntitle: "{name}"\n---\n', encoding="utf-8")
