@@ -9,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests import servers
 from tests.wordpress import WordPress, wordpress
+
+# Property tests check rules, not speed. Hypothesis's own clocks (a deadline per example, the "input
+# generation is slow" health check) fail good code on a loaded machine: seen once in a full suite run
+# beside another one. Both off, for every property test.
+hypothesis_settings.register_profile("toasoan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("toasoan")
 
 
 def pytest_configure(config: pytest.Config) -> None:
