@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from core.settings import Unit
-from reports.periods import Calendar, Period, Quarter, bounds, counting_period, local_date
+from reports.periods import Calendar, Period, Quarter, bounds, counting_period, local_date, period_finder
 
 
 class Status(StrEnum):
@@ -102,15 +102,28 @@ def quota_rows(
 ) -> list[QuotaRow]:
     """Per unit (in the order given): this period's tin and bài, the quarter's bài, and their status."""
     closed = set(closed)
+    find = period_finder(cal)
+    placed = [(item, counting_period(item.counted_at, closed, now, cal, find=find)) for item in deduplicate(items, cal)]
+    return placed_quota_rows(placed, units, period, now, cal, targets)
+
+
+def placed_quota_rows(
+    placed: Iterable[tuple[CountedItem, Period]],
+    units: Sequence[Unit],
+    period: Period,
+    now: datetime | date,
+    cal: Calendar,
+    targets: Targets,
+) -> list[QuotaRow]:
+    """`quota_rows` of items already deduplicated and placed in the period each counts in."""
     quarter: Quarter = period.quarter
     in_quarter = set(quarter.periods[: quarter.periods.index(period) + 1])
     tin: dict[str, int] = {}
     bai: dict[str, int] = {}
     quarter_bai: dict[str, int] = {}
-    for item in deduplicate(items, cal):
+    for item, p in placed:
         if item.unit is None:
             continue
-        p = counting_period(item.counted_at, closed, now, cal)
         if item.kind == "tin" and p == period:
             tin[item.unit] = tin.get(item.unit, 0) + 1
         elif item.kind == "bai":

@@ -10,64 +10,77 @@ it first went live on a portal (`Draft.published_at`, "published") or when it wa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
-from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from core.models import Draft, DraftImage, DraftStatus
 from core.settings import Settings
 from reports.models import PeriodStatus, ReportLine, ReportPeriod, RoyaltyShare
-from reports.periods import Calendar, Period, bounds, counting_period, local_date, period_of
-from reports.quotas import CountedItem, QuotaRow, Status, Targets, deduplicate, quota_rows
+from reports.periods import Calendar, Period, PeriodFinder, bounds, counting_period, local_date, period_finder
+from reports.quotas import CountedItem, QuotaRow, Status, Targets, deduplicate, placed_quota_rows
 from reports.royalty import PHOTO_GENRE, Author, RoyaltyItem, RoyaltyLine, RoyaltyRules, compute_lines
 
 # Approved items count, and stay counted once live or taken down again (the work was done and paid).
 COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published, DraftStatus.withdrawn)
 
 
-def counted_at(d: Draft, count_by: str) -> datetime | None:
-    """The instant that puts the item in a period: first live, or approved ([calendar] count_by)."""
-    return d.published_at if count_by == "published" else d.decided_at
+class CountedDraft(NamedTuple):
+    """What a report reads of a draft (body_html and search_text, most of a row's bytes, are not
+    read: a quarter holds thousands of rows, and a plain tuple costs a fraction of an ORM object)."""
+
+    id: int
+    status: str
+    kind: str
+    title: str
+    byline: str | None
+    unit_code: str | None
+    sender: str
+    sender_name: str
+    coefficient: Decimal | None
+    duplicate_of: int | None
+    decided_at: datetime | None
+    published_at: datetime | None
 
 
-# What month_report reads of a draft: load_month selects only these (body_html and search_text are
-# most of a row's bytes, and a quarter holds thousands of rows).
+# The columns of CountedDraft, in its order.
 REPORT_COLUMNS = (
     Draft.id, Draft.status, Draft.kind, Draft.title, Draft.byline, Draft.unit_code, Draft.sender,
     Draft.sender_name, Draft.coefficient, Draft.duplicate_of, Draft.decided_at, Draft.published_at,
 )  # fmt: skip
 
 
-def counted_drafts(
-    session: Session, start: datetime, end: datetime, count_by: str, *, narrow: bool = False
-) -> list[Draft]:
-    """Drafts that count for [start, end), by the date `count_by` names (`narrow`: only the columns
-    a report reads are loaded; another one is read on access, while the session is open)."""
+def counted_at(d: CountedDraft, count_by: str) -> datetime | None:
+    """The instant that puts the item in a period: first live, or approved ([calendar] count_by)."""
+    return d.published_at if count_by == "published" else d.decided_at
+
+
+def counted_drafts(session: Session, start: datetime, end: datetime, count_by: str) -> list[CountedDraft]:
+    """Drafts that count for [start, end), by the date `count_by` names, oldest first."""
     when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
     q = (
-        (select(Draft).options(load_only(*REPORT_COLUMNS)) if narrow else select(Draft))  # type: ignore[arg-type]
+        select(*REPORT_COLUMNS)  # type: ignore[call-overload]
         .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
         .where(when.is_not(None))
         .where(when >= start.astimezone(UTC))
         .where(when < end.astimezone(UTC))
         .order_by(when, col(Draft.id))
     )
-    return list(session.exec(q).all())
+    return [CountedDraft(*row) for row in session.exec(q).all()]
 
 
-def _counted(d: Draft, count_by: str) -> CountedItem:
+def _counted(d: CountedDraft, count_by: str) -> CountedItem:
     at = counted_at(d, count_by)
     assert d.id is not None and at is not None
     return CountedItem(d.id, d.unit_code, d.kind, at, d.duplicate_of)
 
 
 def _royalty_item(
-    d: Draft, cal: Calendar, count_by: str, authors: Sequence[Author] = (), photos: int = 0
+    d: CountedDraft, cal: Calendar, count_by: str, authors: Sequence[Author] = (), photos: int = 0
 ) -> RoyaltyItem:
     at = counted_at(d, count_by)
     assert d.id is not None and at is not None
@@ -92,9 +105,12 @@ def assign(
     frozen: Mapping[int, Period],
     now: datetime,
     cal: Calendar,
+    find: PeriodFinder | None = None,
 ) -> list[tuple[CountedItem, Period]]:
     """One item per duplicate group and the period it counts in: the closed period whose frozen
     lines hold the group, else its own period, or the open one when its own is closed (late)."""
+    find = find or period_finder(cal)
+    closed_set = set(closed)
     groups: dict[int, list[CountedItem]] = {}
     for c in counted:
         groups.setdefault(c.duplicate_of if c.duplicate_of is not None else c.item_id, []).append(c)
@@ -105,17 +121,17 @@ def assign(
             rep = min(held, key=lambda c: (frozen[c.item_id], c.item_id))
             out.append((rep, frozen[rep.item_id]))
             continue
-        rep = deduplicate(members, cal)[0]
+        rep = members[0] if len(members) == 1 else deduplicate(members, cal)[0]
         if key in frozen:  # the original is frozen in a closed period (not loaded): the copy never counts again
             out.append((rep, frozen[key]))
         else:
-            out.append((rep, counting_period(rep.counted_at, closed, now, cal)))
+            out.append((rep, counting_period(rep.counted_at, closed_set, now, cal, find=find)))
     return sorted(out, key=lambda pair: pair[0].item_id)
 
 
 def month_report(
     settings: Settings,
-    drafts: Sequence[Draft],
+    drafts: Sequence[CountedDraft],
     period: Period,
     now: datetime,
     closed: Sequence[Period] = (),
@@ -137,17 +153,13 @@ def month_report(
     count_by = settings.calendar.count_by
     counted = [_counted(d, count_by) for d in drafts]
     assigned = assign(counted, closed, frozen, now, cal)
-    # quota_rows dates each item: one counted elsewhere than its own period is dated at that period's start.
-    items = [
-        c if period_of(c.counted_at, cal) == p else replace(c, counted_at=bounds(p, cal).start) for c, p in assigned
-    ]
-    rows = quota_rows(items, list(settings.units), period, now, cal, targets)
+    rows = placed_quota_rows(assigned, list(settings.units), period, now, cal, targets)
     if not priced:
         return rows, []
     here = {c.item_id for c, p in assigned if p == period}
     pay_photos = PHOTO_GENRE in settings.royalty_genres
     paid = [
-        _royalty_item(d, cal, count_by, shares.get(d.id, ()), photos.get(d.id, 0) if pay_photos else 0)  # type: ignore[arg-type]
+        _royalty_item(d, cal, count_by, shares.get(d.id, ()), photos.get(d.id, 0) if pay_photos else 0)
         for d in drafts
         if d.id in here
     ]
@@ -211,7 +223,7 @@ def photo_counts(session: Session, draft_ids: Sequence[int]) -> dict[int, int]:
 
 def compute_month(
     settings: Settings, session: Session, period: Period, now: datetime, *, priced: bool = True
-) -> tuple[list[Draft], Month]:
+) -> tuple[list[CountedDraft], Month]:
     """The month computed from the drafts (never the frozen lines), and the drafts read."""
     cal = Calendar.from_settings(settings)
     count_by = settings.calendar.count_by
@@ -219,18 +231,20 @@ def compute_month(
     frozen = frozen_items(session)
     end = bounds(period, cal).end
     quarter_start = bounds(period.quarter, cal).start
-    drafts = counted_drafts(session, quarter_start, end, count_by, narrow=True)
+    drafts = counted_drafts(session, quarter_start, end, count_by)
     earlier = [p for p in closed if bounds(p, cal).start < quarter_start]
     if earlier:  # items counted late whose own closed period lies before this quarter
-        late = counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by, narrow=True)
+        late = counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by)
+        find = period_finder(cal)
+        closed_set = set(closed)
         drafts = [
             d
             for d in late
             if d.id not in frozen
             and (d.duplicate_of is None or d.duplicate_of not in frozen)
-            and period_of(counted_at(d, count_by), cal) in closed  # type: ignore[arg-type]
+            and find(counted_at(d, count_by)) in closed_set  # type: ignore[arg-type]
         ] + drafts
-    ids = [d.id for d in drafts if d.id is not None] if priced else []
+    ids = [d.id for d in drafts] if priced else []
     rows, lines = month_report(
         settings,
         drafts,

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from core.db import reading, transaction, utcnow
 from core.formats import format_date, format_money, parse_day
@@ -101,19 +101,19 @@ BAR_W, ROW_H, LABEL_W = 240, 22, 220
 
 def chart_svg(rows: list[QuotaRow]) -> Markup:
     """Horizontal bars per unit: tin this month and bài this quarter, against the targets (light inline
-    SVG, no script; the table above carries the same figures as text)."""
+    SVG, no script; the table above carries the same figures as text). Plain string formatting: every
+    value is an int or an enum of ours except the unit's name, which is escaped (Markup.format per
+    element cost a third of the page)."""
     top = max([1, *(r.tin for r in rows), *(r.quarter_bai for r in rows), *(r.tin_target for r in rows)])
     top = max(top, *(r.bai_target for r in rows)) if rows else top
     height = ROW_H * len(rows) + 30
     parts = [
-        Markup(
-            '<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 {w} {h}" width="100%">'
-            '<title id="chart-title">Biểu đồ số tin tháng và số bài quý theo đơn vị</title>'
-        ).format(w=LABEL_W + 2 * BAR_W + 60, h=height)
+        f'<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 {LABEL_W + 2 * BAR_W + 60}'
+        f' {height}" width="100%"><title id="chart-title">Biểu đồ số tin tháng và số bài quý theo đơn vị</title>'
     ]
     for i, r in enumerate(rows):
         y = 20 + i * ROW_H
-        parts.append(Markup('<text x="0" y="{}" class="label">{}</text>').format(y + 13, r.name[:34]))
+        parts.append(f'<text x="0" y="{y + 13}" class="label">{escape(r.name[:34])}</text>')
         for j, (count, target, st) in enumerate(
             ((r.tin, r.tin_target, r.tin_status), (r.quarter_bai, r.bai_target, r.bai_status))
         ):
@@ -121,19 +121,15 @@ def chart_svg(rows: list[QuotaRow]) -> Markup:
             w = round(BAR_W * count / top)
             goal = x + round(BAR_W * target / top)
             parts.append(
-                Markup(
-                    '<rect x="{x}" y="{y}" width="{w}" height="14" class="bar {st}"><title>{t}</title></rect>'
-                    '<line x1="{g}" x2="{g}" y1="{y0}" y2="{y1}" class="goal"/>'
-                ).format(x=x, y=y + 2, w=w, st=st.value, t=f"{count}/{target}", g=goal, y0=y, y1=y + 18)
+                f'<rect x="{x}" y="{y + 2}" width="{w}" height="14" class="bar {Status(st).value}">'
+                f"<title>{int(count)}/{int(target)}</title></rect>"
+                f'<line x1="{goal}" x2="{goal}" y1="{y}" y2="{y + 18}" class="goal"/>'
             )
     parts.append(
-        Markup(
-            '<text x="{}" y="12" class="head">Tin trong tháng</text>'
-            '<text x="{}" y="12" class="head">Bài trong quý</text>'
-        ).format(LABEL_W, LABEL_W + BAR_W + 30)
+        f'<text x="{LABEL_W}" y="12" class="head">Tin trong tháng</text>'
+        f'<text x="{LABEL_W + BAR_W + 30}" y="12" class="head">Bài trong quý</text></svg>'
     )
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
+    return Markup("".join(parts))  # noqa: S704 - the one text value is escaped above
 
 
 @router.get("/bao-cao")

@@ -17,6 +17,7 @@ from reports.periods import (
     counting_period,
     days_left,
     payment_date,
+    period_finder,
     period_of,
     quarter_of,
     reminder_date,
@@ -103,6 +104,18 @@ def test_every_instant_is_inside_the_bounds_of_its_period(instant: datetime, tal
     assert instant in bounds(p, cal)
     assert instant not in bounds(p.next(), cal) and instant not in bounds(p.previous(), cal)
     assert instant in bounds(quarter_of(p), cal)
+
+
+@given(st.lists(instants, min_size=1, max_size=40), tally_days)
+def test_the_finder_of_a_report_agrees_with_period_of(batch: list[datetime], tally: int) -> None:
+    # One finder over many instants, in any order, with the bounds themselves among them: it remembers
+    # the periods it met, and must never answer from a remembered one that does not hold the instant.
+    cal = Calendar(tally_day=tally)
+    edges = [e for i in batch[:3] for e in (bounds(period_of(i, cal), cal).start, bounds(period_of(i, cal), cal).end)]
+    find = period_finder(cal)
+    for instant in batch + edges + [e - timedelta(microseconds=1) for e in edges]:
+        assert find(instant) == period_of(instant, cal)
+    assert find(date(2026, 12, 27)) == period_of(date(2026, 12, 27), cal)
 
 
 @given(periods, tally_days)

@@ -164,3 +164,21 @@ def test_the_content_orientation_is_saved_by_the_chief_and_shown_to_everyone(off
     assert "<b>Đại hội</b>" not in html and section is not None and section.find("form") is None
     r = chief.post("/bao-cao/2027-01/dinh-huong", {"csrf_token": chief.csrf, "orientation": " "})
     assert r.status_code == 409
+
+
+def test_the_chart_draws_each_units_bars_and_escapes_its_name() -> None:
+    from reports.quotas import QuotaRow, Status
+    from review.web.reports import chart_svg
+
+    hostile = '<b onmouseover="x()">Chi bộ "A" & B</b>'
+    rows = [
+        QuotaRow("A", hostile, 2, 0, 1, 1, 1, Status.met, Status.met),
+        QuotaRow("B", "Chi bộ Ban Tổ chức", 0, 0, 0, 1, 1, Status.not_met, Status.at_risk),
+    ]
+    svg = BeautifulSoup(str(chart_svg(rows)), "html.parser")
+    assert svg.find("b") is None and not svg.find_all(attrs={"onmouseover": True})
+    assert [t.get_text() for t in svg.find_all("text", class_="label")] == [hostile[:34], "Chi bộ Ban Tổ chức"]
+    bars = svg.find_all("rect")
+    assert [b.get_text() for b in bars] == ["2/1", "1/1", "0/1", "0/1"]
+    assert [b["class"][-1] for b in bars] == ["met", "met", "not_met", "at_risk"]
+    assert int(bars[0]["width"]) == 240 and int(bars[2]["width"]) == 0  # the longest bar fills the scale
