@@ -156,12 +156,7 @@ def cmd_ledger(settings: Settings, args: argparse.Namespace, open_engine: Callab
     result: dict[str, Any] = {}
     try:
         if args.report_cmd == "shares":
-            pairs = []
-            for text in args.shares:
-                name, sep, weight = text.rpartition("=")
-                if not sep:
-                    raise ledger.LedgerError(f"Phần chia phải có dạng Tên=tỷ lệ: {text!r}.")
-                pairs.append((name, weight))
+            pairs = ledger.parse_shares(args.shares)
             with transaction(open_engine(settings)) as session:
                 authors = ledger.set_shares(session, args.draft_id, pairs, actor, now)
             result = {"draft_id": args.draft_id, "shares": [[a.name, str(a.share)] for a in authors]}

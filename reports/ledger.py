@@ -283,6 +283,32 @@ def _weight(value: Any) -> Decimal:
     return w
 
 
+def parse_shares(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """ "Tên=tỷ lệ" per line (the CLI's arguments, the draft page's text box): the name and the weight
+    as written (validated by set_shares); blank lines skipped."""
+    pairs = []
+    for text in lines:
+        if not text.strip():
+            continue
+        name, sep, weight = text.rpartition("=")
+        if not sep:
+            raise LedgerError(f"Mỗi tác giả một dòng, dạng Tên = tỷ lệ (ví dụ Nguyễn Văn A = 60): {text.strip()!r}.")
+        pairs.append((name, weight))
+    return pairs
+
+
+def frozen_in(session: Session, draft_id: int) -> Period | None:
+    """The closed period whose stored lines hold the item (a change of its shares no longer moves
+    them), or None."""
+    q = (
+        select(ReportLine.period)
+        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
+        .where(ReportLine.draft_id == draft_id, ReportPeriod.status == PeriodStatus.closed)
+    )
+    found = session.exec(q).first()
+    return Period.parse(found) if found else None
+
+
 def set_shares(
     session: Session, draft_id: int, shares: Sequence[tuple[str, Any]], actor: str, now: datetime
 ) -> list[Author]:

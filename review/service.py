@@ -56,8 +56,9 @@ def allowed(user: User, action: str, settings: Settings) -> bool:
         return action != "propose" or settings.review.two_step
     if action == "view":
         return role in (Role.viewer, Role.editor, Role.chief)
-    if action in ("edit", "comment", "request_changes", "reject", "withdraw", "publish"):
-        # "publish": the publication's own steps (retry a failed job, paste a manual target's address)
+    if action in ("edit", "comment", "request_changes", "reject", "withdraw", "publish", "shares"):
+        # "publish": the publication's own steps (retry a failed job, paste a manual target's address);
+        # "shares": how an item's royalty is split between its authors (weights, no amounts)
         return role in (Role.editor, Role.chief)
     if action == "approve":
         return role == Role.chief or (role == Role.editor and not settings.review.two_step)

@@ -55,6 +55,7 @@ ACTIONS = (
     "set_coefficient",
     "withdraw",
     "publish",
+    "shares",
 )
 
 

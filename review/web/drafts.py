@@ -33,6 +33,7 @@ from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
 from review.web.files import untrusted_document
 from review.web.forms import draft_edit, field_ids
 from review.web.publications import manual_views, publications_view
+from review.web.reports import shares_view
 
 router = APIRouter()
 
@@ -49,6 +50,7 @@ DONE = {
     "withdrawn": "Đã gỡ bài. Bài sẽ được gỡ khỏi mọi trang đã đăng.",
     "publish_retry": "Đã yêu cầu đăng lại. Bài sẽ được đăng ở lượt đăng bài tới.",
     "manual_done": "Đã ghi địa chỉ bài đăng. Bài đã lên trang.",
+    "shares": "Đã lưu phần chia nhuận bút giữa các tác giả.",
 }
 
 
@@ -162,6 +164,7 @@ def decisions_shown(web: Web, who: SignedIn, draft: Draft) -> dict[str, bool]:
         "set_coefficient": can["set_coefficient"],
         "withdraw": can["withdraw"] and "withdrawn" in after,
         "publish": can["publish"],
+        "shares": can["shares"],
     }
 
 
@@ -185,6 +188,7 @@ def draft_page(
         duplicates = service.duplicates_in(s, d)
         pubs = publications_view(s, web, draft_id)
         manual = manual_views(s, web, draft_id, pubs) if can_publish(web, who) else []
+        shares = shares_view(s, d)
     genre = web.settings.genres.get(d.kind)
     notice = DONE.get(request.query_params.get("tb", "")) if request.method == "GET" else None
     return web.render(
@@ -206,6 +210,7 @@ def draft_page(
         show=decisions_shown(web, who, d),
         publications=pubs,
         manual=manual,
+        shares=shares,
         untrusted_source=untrusted_document(d.source_file, d.source_format),
         values=values or {},
         unit_name=web.unit_name,

@@ -17,23 +17,36 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
+from sqlmodel import Session
 
 from core.db import reading, transaction, utcnow
 from core.formats import format_date, format_money, parse_day
+from core.models import Draft
 from core.money import amount_in_words
 from reports.documents import ReportData, report_data, write_monthly_report, write_payment_list, write_payment_request
-from reports.ledger import LedgerError, close_period, mark_paid, period_state, reopen_period
+from reports.ledger import (
+    LedgerError,
+    close_period,
+    frozen_in,
+    mark_paid,
+    parse_shares,
+    period_state,
+    reopen_period,
+    set_shares,
+    shares_of,
+)
 from reports.orientation import OrientationError, orientation_of, set_orientation
 from reports.periods import Calendar, Period, PeriodError, bounds, local_date, period_of
 from reports.quotas import STATUS_LABELS, QuotaRow, Status
 from reports.royalty import RoyaltyError, totals
-from reports.service import Month, load_month
+from reports.service import COUNTED_STATUSES, Month, load_month
 from review.models import Role, User
 from review.service import Forbidden, require
 from review.web.deps import NotFound, PostDep, UserDep, Web, WebDep
@@ -130,6 +143,61 @@ def chart_svg(rows: list[QuotaRow]) -> Markup:
         f'<text x="{LABEL_W + BAR_W + 30}" y="12" class="head">Bài trong quý</text></svg>'
     )
     return Markup("".join(parts))  # noqa: S704 - the one text value is escaped above
+
+
+@dataclass(frozen=True)
+class SharesView:
+    """The draft page's "Chia nhuận bút" part: the authors the editor entered and their weights (no
+    money: an editor sets who shares, the chief sees the amounts on the reports page)."""
+
+    authors: list[tuple[str, str]]  # name, weight as entered
+    text: str  # the form's text box: one "Tên = tỷ lệ" a line
+    frozen: str  # the closed period's label when its stored lines hold the item, else ""
+
+
+def shares_view(session: Session, draft: Draft) -> SharesView | None:
+    """None while the item does not count (not approved, or rejected): nothing to split yet."""
+    if draft.id is None or draft.status not in COUNTED_STATUSES:
+        return None
+    authors = [(a.name, _weight_text(a.share)) for a in shares_of(session, [draft.id]).get(draft.id, [])]
+    held = frozen_in(session, draft.id)
+    return SharesView(
+        authors=authors,
+        text="\n".join(f"{name} = {weight}" for name, weight in authors),
+        frozen=held.label if held else "",
+    )
+
+
+def _weight_text(share: Decimal) -> str:
+    """60.00000000 -> "60", 33.5 -> "33,5" (the Vietnamese decimal comma)."""
+    text = format(share.normalize(), "f")
+    return text.replace(".", ",")
+
+
+@router.post("/drafts/{draft_id:int}/shares")
+def shares(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    from review.web.drafts import draft_page  # the draft page owns its layout
+
+    require(post.who.user, "shares", web.settings)
+    text = post.text("shares")
+    with reading(web.engine) as s:
+        draft = s.get(Draft, draft_id)
+        if draft is None:
+            raise NotFound(f"Không có bài số {draft_id}.")
+        if draft.status not in COUNTED_STATUSES:
+            return draft_page(
+                web, request, post.who, draft_id, status=409,
+                error="Chỉ chia nhuận bút cho tin, bài đã được duyệt.", values={"shares": {"shares": text}},
+            )  # fmt: skip
+    try:
+        pairs = parse_shares(text.splitlines())
+        with transaction(web.engine) as s:
+            set_shares(s, draft_id, pairs, post.who.user.username, utcnow())
+    except LedgerError as exc:
+        return draft_page(
+            web, request, post.who, draft_id, status=422, error=str(exc), values={"shares": {"shares": text}}
+        )
+    return RedirectResponse(f"/drafts/{draft_id}?tb=shares", status_code=303)
 
 
 @router.get("/bao-cao")

@@ -137,6 +137,9 @@ def test_the_admin_closes_the_chief_pays_and_a_reopen_needs_a_reason(office: Off
         d.coefficient = Decimal(3)
     after = BeautifulSoup(chief.get(f"/bao-cao/{PERIOD}").text, "html.parser").select_one("tfoot .total")
     assert before is not None and after is not None and before.get_text() == after.get_text()
+    # The item's page says so where its royalty is split: a new split no longer moves the stored lines.
+    assert "Kỳ nhuận bút tháng 07/2026 đã chốt" in office.signed_in("editor").get("/drafts/9001").text
+    assert "đã chốt" not in office.signed_in("editor").get("/drafts/9003").text  # approved, not live: not held
 
     r = chief.post(f"/bao-cao/{PERIOD}/chi-tra", {"csrf_token": chief.csrf, "paid_on": "2026-08-04"})
     assert r.status_code == 303
@@ -182,3 +185,52 @@ def test_the_chart_draws_each_units_bars_and_escapes_its_name() -> None:
     assert [b.get_text() for b in bars] == ["2/1", "1/1", "0/1", "0/1"]
     assert [b["class"][-1] for b in bars] == ["met", "met", "not_met", "at_risk"]
     assert int(bars[0]["width"]) == 240 and int(bars[2]["width"]) == 0  # the longest bar fills the scale
+
+
+def _royalty_rows(html: str, title: str) -> list[list[str]]:
+    table = BeautifulSoup(html, "html.parser").find("table", class_="royalty")
+    assert table is not None
+    rows = [[c.get_text(" ", strip=True) for c in tr.find_all("td")] for tr in table.select("tbody tr")]
+    return [r for r in rows if r[1] == title]
+
+
+def test_the_editor_splits_an_items_royalty_on_its_page_and_the_chief_sees_the_split(office: Office) -> None:
+    _seed(office)
+    editor, chief = office.signed_in("editor"), office.signed_in("chief")
+    # One author (the byline) until the editor splits it: 1,5 x 10% of 2.530.000 đ = 379.500 đ.
+    assert [(r[2], r[7]) for r in _royalty_rows(chief.get(f"/bao-cao/{PERIOD}").text, "Tin hội nghị sơ kết")] == [
+        ("Trần Thị B", "379.500 đ")
+    ]
+    page = editor.get("/drafts/9001").text
+    assert 'action="/drafts/9001/shares"' in page and "Chưa chia" in page
+    r = editor.submit("/drafts/9001", "/drafts/9001/shares", shares="Trần Thị B = 2\n\nNguyễn Văn D = 1")
+    assert r.status_code == 303 and r.headers["location"] == "/drafts/9001?tb=shares"
+    page = editor.get(r.headers["location"]).text
+    assert "Đã lưu phần chia" in page
+    cells = [td.get_text(strip=True) for td in BeautifulSoup(page, "html.parser").select("table.shares td")]
+    assert cells == ["Trần Thị B", "2", "Nguyễn Văn D", "1"]
+    rows = _royalty_rows(chief.get(f"/bao-cao/{PERIOD}").text, "Tin hội nghị sơ kết")
+    assert [(r[2], r[7]) for r in rows] == [("Trần Thị B", "253.000 đ"), ("Nguyễn Văn D", "126.500 đ")]
+
+    # A line without "=" is refused with the reason; what was typed stays in the box; nothing changes.
+    r = editor.submit("/drafts/9001", "/drafts/9001/shares", shares="Trần Thị B 60")
+    assert r.status_code == 422 and "Tên = tỷ lệ" in r.text and "Trần Thị B 60</textarea>" in r.text
+    r = editor.submit("/drafts/9001", "/drafts/9001/shares", shares="Trần Thị B = 2\ntrần thị b = 1")
+    assert r.status_code == 422 and "hai lần" in r.text
+    assert len(_royalty_rows(chief.get(f"/bao-cao/{PERIOD}").text, "Tin hội nghị sơ kết")) == 2
+
+    # An empty box goes back to the byline alone.
+    r = editor.submit("/drafts/9001", "/drafts/9001/shares", shares="")
+    assert r.status_code == 303
+    assert [r[2] for r in _royalty_rows(chief.get(f"/bao-cao/{PERIOD}").text, "Tin hội nghị sơ kết")] == ["Trần Thị B"]
+
+
+def test_a_rejected_item_has_nothing_to_split_and_a_viewer_only_reads_the_split(office: Office) -> None:
+    _seed(office)
+    editor, viewer = office.signed_in("editor"), office.signed_in("viewer")
+    assert "Chia nhuận bút" not in editor.get("/drafts/9004").text
+    r = editor.post("/drafts/9004/shares", {"csrf_token": editor.csrf, "shares": "X = 1"})
+    assert r.status_code == 409 and "đã được duyệt" in r.text
+    assert editor.submit("/drafts/9001", "/drafts/9001/shares", shares="Trần Thị B = 1").status_code == 303
+    page = viewer.get("/drafts/9001").text
+    assert "Chia nhuận bút" in page and "Trần Thị B" in page and 'action="/drafts/9001/shares"' not in page
