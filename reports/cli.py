@@ -12,6 +12,8 @@ JSON (amounts are strings of whole đồng):
 `report close YYYY-MM [--by NAME] [--force] [--json]`, `report reopen YYYY-MM --reason TEXT [--by NAME]
 [--json]`, `report pay YYYY-MM --date YYYY-MM-DD|dd/mm/yyyy [--line SEQ ...] [--by NAME] [--json]`,
 `report shares DRAFT_ID "Tên=60" "Tên khác=40" [--by NAME]` (no share: cleared): reports.ledger.
+`report jobs [YYYY-MM] [--failed] [--json]` lists the period jobs (JSON {"jobs": [{"id", "job",
+"period", "status", "attempts", "due", "note"}]}); `report retry JOB_ID` runs a failed one again.
 CLI users are the server's operators (admins); --by defaults to the OS user. Exit 0 ok, 1 refused
 (Vietnamese message on stderr). Closing an already closed period is not an error (exit 0).
 """
@@ -249,6 +251,43 @@ def cmd_run_due(settings: Settings, args: argparse.Namespace, open_engine: Calla
     return 1 if report.failed else 0
 
 
+def cmd_jobs(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
+    """`toasoan report jobs [YYYY-MM] [--failed] [--json]`: the recorded period jobs and their state.
+
+    JSON: {"jobs": [{"id", "job", "period", "status", "attempts", "due", "note"}]}."""
+    from reports.schedule import period_jobs
+
+    try:
+        period = Period.parse(args.period) if args.period else None
+    except PeriodError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    with reading(open_engine(settings)) as session:
+        found = period_jobs(session, period=period, status="failed" if args.failed else None)
+    if args.json:
+        sys.stdout.write(json_text({"jobs": [j.as_json() for j in found]}))
+        return 0
+    if not found:
+        print("Không có việc định kỳ nào" + (" bị lỗi." if args.failed else " được ghi."))
+    for j in found:
+        line = f"#{j.id}  {j.period}  {j.label}: {j.status_label} (lần thử: {j.attempts})"
+        print(line + (f" — {j.note}" if j.note else ""))
+    return 0
+
+
+def cmd_retry(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
+    """`toasoan report retry JOB_ID`: a failed period job runs again at the worker's next tick."""
+    from reports.schedule import PeriodJobError, retry_period_job
+
+    try:
+        retry_period_job(open_engine(settings), args.job_id, utcnow())
+    except PeriodJobError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Việc định kỳ số {args.job_id} sẽ chạy lại ở lượt tới (hoặc ngay với `toasoan report run-due`).")
+    return 0
+
+
 def cmd_orientation(settings: Settings, args: argparse.Namespace, open_engine: Callable[[Settings], Any]) -> int:
     """`toasoan report orientation YYYY-MM --text TEXT | --file F [--by NAME]`."""
     from reports.orientation import OrientationError, set_orientation
@@ -273,6 +312,14 @@ def register_period_jobs(rsub: Any, open_engine: Callable[[Settings], Any]) -> N
     run = rsub.add_parser("run-due", help="chạy các việc định kỳ đã đến hạn (nhắc chỉ tiêu, định hướng, báo cáo tháng)")
     run.add_argument("--json", action="store_true", help="in những việc đã chạy (JSON)")
     run.set_defaults(func=lambda settings, args: cmd_run_due(settings, args, open_engine))
+    listing = rsub.add_parser("jobs", help="các việc định kỳ đã ghi và trạng thái (lỗi, thử lại, xong)")
+    listing.add_argument("period", nargs="?", help="kỳ YYYY-MM (mặc định: mọi kỳ)")
+    listing.add_argument("--failed", action="store_true", help="chỉ những việc lỗi cần người xử lý")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=lambda settings, args: cmd_jobs(settings, args, open_engine))
+    retry = rsub.add_parser("retry", help="chạy lại một việc định kỳ đã lỗi")
+    retry.add_argument("job_id", type=int)
+    retry.set_defaults(func=lambda settings, args: cmd_retry(settings, args, open_engine))
     orient = rsub.add_parser("orientation", help="lưu định hướng nội dung của một kỳ (gửi tới mọi đơn vị)")
     orient.add_argument("period", help="kỳ YYYY-MM")
     source = orient.add_mutually_exclusive_group(required=True)

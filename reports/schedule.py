@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from core import jobs
 from core.db import lock_name, reading, transaction
@@ -472,6 +472,97 @@ def run_due(
         seen.append(row.id)
         report.ran.append(_run_one(ctx, row, specs[row.kind], registry))
     return report
+
+
+# ------------------------------------------------------------------------------ a person's view
+class PeriodJobError(Exception):
+    """A period job that is not there, or not failed, cannot be retried (Vietnamese message)."""
+
+
+JOB_LABELS = {
+    "reminder": "Nhắc đơn vị chưa đủ chỉ tiêu",
+    "orientation": "Gửi định hướng nội dung",
+    "close": "Chốt kỳ",
+    "summary": "Gửi báo cáo tháng tới Ban Thường vụ",
+}
+STATUS_LABELS_VI = {
+    JobStatus.pending: "Chờ đến hạn",
+    JobStatus.in_progress: "Đang chạy",
+    JobStatus.retrying: "Lỗi, sẽ thử lại",
+    JobStatus.failed: "Lỗi, cần người xử lý",
+    JobStatus.succeeded: "Đã xong",
+}
+
+
+@dataclass(frozen=True)
+class PeriodJobView:
+    """A recorded period job as the CLI and the reports page show it."""
+
+    id: int
+    job: str
+    label: str
+    period: str
+    status: str
+    status_label: str
+    attempts: int
+    due: datetime
+    note: str  # the last error, or what the run recorded
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "job": self.job,
+            "period": self.period,
+            "status": self.status,
+            "attempts": self.attempts,
+            "due": self.due.isoformat(),
+            "note": self.note,
+        }
+
+
+def period_jobs(
+    s: Session, *, period: Period | None = None, status: str | None = None, registry: Sequence[PeriodJob] = REGISTRY
+) -> list[PeriodJobView]:
+    """The recorded period jobs (of one period, or in one state), the newest period first, each
+    period's jobs in the calendar's order."""
+    q = select(Job).where(col(Job.kind).in_([j.kind for j in registry]))
+    if period is not None:
+        q = q.where(col(Job.key).in_([j.key(period) for j in registry]))
+    if status is not None:
+        q = q.where(Job.status == status)
+    order = {j.kind: i for i, j in enumerate(registry)}
+    rows = sorted(s.exec(q).all(), key=lambda r: (str(r.payload.get("period", "")), -order[r.kind]), reverse=True)
+    out = []
+    for r in rows:
+        assert r.id is not None
+        name = r.kind.removeprefix(KIND_PREFIX)
+        out.append(
+            PeriodJobView(
+                id=r.id,
+                job=name,
+                label=JOB_LABELS.get(name, name),
+                period=str(r.payload.get("period", "")),
+                status=r.status,
+                status_label=STATUS_LABELS_VI.get(r.status, r.status),
+                attempts=r.attempts,
+                due=r.next_attempt_at,
+                note=r.last_error or "",
+            )
+        )
+    return out
+
+
+def retry_period_job(engine: Engine, job_id: int, now: datetime, registry: Sequence[PeriodJob] = REGISTRY) -> None:
+    """A failed period job (its tries used up) runs again at the next tick (or `report run-due`)."""
+    with transaction(engine) as s:
+        row = s.get(Job, job_id)
+        if row is None or row.kind not in {j.kind for j in registry}:
+            raise PeriodJobError(f"Không có việc định kỳ số {job_id}.")
+        if row.status != JobStatus.failed:
+            label = STATUS_LABELS_VI.get(row.status, row.status)
+            raise PeriodJobError(f"Việc định kỳ số {job_id} không ở trạng thái lỗi (đang: {label}).")
+        jobs.retry(s, job_id, now)
+    log.info("period job %s: retried by a person", job_id)
 
 
 def describe(report: RunReport, settings: Settings) -> str:

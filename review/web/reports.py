@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from core.db import reading, transaction, utcnow
-from core.formats import format_date, format_money, parse_day
+from core.formats import format_date, format_datetime, format_money, parse_day
 from core.models import Draft
 from core.money import amount_in_words
 from reports.documents import ReportData, report_data, write_monthly_report, write_payment_list, write_payment_request
@@ -46,6 +46,7 @@ from reports.orientation import OrientationError, orientation_of, set_orientatio
 from reports.periods import Calendar, Period, PeriodError, bounds, local_date, period_of
 from reports.quotas import STATUS_LABELS, QuotaRow, Status
 from reports.royalty import RoyaltyError, totals
+from reports.schedule import PeriodJobError, period_jobs, retry_period_job
 from reports.service import COUNTED_STATUSES, Month, load_month
 from review.models import Role, User
 from review.service import Forbidden, require
@@ -213,6 +214,7 @@ DONE = {
     "reopened": "Đã mở lại kỳ; kỳ sẽ được tính lại cho đến khi chốt lần sau.",
     "paid": "Đã ghi ngày chi trả.",
     "oriented": "Đã lưu định hướng nội dung; các đơn vị sẽ nhận qua thư khi kỳ bắt đầu.",
+    "retried": "Đã yêu cầu chạy lại việc định kỳ; việc sẽ chạy ở lượt tới của hệ thống (vài phút).",
 }
 
 
@@ -233,6 +235,7 @@ def _page(
     with reading(web.engine) as session:
         state = period_state(session, p)
         orientation = orientation_of(session, p)
+        calendar_jobs = period_jobs(session, period=p) if money else []
     cal = Calendar.from_settings(web.settings)
     b = bounds(p, cal)
     t = totals(month.lines)
@@ -274,6 +277,8 @@ def _page(
         can_close=user.role == Role.admin,
         can_pay=money,
         can_orient=money,
+        calendar_jobs=calendar_jobs,
+        when=lambda at: format_datetime(at, web.settings.tz),
     )
 
 
@@ -281,7 +286,7 @@ def _act(web: Web, request: Request, post: PostDep, p: Period, done: str, action
     """Runs one ledger action in its own transaction; a refusal shows the page again with its reason."""
     try:
         action()
-    except (LedgerError, OrientationError, ValueError) as exc:
+    except (LedgerError, OrientationError, PeriodJobError, ValueError) as exc:
         return _page(web, request, post.who.user, p, status=409, error=str(exc))
     return RedirectResponse(f"/bao-cao/{p}?tb={done}", status_code=303)
 
@@ -337,6 +342,27 @@ def orient(request: Request, period: str, web: WebDep, post: PostDep) -> Respons
             set_orientation(s, p, post.text("orientation"), post.who.user.username, utcnow())
 
     return _act(web, request, post, p, "oriented", run)
+
+
+@router.post("/bao-cao/{period}/chay-lai")
+def retry_job(request: Request, period: str, web: WebDep, post: PostDep) -> Response:
+    """A failed period job of this period (the summary, the close, ...) runs again (chief and admin:
+    the summary carries the money)."""
+    if not sees_money(post.who.user):
+        raise Forbidden("period jobs: chief and admin only")
+    p = _period(period)
+    try:
+        job_id = int(post.text("job_id"))
+    except ValueError:
+        raise NotFound("Không có việc định kỳ này.") from None
+    with reading(web.engine) as s:
+        if job_id not in {j.id for j in period_jobs(s, period=p)}:
+            raise NotFound("Không có việc định kỳ này trong kỳ.")
+
+    def run() -> None:
+        retry_period_job(web.engine, job_id, utcnow())
+
+    return _act(web, request, post, p, "retried", run)
 
 
 def _data(web: Web, p: Period) -> ReportData:

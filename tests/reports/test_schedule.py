@@ -305,3 +305,48 @@ def test_the_calendar_closes_the_period_before_the_summary_and_the_summary_shows
         state = period_state(s, Period(2027, 3))
         assert state is not None and state.status == "open"
     assert len(outbox(engine, "report_summary")) == 1
+
+
+def test_a_period_job_that_keeps_failing_is_listed_with_its_reason_and_retried_by_a_person(
+    office, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings, engine = office
+    # A genre the settings do not price: closing the period fails for a real reason, every try.
+    with transaction(engine) as s:
+        s.add(
+            Draft(
+                id=4, tracking_code="T4", status="published", kind="phong-su", unit_code="CD",
+                decided_at=local(2027, 3, 11, 9), published_at=local(2027, 3, 12, 9), byline="Lê C", title="Phóng sự",
+            )
+        )  # fmt: skip
+    run_due(settings, engine, local(2027, 3, 20, 8))  # installed during the period
+    now = local(2027, 3, 28, 0, 5)
+    for _ in range(12):  # POLICY: twelve tries, then a person must look
+        run_due(settings, engine, now)
+        now += timedelta(hours=2)
+    config = ["--config", str(tmp_path / "settings.toml")]
+    assert main([*config, "report", "jobs", "2027-03", "--failed", "--json"]) == 0
+    [failed] = json.loads(capsys.readouterr().out)["jobs"]
+    assert (failed["job"], failed["period"], failed["status"], failed["attempts"]) == ("close", "2027-03", "failed", 12)
+    assert "phong-su" in failed["note"]
+    assert main([*config, "report", "jobs", "2027-03"]) == 0
+    text = capsys.readouterr().out
+    assert f"#{failed['id']}  2027-03  Chốt kỳ: Lỗi, cần người xử lý (lần thử: 12)" in text
+    assert "Gửi báo cáo tháng tới Ban Thường vụ: Chờ đến hạn" in text  # the summary waits for the close
+    assert outbox(engine, "report_summary") == []
+
+    with transaction(engine) as s:  # the board corrects the item
+        d = s.get(Draft, 4)
+        assert d is not None
+        d.kind = "tin"
+    assert main([*config, "report", "retry", str(failed["id"])]) == 0
+    assert "sẽ chạy lại" in capsys.readouterr().out
+    assert main([*config, "report", "retry", str(failed["id"])]) == 1  # pending now, not failed
+    assert "không ở trạng thái lỗi" in capsys.readouterr().err
+    assert main([*config, "report", "retry", "999999"]) == 1
+
+    ran = {o.job: o.status for o in run_due(settings, engine, now).ran}
+    assert ran["close"] == "succeeded" and ran["summary"] == "succeeded"
+    assert len(outbox(engine, "report_summary")) == 1
+    assert main([*config, "report", "jobs", "--failed"]) == 0
+    assert "Không có việc định kỳ nào bị lỗi." in capsys.readouterr().out

@@ -70,6 +70,7 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/bao-cao/{period}/mo-lai"):           (303, 403, 403, 403, 409),  # admin only
     ("POST", "/bao-cao/{period}/chi-tra"):          (303, 403, 403, 409, 409),  # money: chief/admin
     ("POST", "/bao-cao/{period}/dinh-huong"):       (303, 403, 403, 303, 303),
+    ("POST", "/bao-cao/{period}/chay-lai"):         (303, 403, 403, 404, 404),  # no such job: past the role
     ("GET", "/static/style.css"):                   (200, 200, 200, 200, 200),
     ("GET", "/static/app.js"):                      (200, 200, 200, 200, 200),
 }  # fmt: skip
@@ -93,6 +94,7 @@ FIELDS = {
     "manual-url": {"target": "static", "url": "https://portal.example/bai.html"},
     "mo-lai": {"reason": "Sửa hệ số một tin."},
     "chi-tra": {"paid_on": "2026-12-05"},
+    "chay-lai": {"job_id": "999999"},
     "dinh-huong": {"orientation": "Tập trung tuyên truyền Đại hội Đảng các cấp."},
 }
 

@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup
 
 from core.db import transaction
 from core.models import Draft
+from reports.periods import Period
 from tests.review.webkit import Office
 
 PERIOD = "2026-07"  # 28/06/2026 .. 27/07/2026 (Asia/Ho_Chi_Minh), quarter III
@@ -234,3 +235,36 @@ def test_a_rejected_item_has_nothing_to_split_and_a_viewer_only_reads_the_split(
     assert editor.submit("/drafts/9001", "/drafts/9001/shares", shares="Trần Thị B = 1").status_code == 303
     page = viewer.get("/drafts/9001").text
     assert "Chia nhuận bút" in page and "Trần Thị B" in page and 'action="/drafts/9001/shares"' not in page
+
+
+def test_a_failed_period_job_is_shown_to_the_chief_and_run_again_from_the_page(office: Office) -> None:
+    from core import jobs
+    from core.db import reading, utcnow
+    from core.models import Job
+    from reports.schedule import REGISTRY
+
+    close = next(j for j in REGISTRY if j.name == "close")
+    now = utcnow()
+    with transaction(office.engine) as s:
+        payload = {"job": "close", "period": PERIOD}
+        job = jobs.enqueue(s, kind=close.kind, key=close.key(Period(2026, 7)), payload=payload, due=now)
+        assert job is not None and job.id is not None
+        job_id = job.id
+    assert [j.id for j in jobs.claim_due(office.engine, now, kinds=[close.kind], worker="t")] == [job_id]
+    with transaction(office.engine) as s:
+        jobs.fail(s, job_id, "RoyaltyError: chưa có mức lương cơ sở", retryable=True, now=now,
+                  policy=jobs.Backoff(base_seconds=1, max_seconds=1, max_attempts=1))  # fmt: skip
+    chief = office.signed_in("chief")
+    page = BeautifulSoup(chief.get(f"/bao-cao/{PERIOD}").text, "html.parser")
+    row = page.select_one("table.jobs tr.job-failed")
+    assert row is not None and "Chốt kỳ" in row.get_text() and "chưa có mức lương cơ sở" in row.get_text()
+    assert "Việc định kỳ" not in office.signed_in("viewer").get(f"/bao-cao/{PERIOD}").text
+    r = chief.submit(f"/bao-cao/{PERIOD}", f"/bao-cao/{PERIOD}/chay-lai")
+    assert r.status_code == 303 and r.headers["location"] == f"/bao-cao/{PERIOD}?tb=retried"
+    with reading(office.engine) as s:
+        again = s.get(Job, job_id)
+        assert again is not None and again.status == "pending"
+    r = chief.post(f"/bao-cao/{PERIOD}/chay-lai", {"csrf_token": chief.csrf, "job_id": str(job_id)})
+    assert r.status_code == 409 and "không ở trạng thái lỗi" in r.text  # once is enough
+    r = chief.post("/bao-cao/2026-08/chay-lai", {"csrf_token": chief.csrf, "job_id": str(job_id)})
+    assert r.status_code == 404  # not a job of that period
