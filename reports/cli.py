@@ -181,7 +181,8 @@ def cmd_ledger(settings: Settings, args: argparse.Namespace, open_engine: Callab
                     message = f"Đã mở lại kỳ {period}."
                 else:
                     paid_on = parse_day(args.date)
-                    n = ledger.mark_paid(session, period, paid_on, actor, args.line, now=now)
+                    today = local_date(now, Calendar.from_settings(settings))
+                    n = ledger.mark_paid(session, period, paid_on, actor, args.line, now=now, today=today)
                     result = {"period": str(period), "paid": n, "paid_on": paid_on.isoformat()}
                     message = f"Đã ghi chi trả {n} dòng kỳ {period}, ngày {format_date(paid_on)}."
     except (ledger.LedgerError, PeriodError, ValueError) as exc:

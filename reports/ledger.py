@@ -234,9 +234,15 @@ def mark_paid(
     seqs: Iterable[int] | None = None,
     *,
     now: datetime | None = None,
+    today: date | None = None,
 ) -> int:
-    """Marks the closed period's unpaid lines (all, or `seqs`) paid on `paid_on`; returns the count."""
+    """Marks the closed period's unpaid lines (all, or `seqs`) paid on `paid_on`; returns the count.
+    `today` (the office's day): a payment dated after it is refused (a typo, or a payment not made yet)."""
     now = now or utcnow()
+    if today is not None and paid_on > today:
+        raise LedgerError(
+            f"Ngày chi trả {format_date(paid_on)} chưa tới (hôm nay {format_date(today)}): chỉ ghi khoản đã chi."
+        )
     row = _row(session, period)
     if row is None or row.status != PeriodStatus.closed:
         raise LedgerError(f"Kỳ {period} chưa chốt: chỉ chi trả kỳ đã chốt.")

@@ -326,7 +326,9 @@ def pay(request: Request, period: str, web: WebDep, post: PostDep) -> Response:
     def run() -> None:
         paid_on = parse_day(post.text("paid_on"))
         with transaction(web.engine) as s:
-            mark_paid(s, p, paid_on, post.who.user.username, now=utcnow())
+            now = utcnow()
+            today = local_date(now, Calendar.from_settings(web.settings))
+            mark_paid(s, p, paid_on, post.who.user.username, now=now, today=today)
 
     return _act(web, request, post, p, "paid", run)
 

@@ -150,6 +150,11 @@ def test_pay_marks_lines_with_the_date(config: Path, capsys: pytest.CaptureFixtu
     engine = open_database(load_settings(config))
     with transaction(engine) as s, pytest.raises(LedgerError, match="trước ngày chốt"):
         mark_paid(s, JULY, date(2026, 7, 1), "admin")
+    # A payment dated after today (a typo: 2062 for 2026) is refused.
+    with transaction(engine) as s, pytest.raises(LedgerError, match="chưa tới"):
+        mark_paid(s, JULY, date(2062, 8, 6), "admin", today=date(2026, 8, 7))
+    assert main(["--config", str(config), "report", "pay", "2026-07", "--date", "06/08/2062"]) == 1
+    assert "chưa tới" in capsys.readouterr().err
 
 
 def test_shares_split_to_the_dong_and_photos_get_their_line(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
