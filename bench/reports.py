@@ -1,6 +1,7 @@
-"""Reports speed (issue "Reports", "Speed"): five years of history — 60,000 counted items over 80 units
-— then (a) a month's report: `reports.service.load_month` and the three documents (payment list XLSX,
-monthly report and payment request DOCX), and (b) the quota dashboard page GET /bao-cao/{period}
+"""Reports speed (issue "Reports", "Speed"): five years of history — 60,000 counted items over 80 units,
+every earlier period the base-salary rows can price closed (its lines frozen) — then (a) a month's
+report: `reports.service.load_month` and the three documents (payment list XLSX, monthly report and
+payment request DOCX), and (b) the quota dashboard page GET /bao-cao/{period}
 through the product's app (TestClient, in process: the page's own work, routing, session, template).
 
     .venv/bin/python bench/run.py --only reports [--quick]
@@ -77,6 +78,27 @@ def fill(engine: Any, items: int, units: int, seed: int = 7) -> None:
         conn.execute(insert(Draft.__table__), rows)  # type: ignore[attr-defined]
 
 
+def close_history(settings: Any, engine: Any, until: Any) -> int:
+    """Close every period before `until` that the base-salary rows can price (the earlier ones stay
+    open, as in an office that started using toasoan then): years of frozen lines, as an office
+    has them, which the open month must not read."""
+    from core.db import transaction, utcnow
+    from reports.ledger import close_period
+    from reports.periods import Calendar, bounds, period_of
+
+    cal = Calendar.from_settings(settings)
+    first = min(row.start for row in settings.royalty.base_salary)
+    period = period_of(first, cal)
+    if bounds(period, cal).start.date() < first:
+        period = period.next()
+    closed, now = 0, utcnow()
+    while period < until:
+        with transaction(engine) as s:
+            close_period(s, settings, period, now, "bench")
+        closed, period = closed + 1, period.next()
+    return closed
+
+
 def timed(fn: Callable[[], object], n: int) -> list[float]:
     out = []
     for _ in range(n):
@@ -113,6 +135,9 @@ def run(
         fill(engine, items, units)
         fill_s = time.perf_counter() - t0
         period = Period.parse(PERIOD)
+        t0 = time.perf_counter()
+        closed = close_history(settings, engine, period)
+        close_s = time.perf_counter() - t0
         cal = Calendar.from_settings(settings)
         b = bounds(period, cal)
         now = utcnow()
@@ -168,6 +193,8 @@ def run(
             "period": PERIOD,
             "lines": lines,
             "fill_seconds": fill_s,
+            "closed_periods": closed,
+            "close_history_seconds": close_s,
             "month_median_s": month_median,
             "load_month_median_s": median(load_s),
             "aggregate_median_ms": agg_median * 1000,
@@ -180,7 +207,8 @@ def run(
             "load_before": load,
         }
         print_table(
-            f"Reports, {items:,} items over {units} units, period {PERIOD} ({lines} royalty lines; load {load:.2f})",
+            f"Reports, {items:,} items over {units} units, period {PERIOD} ({lines} royalty lines; {closed} earlier"
+            f" periods closed; load {load:.2f})",
             ["what", "median", "p95", "baseline (SQL aggregate)", "ratio", "target"],
             [
                 ["month: load_month + XLSX + 2 DOCX", f"{month_median:.3f} s", "", f"{agg_median * 1000:.2f} ms",

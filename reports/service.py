@@ -9,7 +9,7 @@ it first went live on a portal (`Draft.published_at`, "published") or when it wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -59,8 +59,12 @@ def counted_at(d: CountedDraft, count_by: str) -> datetime | None:
     return d.published_at if count_by == "published" else d.decided_at
 
 
-def counted_drafts(session: Session, start: datetime, end: datetime, count_by: str) -> list[CountedDraft]:
-    """Drafts that count for [start, end), by the date `count_by` names, oldest first."""
+def counted_drafts(
+    session: Session, start: datetime, end: datetime, count_by: str, *, unfrozen: bool = False
+) -> list[CountedDraft]:
+    """Drafts that count for [start, end), by the date `count_by` names, oldest first. `unfrozen`:
+    only those no closed period's stored lines hold (over closed months, that is the late items and
+    the re-sent copies: a few rows, found by the database instead of reading years of drafts)."""
     when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
     q = (
         select(*REPORT_COLUMNS)  # type: ignore[call-overload]
@@ -70,6 +74,8 @@ def counted_drafts(session: Session, start: datetime, end: datetime, count_by: s
         .where(when < end.astimezone(UTC))
         .order_by(when, col(Draft.id))
     )
+    if unfrozen:
+        q = q.where(col(Draft.id).not_in(_frozen_lines()))
     return [CountedDraft(*row) for row in session.exec(q).all()]
 
 
@@ -180,14 +186,28 @@ class Month:
     paid_on: list[date | None] = field(default_factory=list)
 
 
-def frozen_items(session: Session) -> dict[int, Period]:
-    """Draft id -> the closed period whose stored lines hold it."""
-    q = (
-        select(ReportLine.draft_id, ReportLine.period)
+def _frozen_lines() -> Any:
+    """The draft ids held by closed periods' stored lines (a subquery)."""
+    return (
+        select(ReportLine.draft_id)
         .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
         .where(ReportPeriod.status == PeriodStatus.closed)
     )
-    return {draft_id: Period.parse(p) for draft_id, p in session.exec(q).all()}
+
+
+def frozen_items(session: Session, draft_ids: Iterable[int]) -> dict[int, Period]:
+    """Draft id -> the closed period whose stored lines hold it, for the given drafts (a report needs
+    its own drafts and their originals, not the years of closed lines)."""
+    wanted = sorted(set(draft_ids))
+    out: dict[int, Period] = {}
+    for i in range(0, len(wanted), 5000):  # well under any database's limit of bound parameters
+        q = (
+            select(ReportLine.draft_id, ReportLine.period)
+            .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
+            .where(ReportPeriod.status == PeriodStatus.closed, col(ReportLine.draft_id).in_(wanted[i : i + 5000]))
+        )
+        out.update((draft_id, Period.parse(p)) for draft_id, p in session.exec(q).all())
+    return out
 
 
 def closed_list(session: Session) -> list[Period]:
@@ -228,13 +248,19 @@ def compute_month(
     cal = Calendar.from_settings(settings)
     count_by = settings.calendar.count_by
     closed = closed_list(session)
-    frozen = frozen_items(session)
     end = bounds(period, cal).end
     quarter_start = bounds(period.quarter, cal).start
     drafts = counted_drafts(session, quarter_start, end, count_by)
     earlier = [p for p in closed if bounds(p, cal).start < quarter_start]
-    if earlier:  # items counted late whose own closed period lies before this quarter
-        late = counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by)
+    late = (  # items counted late whose own closed period lies before this quarter
+        counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by, unfrozen=True)
+        if earlier
+        else []
+    )
+    frozen = frozen_items(
+        session, [d.id for d in drafts + late] + [d.duplicate_of for d in drafts + late if d.duplicate_of is not None]
+    )
+    if late:
         find = period_finder(cal)
         closed_set = set(closed)
         drafts = [

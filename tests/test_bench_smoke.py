@@ -166,6 +166,8 @@ def test_reports_times_the_month_and_the_dashboard_against_the_sql_aggregate(tmp
 
     assert (result["items"], result["units"]) == (1_500, 10)
     assert result["lines"] > 0  # the month had royalty lines, written into the documents
+    # History as an office has it: every period from 07/2024 (the first base-salary row) to 10/2026 closed.
+    assert result["closed_periods"] == 27
     for key in ("month_median_s", "load_month_median_s", "aggregate_median_ms", "page_median_ms", "page_p95_ms"):
         assert _positive(result[key]), key
     assert _positive(result["month_ratio"]) and _positive(result["page_ratio"])
