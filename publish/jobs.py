@@ -164,11 +164,22 @@ def enqueue_update(s: Session, settings: Settings, draft: Draft, actor: str) -> 
 
 
 def enqueue_withdraw(s: Session, settings: Settings, draft: Draft, actor: str, reason: str) -> list[Job]:
-    """With the withdrawal (same transaction): a withdraw job on every target the draft went to."""
+    """With the withdrawal (same transaction): a withdraw job on every target the draft went to. Where
+    it never went live (an embargo not yet reached, a manual publication not done), the waiting publish
+    job is cancelled instead: nothing is sent to a target that never had it."""
     assert draft.id is not None
     queued = []
+    now = utcnow()
     for pub in publications_in(s, draft.id):
         if pub.status == PublicationStatus.withdrawn:
+            continue
+        if pub.status != PublicationStatus.published or not pub.url:
+            waiting = s.get(Job, pub.job_id) if pub.job_id else None
+            if waiting is not None and waiting.status == JobStatus.in_progress:
+                continue  # its runner re-reads the draft when the target answers (_went_live)
+            if waiting is not None and waiting.id is not None:
+                jobs.cancel(s, waiting.id, now, note="hủy: bài đã bị gỡ / cancelled: the draft was withdrawn")
+            _record(s, draft.id, pub.target, None, status=PublicationStatus.withdrawn, error=None)
             continue
         key = f"withdraw:{draft.id}:{pub.target}"
         job = _queue(s, draft, pub.target, action=WITHDRAW, key=key, actor=actor, extra={"reason": reason})
@@ -405,10 +416,27 @@ def _went_live(
         draft.published_at = article.published_at
         event = transition(s, draft, DraftStatus.published, actor=SYSTEM, action="published", data=data)
         _tell_contributor(s, settings, draft, placed.url, event.at)
+    elif draft.status == DraftStatus.withdrawn:
+        # Withdrawn while this job was at the target: it is live there now, so it is taken down again
+        # (no link to the contributor, the draft stays withdrawn and its published_at unset).
+        add_event(s, draft, actor=SYSTEM, action="published_on_target", data=data)
+        _queue(
+            s, draft, target, action=WITHDRAW, key=f"withdraw:{draft_id}:{target}:j{job.id}", actor=SYSTEM,
+            extra={"reason": _withdrawal_reason(s, draft_id)},
+        )  # fmt: skip
     elif first_here:
         add_event(s, draft, actor=SYSTEM, action="published_on_target", data=data)
     else:
         add_event(s, draft, actor=SYSTEM, action="updated_on_target", data=data)
+
+
+def _withdrawal_reason(s: Session, draft_id: int) -> str:
+    note = s.exec(
+        select(DraftEvent.note)
+        .where(DraftEvent.draft_id == draft_id, DraftEvent.to_status == DraftStatus.withdrawn)
+        .order_by(col(DraftEvent.id).desc())
+    ).first()
+    return note or ""
 
 
 def _tell_contributor(s: Session, settings: Settings, draft: Draft, url: str, at: datetime) -> None:

@@ -118,6 +118,22 @@ def test_the_approve_form_takes_a_publish_time(office: Office) -> None:
     assert run_due(office.settings, office.engine, at).published == 1
 
 
+def test_an_approved_draft_waiting_for_its_time_can_be_withdrawn(office: Office) -> None:
+    draft_id = seed_draft(office)
+    editor = office.signed_in("editor")
+    path = f"/drafts/{draft_id}"
+    at = (utcnow() + timedelta(days=1)).astimezone(office.settings.tz).replace(second=0, microsecond=0)
+    assert editor.submit(path, f"{path}/approve", publish_at=at.strftime("%Y-%m-%dT%H:%M")).status_code == 303
+    assert f'action="{path}/withdraw"' in page_of(office, "editor", draft_id)
+    assert f'action="{path}/withdraw"' not in page_of(office, "viewer", draft_id)
+    r = editor.submit(path, f"{path}/withdraw", reason="Hoãn đăng theo chỉ đạo")
+    assert r.status_code == 303 and office.draft(draft_id).status == "withdrawn"
+    assert run_due(office.settings, office.engine, at + timedelta(minutes=1)).published == 0
+    assert filetarget.calls(office.settings) == []
+    html = page_of(office, "editor", draft_id)
+    assert "Hoãn đăng theo chỉ đạo" in html and f'action="{path}/withdraw"' not in html
+
+
 def test_the_manual_package_and_the_live_address(manual_office: Office, portal: tuple[str, Path]) -> None:
     office = manual_office
     base, root = portal
