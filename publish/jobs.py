@@ -10,7 +10,8 @@ exceptions into outcomes:
 - `TargetRefused` (and any other TargetError): `failed` at once, the portal's answer shown;
 - `CredentialsRefused`: the target is paused (its jobs wait, untried), the admins get one email;
   a person resumes it (`toasoan publish resume TARGET`);
-- `AwaitingManual`: the job waits for an editor to paste the live address (`complete_manual`).
+- `AwaitingManual`: the job waits for an editor to paste the live address (`complete_manual`), or to
+  say the article is off the portal (`complete_manual_withdrawal`).
 
 The first success moves the draft `approved -> published` (audited) and queues the contributor's one
 email with the live link. publish/ never imports review/.
@@ -586,6 +587,64 @@ def complete_manual(
             s, load_for_update(s, draft_id), actor=actor, action="manual_url", data={"target": target_name, "url": url}
         )
         return _record(s, draft_id, target_name, job.id, status=PublicationStatus.published, error=None)
+
+
+def awaits_manual_withdrawal(pub: Publication, job: Job | None) -> bool:
+    """The article is still live on this target and its withdraw job waits for a person to take it down."""
+    return (
+        job is not None
+        and job.status == JobStatus.awaiting_manual
+        and job.payload.get("action") == WITHDRAW
+        and pub.status == PublicationStatus.published
+        and bool(pub.url)
+    )
+
+
+def complete_manual_withdrawal(
+    settings: Settings,
+    engine: Engine,
+    draft_id: int,
+    target_name: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Publication:
+    """An editor says the article is off the portal the manual target hands work to: its page must be
+    gone (4xx) or no longer show the title (the target's `verify` is False), then the publication is
+    withdrawn. A page still showing it is refused; network trouble leaves the job waiting."""
+    now = now or utcnow()
+    with reading(engine) as s:
+        pub = _publication(s, draft_id, target_name)
+        job = s.get(Job, pub.job_id) if pub is not None and pub.job_id else None
+        draft = s.get(Draft, draft_id)
+        if pub is None or draft is None or not awaits_manual_withdrawal(pub, job):
+            raise PublishError("Bài không chờ gỡ thủ công trên đích này / nothing awaits a manual withdrawal here")
+        assert job is not None and pub.url is not None
+        url, remote_id, title = pub.url, pub.remote_id, draft.title
+    [target] = make_targets(settings, [target_name])
+    try:
+        still_there = target.verify(Placed(url, remote_id), title)
+    except TargetUnavailable as exc:
+        raise PublishError(
+            f"Không kiểm tra được trang ({_message(exc)}); bài vẫn chờ gỡ, hãy thử lại sau"
+            " / the page could not be checked; try again later"
+        ) from None
+    if still_there:
+        raise PublishError(
+            f"Trang {url} vẫn còn bài này; hãy gỡ bài trên cổng rồi xác nhận lại / the page still shows the article"
+        )
+    with transaction(engine) as s:
+        assert job.id is not None
+        if not jobs.JOBS.finish_by_person(s, job.id, now):
+            raise PublishError("Việc này đã được xử lý / this job was already handled")
+        pub = _record(s, draft_id, target_name, job.id, status=PublicationStatus.withdrawn, error=None)
+        add_event(
+            s,
+            load_for_update(s, draft_id),
+            actor=actor,
+            action="manual_withdrawn",
+            data={"target": target_name, "url": url},
+        )
+        return pub
 
 
 def live_url(pubs: list[Publication]) -> str | None:
