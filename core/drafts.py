@@ -20,7 +20,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.pending_review: frozenset({S.approved, S.rejected, S.changes_requested, S.proposed}),
     S.proposed: frozenset({S.approved, S.rejected, S.changes_requested, S.pending_review}),
     S.changes_requested: frozenset({S.pending_review, S.rejected}),
-    S.approved: frozenset({S.published, S.pending_review}),
+    S.approved: frozenset({S.published, S.pending_review, S.withdrawn}),  # withdrawn before it went live (embargo)
     S.published: frozenset({S.withdrawn}),
     S.rejected: frozenset(),
     S.withdrawn: frozenset(),

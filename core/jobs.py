@@ -184,6 +184,15 @@ class Queue:
             values[self.finished_at] = now
         return self._set(s, row_id, [col(self._c("status")) == JobStatus.awaiting_manual], values)
 
+    def cancel(self, s: Session, row_id: int, now: datetime, *, note: str | None = None) -> bool:
+        """The work is no longer wanted (a withdrawn draft's publish job): finished untried, if nobody
+        runs it now. False when it is running or already over: its runner decides then."""
+        values = self._stamp({"status": JobStatus.succeeded, "last_error": note}, now)
+        if self.finished_at:
+            values[self.finished_at] = now
+        waiting = (*DUE_STATUSES, JobStatus.awaiting_manual)
+        return self._set(s, row_id, [col(self._c("status")).in_(waiting)], values)
+
     def retry(self, s: Session, row_id: int, now: datetime) -> bool:
         """A person asks for a failed row to be tried again: pending now, with a fresh count of tries."""
         values = self._stamp({"status": JobStatus.pending, "attempts": 0, "next_attempt_at": now}, now)
@@ -260,3 +269,7 @@ def wait_for_person(s: Session, job_id: int, now: datetime, *, note: str | None 
 
 def retry(s: Session, job_id: int, now: datetime | None = None) -> bool:
     return JOBS.retry(s, job_id, now or utcnow())
+
+
+def cancel(s: Session, job_id: int, now: datetime, *, note: str | None = None) -> bool:
+    return JOBS.cancel(s, job_id, now, note=note)

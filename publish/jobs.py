@@ -10,7 +10,8 @@ exceptions into outcomes:
 - `TargetRefused` (and any other TargetError): `failed` at once, the portal's answer shown;
 - `CredentialsRefused`: the target is paused (its jobs wait, untried), the admins get one email;
   a person resumes it (`toasoan publish resume TARGET`);
-- `AwaitingManual`: the job waits for an editor to paste the live address (`complete_manual`).
+- `AwaitingManual`: the job waits for an editor to paste the live address (`complete_manual`), or to
+  say the article is off the portal (`complete_manual_withdrawal`).
 
 The first success moves the draft `approved -> published` (audited) and queues the contributor's one
 email with the live link. publish/ never imports review/.
@@ -164,11 +165,22 @@ def enqueue_update(s: Session, settings: Settings, draft: Draft, actor: str) -> 
 
 
 def enqueue_withdraw(s: Session, settings: Settings, draft: Draft, actor: str, reason: str) -> list[Job]:
-    """With the withdrawal (same transaction): a withdraw job on every target the draft went to."""
+    """With the withdrawal (same transaction): a withdraw job on every target the draft went to. Where
+    it never went live (an embargo not yet reached, a manual publication not done), the waiting publish
+    job is cancelled instead: nothing is sent to a target that never had it."""
     assert draft.id is not None
     queued = []
+    now = utcnow()
     for pub in publications_in(s, draft.id):
         if pub.status == PublicationStatus.withdrawn:
+            continue
+        if pub.status != PublicationStatus.published or not pub.url:
+            waiting = s.get(Job, pub.job_id) if pub.job_id else None
+            if waiting is not None and waiting.status == JobStatus.in_progress:
+                continue  # its runner re-reads the draft when the target answers (_went_live)
+            if waiting is not None and waiting.id is not None:
+                jobs.cancel(s, waiting.id, now, note="hủy: bài đã bị gỡ / cancelled: the draft was withdrawn")
+            _record(s, draft.id, pub.target, None, status=PublicationStatus.withdrawn, error=None)
             continue
         key = f"withdraw:{draft.id}:{pub.target}"
         job = _queue(s, draft, pub.target, action=WITHDRAW, key=key, actor=actor, extra={"reason": reason})
@@ -405,10 +417,27 @@ def _went_live(
         draft.published_at = article.published_at
         event = transition(s, draft, DraftStatus.published, actor=SYSTEM, action="published", data=data)
         _tell_contributor(s, settings, draft, placed.url, event.at)
+    elif draft.status == DraftStatus.withdrawn:
+        # Withdrawn while this job was at the target: it is live there now, so it is taken down again
+        # (no link to the contributor, the draft stays withdrawn and its published_at unset).
+        add_event(s, draft, actor=SYSTEM, action="published_on_target", data=data)
+        _queue(
+            s, draft, target, action=WITHDRAW, key=f"withdraw:{draft_id}:{target}:j{job.id}", actor=SYSTEM,
+            extra={"reason": _withdrawal_reason(s, draft_id)},
+        )  # fmt: skip
     elif first_here:
         add_event(s, draft, actor=SYSTEM, action="published_on_target", data=data)
     else:
         add_event(s, draft, actor=SYSTEM, action="updated_on_target", data=data)
+
+
+def _withdrawal_reason(s: Session, draft_id: int) -> str:
+    note = s.exec(
+        select(DraftEvent.note)
+        .where(DraftEvent.draft_id == draft_id, DraftEvent.to_status == DraftStatus.withdrawn)
+        .order_by(col(DraftEvent.id).desc())
+    ).first()
+    return note or ""
 
 
 def _tell_contributor(s: Session, settings: Settings, draft: Draft, url: str, at: datetime) -> None:
@@ -558,6 +587,64 @@ def complete_manual(
             s, load_for_update(s, draft_id), actor=actor, action="manual_url", data={"target": target_name, "url": url}
         )
         return _record(s, draft_id, target_name, job.id, status=PublicationStatus.published, error=None)
+
+
+def awaits_manual_withdrawal(pub: Publication, job: Job | None) -> bool:
+    """The article is still live on this target and its withdraw job waits for a person to take it down."""
+    return (
+        job is not None
+        and job.status == JobStatus.awaiting_manual
+        and job.payload.get("action") == WITHDRAW
+        and pub.status == PublicationStatus.published
+        and bool(pub.url)
+    )
+
+
+def complete_manual_withdrawal(
+    settings: Settings,
+    engine: Engine,
+    draft_id: int,
+    target_name: str,
+    actor: str,
+    now: datetime | None = None,
+) -> Publication:
+    """An editor says the article is off the portal the manual target hands work to: its page must be
+    gone (4xx) or no longer show the title (the target's `verify` is False), then the publication is
+    withdrawn. A page still showing it is refused; network trouble leaves the job waiting."""
+    now = now or utcnow()
+    with reading(engine) as s:
+        pub = _publication(s, draft_id, target_name)
+        job = s.get(Job, pub.job_id) if pub is not None and pub.job_id else None
+        draft = s.get(Draft, draft_id)
+        if pub is None or draft is None or not awaits_manual_withdrawal(pub, job):
+            raise PublishError("Bài không chờ gỡ thủ công trên đích này / nothing awaits a manual withdrawal here")
+        assert job is not None and pub.url is not None
+        url, remote_id, title = pub.url, pub.remote_id, draft.title
+    [target] = make_targets(settings, [target_name])
+    try:
+        still_there = target.verify(Placed(url, remote_id), title)
+    except TargetUnavailable as exc:
+        raise PublishError(
+            f"Không kiểm tra được trang ({_message(exc)}); bài vẫn chờ gỡ, hãy thử lại sau"
+            " / the page could not be checked; try again later"
+        ) from None
+    if still_there:
+        raise PublishError(
+            f"Trang {url} vẫn còn bài này; hãy gỡ bài trên cổng rồi xác nhận lại / the page still shows the article"
+        )
+    with transaction(engine) as s:
+        assert job.id is not None
+        if not jobs.JOBS.finish_by_person(s, job.id, now):
+            raise PublishError("Việc này đã được xử lý / this job was already handled")
+        pub = _record(s, draft_id, target_name, job.id, status=PublicationStatus.withdrawn, error=None)
+        add_event(
+            s,
+            load_for_update(s, draft_id),
+            actor=actor,
+            action="manual_withdrawn",
+            data={"target": target_name, "url": url},
+        )
+        return pub
 
 
 def live_url(pubs: list[Publication]) -> str | None:

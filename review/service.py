@@ -399,7 +399,8 @@ def withdraw(
     revision: int | None = None,
     status: str | None = None,
 ) -> Draft:
-    """Take a published article off every portal it is on (withdraw jobs, same transaction)."""
+    """Take a published article off every portal it is on (withdraw jobs, same transaction); an approved
+    one still waiting for its embargo never goes live (its publish jobs are cancelled)."""
     require(user, "withdraw", settings)
     reason = nfc(reason).strip()
     if not reason:

@@ -574,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     drc.add_argument("--by", required=True)
     drc.add_argument("--note", required=True)
     drc.add_argument("--json", action="store_true")
-    dwd = dsub.add_parser("withdraw", help="gỡ bài đã đăng khỏi mọi trang")
+    dwd = dsub.add_parser("withdraw", help="gỡ bài đã đăng khỏi mọi trang (bài chờ giờ đăng thì không đăng nữa)")
     dwd.add_argument("id", type=int)
     dwd.add_argument("--by", required=True)
     dwd.add_argument("--reason", required=True)

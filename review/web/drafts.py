@@ -50,6 +50,7 @@ DONE = {
     "withdrawn": "Đã gỡ bài. Bài sẽ được gỡ khỏi mọi trang đã đăng.",
     "publish_retry": "Đã yêu cầu đăng lại. Bài sẽ được đăng ở lượt đăng bài tới.",
     "manual_done": "Đã ghi địa chỉ bài đăng. Bài đã lên trang.",
+    "manual_withdrawn": "Đã xác nhận: bài không còn trên cổng.",
     "shares": "Đã lưu phần chia nhuận bút giữa các tác giả.",
 }
 

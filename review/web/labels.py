@@ -155,6 +155,7 @@ ACTION_LABELS: dict[str, str] = {
     "withdrawn_from_target": "Gỡ bài khỏi trang",
     "publish_retry": "Yêu cầu đăng lại",
     "manual_url": "Ghi địa chỉ bài đăng thủ công",
+    "manual_withdrawn": "Xác nhận đã gỡ bài khỏi cổng",
 }
 
 # publish.models.PublicationStatus, per target on the draft page.

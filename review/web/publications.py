@@ -1,5 +1,6 @@
 """The draft page's publication part: where the article is live per target, "Đăng lại" for a failed
-job, "Gỡ bài", and for the manual target the copy-ready package and the form for the live address.
+job, "Gỡ bài", and for the manual target the copy-ready package, the form for the live address and,
+once withdrawn, the address to take down with "Đã gỡ khỏi cổng".
 
 Every POST is CSRF-checked (deps.posted) and needs the role for it ("publish": editor and above;
 "withdraw": editor and above). The manual package comes from `publish.manual.build_package`.
@@ -19,7 +20,14 @@ from core.db import reading, utcnow
 from core.formats import format_date
 from core.models import Draft, Job, JobStatus
 from publish.article import build_article
-from publish.jobs import PublishError, complete_manual, publications_in, retry_job
+from publish.jobs import (
+    PublishError,
+    awaits_manual_withdrawal,
+    complete_manual,
+    complete_manual_withdrawal,
+    publications_in,
+    retry_job,
+)
 from publish.models import PublicationStatus
 from review import service
 from review.service import require
@@ -42,6 +50,7 @@ class PublicationView:
     job_id: int | None
     failed: bool  # its last job failed for good: "Đăng lại"
     awaiting_manual: bool
+    awaiting_withdrawal: bool = False  # still live: a person must take it off the portal by hand
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ def publications_view(s: Session, web: Web, draft_id: int) -> list[PublicationVi
                 job_id=p.job_id,
                 failed=job is not None and job.status == JobStatus.failed,
                 awaiting_manual=p.status == PublicationStatus.awaiting_manual,
+                awaiting_withdrawal=awaits_manual_withdrawal(p, job),
             )
         )
     return views
@@ -177,6 +187,20 @@ def manual_url(request: Request, draft_id: int, web: WebDep, post: PostDep) -> R
     except PublishError as exc:
         return _error_page(web, request, post, draft_id, 422, str(exc))
     return _back(draft_id, "manual_done")
+
+
+@router.post("/drafts/{draft_id:int}/manual-withdrawn")
+def manual_withdrawn(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    require(post.who.user, "publish", web.settings)
+    _draft(web, draft_id)
+    target = post.text("target")
+    if target not in web.settings.publish.targets:
+        raise NotFound("Không có đích đăng này.")
+    try:
+        complete_manual_withdrawal(web.settings, web.engine, draft_id, target, post.who.user.username)
+    except PublishError as exc:
+        return _error_page(web, request, post, draft_id, 422, str(exc))
+    return _back(draft_id, "manual_withdrawn")
 
 
 @router.get("/drafts/{draft_id:int}/manual-package/{target}")

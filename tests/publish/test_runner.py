@@ -17,8 +17,9 @@ from core.db import make_engine, reading, utcnow
 from core.drafts import DraftError
 from core.formats import format_datetime
 from core.models import Draft, Job, JobStatus, OutboxMail
-from publish.jobs import PublishError, complete_manual, run_due
+from publish.jobs import PublishError, RunReport, _run_one, complete_manual, run_due
 from publish.models import Publication, TargetState
+from publish.targets import Placed, PublishArticle
 from review import service
 from review.auth import get_user
 from tests.publish import filetarget
@@ -270,7 +271,6 @@ def test_a_correction_republishes_where_the_article_is_live(office: Office, caps
 
 def test_withdraw_takes_it_off_every_target(office: Office, capsys: pytest.CaptureFixture[str]) -> None:
     approve(office, capsys)
-    cli(office, "drafts", "withdraw", str(office.tin), "--by", "lan", "--reason", "x", capsys=capsys, code=1)
     cli(office, "publish", "--once", capsys=capsys)
     url = show(office, capsys)["published_url"]
     cli(office, "drafts", "withdraw", str(office.tin), "--by", "xem", "--reason", "Sai số liệu", capsys=capsys, code=1)
@@ -288,6 +288,67 @@ def test_withdraw_takes_it_off_every_target(office: Office, capsys: pytest.Captu
         ("withdrawn", "Sai số liệu"),
         ("withdrawn_from_target", None),
     ]
+
+
+def test_an_embargoed_article_withdrawn_never_goes_live(office: Office, capsys: pytest.CaptureFixture[str]) -> None:
+    at = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
+    hour, day = format_datetime(at, office.settings.tz).split(" ")
+    approve(office, capsys, "--publish-at", f"{day} {hour}")
+    [job] = publish_jobs(office)
+    assert job.status == JobStatus.pending and job.next_attempt_at == at
+    cli(office, "drafts", "withdraw", str(office.tin), "--by", "xem", "--reason", "Hoãn", capsys=capsys, code=1)
+    d = cli(
+        office, "drafts", "withdraw", str(office.tin), "--by", "lan", "--reason", "Hoãn đăng", "--json", capsys=capsys
+    )
+    assert d["status"] == "withdrawn"
+    [job] = publish_jobs(office)  # cancelled, not a withdraw job for a target that never had it
+    assert job.status == JobStatus.succeeded and job.finished_at is not None
+    cli(office, "publish", "--once", capsys=capsys)
+    report = run_due(office.settings, office.engine, at + timedelta(minutes=1))
+    assert (report.published, report.withdrawn, report.skipped) == (0, 0, 0)
+    assert filetarget.calls(office.settings) == []  # nothing sent to the target
+    url = f"{filetarget.BASE_URL}tin-hoat-dong/bai-{office.tin}.html"
+    assert not filetarget.page(office.settings, url).exists()
+    d = show(office, capsys)
+    assert d["status"] == "withdrawn" and d["published_url"] is None
+    assert d["publications"][0]["status"] == "withdrawn" and d["publications"][0]["published_at"] is None
+    assert mails(office, "published") == []
+    history = cli(office, "drafts", "history", str(office.tin), "--json", capsys=capsys)
+    assert [(e["action"], e["from_status"], e["note"]) for e in history][-1] == ("withdrawn", "approved", "Hoãn đăng")
+    with reading(office.engine) as s:
+        draft = s.get(Draft, office.tin)
+        assert draft is not None and draft.published_at is None  # the reports never count it as published
+
+
+class _WithdrawnMeanwhile(filetarget.FileTarget):
+    """The target takes a while: an editor withdraws the draft while it places the article."""
+
+    def __init__(self, office: Office) -> None:
+        super().__init__(office.settings)
+        self.office = office
+
+    def publish(self, article: PublishArticle, previous: Placed | None) -> Placed:
+        editor = get_user(self.office.engine, "lan")
+        service.withdraw(self.office.engine, self.office.settings, self.office.tin, editor, reason="Sai tên")
+        return super().publish(article, previous)
+
+
+def test_a_withdrawal_while_the_job_is_at_the_target_takes_it_down_again(
+    office: Office, capsys: pytest.CaptureFixture[str]
+) -> None:
+    approve(office, capsys)
+    now = utcnow()
+    [job] = jobs.claim_due(office.engine, now, kinds=["publish:filetest"], worker="slow")
+    report = RunReport()
+    _run_one(office.settings, office.engine, _WithdrawnMeanwhile(office), job, now, report)
+    url = show(office, capsys)["publications"][0]["url"]
+    assert filetarget.page(office.settings, url).exists()  # it did go up: recorded, and queued to come down
+    assert show(office, capsys)["status"] == "withdrawn"
+    assert run_due(office.settings, office.engine, utcnow()).withdrawn == 1
+    assert not filetarget.page(office.settings, url).exists()
+    d = show(office, capsys)
+    assert d["status"] == "withdrawn" and d["publications"][0]["status"] == "withdrawn"
+    assert mails(office, "published") == []  # no live link for a withdrawn article
 
 
 def test_publish_once_exit_codes(make_office: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,8 +53,9 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/drafts/{published}/withdraw"):       (303, 403, 303, 303, 303),
     ("POST", "/drafts/{failed}/publish-retry"):     (303, 403, 303, 303, 303),
     ("POST", "/drafts/{published}/shares"):         (303, 403, 303, 303, 303),  # weights, no money
-    # Nothing awaits a manual publication on these: refused after the role check (422 / 404).
+    # Nothing awaits a manual publication or withdrawal on these: refused after the role check (422 / 404).
     ("POST", "/drafts/{fresh}/manual-url"):         (303, 403, 422, 422, 422),
+    ("POST", "/drafts/{published}/manual-withdrawn"): (303, 403, 422, 422, 422),
     ("GET", "/drafts/{draft}/manual-package/{target}"): (303, 403, 404, 404, 404),
     ("GET", "/media/{sha}"):                        (303, 200, 200, 200, 200),
     ("GET", "/media/{sha}/original"):               (303, 200, 200, 200, 200),
@@ -92,6 +93,7 @@ FIELDS = {
     "withdraw": {"reason": "Sai số liệu, gỡ để đính chính."},
     "shares": {"shares": "Trần Thị B = 60\nLê Văn C = 40"},
     "manual-url": {"target": "static", "url": "https://portal.example/bai.html"},
+    "manual-withdrawn": {"target": "static"},
     "mo-lai": {"reason": "Sửa hệ số một tin."},
     "chi-tra": {"paid_on": "2026-12-05"},
     "chay-lai": {"job_id": "999999"},
