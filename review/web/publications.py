@@ -175,13 +175,19 @@ def publish_retry(request: Request, draft_id: int, web: WebDep, post: PostDep) -
     return _back(draft_id, "publish_retry")
 
 
-@router.post("/drafts/{draft_id:int}/manual-url")
-def manual_url(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+def _manual_target(web: Web, post: PostDep, draft_id: int) -> str:
+    """The manual steps' common checks: the role, the draft, and a target of the settings."""
     require(post.who.user, "publish", web.settings)
     _draft(web, draft_id)
     target = post.text("target")
     if target not in web.settings.publish.targets:
         raise NotFound("Không có đích đăng này.")
+    return target
+
+
+@router.post("/drafts/{draft_id:int}/manual-url")
+def manual_url(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
+    target = _manual_target(web, post, draft_id)
     try:
         complete_manual(web.settings, web.engine, draft_id, target, post.text("url"), post.who.user.username)
     except PublishError as exc:
@@ -191,11 +197,7 @@ def manual_url(request: Request, draft_id: int, web: WebDep, post: PostDep) -> R
 
 @router.post("/drafts/{draft_id:int}/manual-withdrawn")
 def manual_withdrawn(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Response:
-    require(post.who.user, "publish", web.settings)
-    _draft(web, draft_id)
-    target = post.text("target")
-    if target not in web.settings.publish.targets:
-        raise NotFound("Không có đích đăng này.")
+    target = _manual_target(web, post, draft_id)
     try:
         complete_manual_withdrawal(web.settings, web.engine, draft_id, target, post.who.user.username)
     except PublishError as exc:
