@@ -13,13 +13,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from core.settings import Unit
-from reports.periods import Calendar, Period, Quarter, bounds, counting_period, local_date, period_finder
+from reports.periods import Calendar, Period, PeriodFinder, Quarter, bounds, counting_period, local_date, period_finder
 
 
 class Status(StrEnum):
@@ -91,6 +91,37 @@ def deduplicate(items: Iterable[CountedItem], cal: Calendar) -> list[CountedItem
     return sorted(first.values(), key=lambda i: i.item_id)
 
 
+def assign(
+    counted: Sequence[CountedItem],
+    closed: Iterable[Period],
+    frozen: Mapping[int, Period],
+    now: datetime | date,
+    cal: Calendar,
+    find: PeriodFinder | None = None,
+) -> list[tuple[CountedItem, Period]]:
+    """One item per duplicate group and the period it counts in: the closed period whose frozen
+    lines hold the group (`frozen`: draft id -> that period), else its own period, or the open one
+    when its own is closed (late)."""
+    find = find or period_finder(cal)
+    closed_set = set(closed)
+    groups: dict[int, list[CountedItem]] = {}
+    for c in counted:
+        groups.setdefault(c.duplicate_of if c.duplicate_of is not None else c.item_id, []).append(c)
+    out: list[tuple[CountedItem, Period]] = []
+    for key, members in groups.items():
+        held = [c for c in members if c.item_id in frozen]
+        if held:
+            rep = min(held, key=lambda c: (frozen[c.item_id], c.item_id))
+            out.append((rep, frozen[rep.item_id]))
+            continue
+        rep = members[0] if len(members) == 1 else deduplicate(members, cal)[0]
+        if key in frozen:  # the original is frozen in a closed period (not loaded): the copy never counts again
+            out.append((rep, frozen[key]))
+        else:
+            out.append((rep, counting_period(rep.counted_at, closed_set, now, cal, find=find)))
+    return sorted(out, key=lambda pair: pair[0].item_id)
+
+
 def quota_rows(
     items: Iterable[CountedItem],
     units: Sequence[Unit],
@@ -101,10 +132,7 @@ def quota_rows(
     closed: Iterable[Period] = (),
 ) -> list[QuotaRow]:
     """Per unit (in the order given): this period's tin and bài, the quarter's bài, and their status."""
-    closed = set(closed)
-    find = period_finder(cal)
-    placed = [(item, counting_period(item.counted_at, closed, now, cal, find=find)) for item in deduplicate(items, cal)]
-    return placed_quota_rows(placed, units, period, now, cal, targets)
+    return placed_quota_rows(assign(list(items), closed, {}, now, cal), units, period, now, cal, targets)
 
 
 def placed_quota_rows(

@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 from core.models import Draft, DraftImage, DraftStatus
 from core.settings import Settings
 from reports.models import PeriodStatus, ReportLine, ReportPeriod, RoyaltyShare
-from reports.periods import Calendar, Period, PeriodFinder, bounds, counting_period, local_date, period_finder
-from reports.quotas import CountedItem, QuotaRow, Status, Targets, deduplicate, placed_quota_rows
+from reports.periods import Calendar, Period, bounds, local_date, period_finder
+from reports.quotas import CountedItem, QuotaRow, Status, Targets, assign, placed_quota_rows
 from reports.royalty import PHOTO_GENRE, Author, RoyaltyItem, RoyaltyLine, RoyaltyRules, compute_lines
 
 # Approved items count, and stay counted once live or taken down again (the work was done and paid).
@@ -103,36 +103,6 @@ def _royalty_item(
         photos=photos,
         published_on=local_date(d.published_at, cal) if d.published_at else None,
     )
-
-
-def assign(
-    counted: Sequence[CountedItem],
-    closed: Sequence[Period],
-    frozen: Mapping[int, Period],
-    now: datetime,
-    cal: Calendar,
-    find: PeriodFinder | None = None,
-) -> list[tuple[CountedItem, Period]]:
-    """One item per duplicate group and the period it counts in: the closed period whose frozen
-    lines hold the group, else its own period, or the open one when its own is closed (late)."""
-    find = find or period_finder(cal)
-    closed_set = set(closed)
-    groups: dict[int, list[CountedItem]] = {}
-    for c in counted:
-        groups.setdefault(c.duplicate_of if c.duplicate_of is not None else c.item_id, []).append(c)
-    out: list[tuple[CountedItem, Period]] = []
-    for key, members in groups.items():
-        held = [c for c in members if c.item_id in frozen]
-        if held:
-            rep = min(held, key=lambda c: (frozen[c.item_id], c.item_id))
-            out.append((rep, frozen[rep.item_id]))
-            continue
-        rep = members[0] if len(members) == 1 else deduplicate(members, cal)[0]
-        if key in frozen:  # the original is frozen in a closed period (not loaded): the copy never counts again
-            out.append((rep, frozen[key]))
-        else:
-            out.append((rep, counting_period(rep.counted_at, closed_set, now, cal, find=find)))
-    return sorted(out, key=lambda pair: pair[0].item_id)
 
 
 def month_report(
@@ -266,9 +236,7 @@ def compute_month(
         drafts = [
             d
             for d in late
-            if d.id not in frozen
-            and (d.duplicate_of is None or d.duplicate_of not in frozen)
-            and find(counted_at(d, count_by)) in closed_set  # type: ignore[arg-type]
+            if (d.duplicate_of is None or d.duplicate_of not in frozen) and find(counted_at(d, count_by)) in closed_set  # type: ignore[arg-type]
         ] + drafts
     ids = [d.id for d in drafts] if priced else []
     rows, lines = month_report(
