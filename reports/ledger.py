@@ -303,18 +303,6 @@ def parse_shares(lines: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def frozen_in(session: Session, draft_id: int) -> Period | None:
-    """The closed period whose stored lines hold the item (a change of its shares no longer moves
-    them), or None."""
-    q = (
-        select(ReportLine.period)
-        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
-        .where(ReportLine.draft_id == draft_id, ReportPeriod.status == PeriodStatus.closed)
-    )
-    found = session.exec(q).first()
-    return Period.parse(found) if found else None
-
-
 def set_shares(
     session: Session, draft_id: int, shares: Sequence[tuple[str, Any]], actor: str, now: datetime
 ) -> list[Author]:

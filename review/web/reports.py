@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,7 +33,6 @@ from reports.documents import ReportData, report_data, write_monthly_report, wri
 from reports.ledger import (
     LedgerError,
     close_period,
-    frozen_in,
     mark_paid,
     parse_shares,
     period_state,
@@ -47,9 +45,10 @@ from reports.periods import Calendar, Period, PeriodError, bounds, local_date, p
 from reports.quotas import STATUS_LABELS, QuotaRow, Status
 from reports.royalty import RoyaltyError, totals
 from reports.schedule import PeriodJobError, period_jobs, retry_period_job
-from reports.service import COUNTED_STATUSES, Month, load_month
+from reports.service import COUNTED_STATUSES, Month, frozen_items, load_month
 from review.models import Role, User
 from review.service import Forbidden, require
+from review.web import labels
 from review.web.deps import NotFound, PostDep, UserDep, Web, WebDep
 
 router = APIRouter()
@@ -160,19 +159,13 @@ def shares_view(session: Session, draft: Draft) -> SharesView | None:
     """None while the item does not count (not approved, or rejected): nothing to split yet."""
     if draft.id is None or draft.status not in COUNTED_STATUSES:
         return None
-    authors = [(a.name, _weight_text(a.share)) for a in shares_of(session, [draft.id]).get(draft.id, [])]
-    held = frozen_in(session, draft.id)
+    authors = [(a.name, labels.format_coefficient(a.share)) for a in shares_of(session, [draft.id]).get(draft.id, [])]
+    held = frozen_items(session, [draft.id]).get(draft.id)
     return SharesView(
         authors=authors,
         text="\n".join(f"{name} = {weight}" for name, weight in authors),
         frozen=held.label if held else "",
     )
-
-
-def _weight_text(share: Decimal) -> str:
-    """60.00000000 -> "60", 33.5 -> "33,5" (the Vietnamese decimal comma)."""
-    text = format(share.normalize(), "f")
-    return text.replace(".", ",")
 
 
 @router.post("/drafts/{draft_id:int}/shares")
