@@ -558,10 +558,9 @@ def retry_period_job(engine: Engine, job_id: int, now: datetime, registry: Seque
         row = s.get(Job, job_id)
         if row is None or row.kind not in {j.kind for j in registry}:
             raise PeriodJobError(f"Không có việc định kỳ số {job_id}.")
-        if row.status != JobStatus.failed:
+        if not jobs.retry(s, job_id, now):  # conditional: only a failed job
             label = STATUS_LABELS_VI.get(row.status, row.status)
             raise PeriodJobError(f"Việc định kỳ số {job_id} không ở trạng thái lỗi (đang: {label}).")
-        jobs.retry(s, job_id, now)
     log.info("period job %s: retried by a person", job_id)
 
 
