@@ -40,6 +40,7 @@ _SENTENCES = [
     "Chi bộ thường xuyên đổi mới nội dung, phương thức sinh hoạt, nâng cao chất lượng đảng viên.",
 ]
 START = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
+LEAD = "Sáng nay, hội nghị sơ kết công tác xây dựng Đảng đã diễn ra tại hội trường."
 
 
 def paragraphs(i: int) -> list[str]:
@@ -71,7 +72,7 @@ def articles(n: int, first: int = 1) -> list[Any]:
                 slug=slugify(t),
                 kind="tin",
                 title=t,
-                lead="Sáng nay, hội nghị sơ kết công tác xây dựng Đảng đã diễn ra tại hội trường.",
+                lead=LEAD,
                 body_html="".join(f"<p>{p}</p>" for p in paragraphs(i)),
                 byline="Nguyễn Văn An",
                 unit_code="VP",
@@ -101,25 +102,107 @@ def context() -> Any:
 HUGO_CONFIG = """baseURL = "http://127.0.0.1:8080/site/"
 languageCode = "vi"
 title = "Đảng ủy các cơ quan Đảng tỉnh"
-disableKinds = ["taxonomy", "term", "RSS"]
+disableKinds = ["taxonomy", "term"]
+[outputs]
+  home = ["HTML", "RSS"]
+  section = ["HTML"]
+  page = ["HTML"]
+[services.rss]
+  limit = 100
 [pagination]
   pagerSize = 20
 """
-HUGO_BASEOF = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{{ .Title }}</title>
-<link rel="stylesheet" href="/assets/site.css"></head><body><header><p>{{ site.Title }}</p>
-{{ partialCached "nav.html" site }}
-</header><main>{{ block "main" . }}{{ end }}</main><footer>{{ site.Title }}</footer></body></html>
+# The theme writes the same pages as ours (templates/site/): the same head, masthead, menu with the
+# current section marked, breadcrumbs, article, lists with date, unit and sa-pô, pager, home with the
+# latest items and a block per section, footer; plus a feed of the newest 100 and the sitemap. A
+# thinner theme would time a smaller site than the one we write.
+HUGO_BASEOF = """<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ .Title }} — {{ site.Title }}</title>
+{{ with .Params.lead }}<meta name="description" content="{{ . }}">
+{{ end }}<link rel="canonical" href="{{ .Permalink }}">
+<link rel="icon" href="{{ "assets/favicon.svg" | relURL }}" type="image/svg+xml">
+<link rel="stylesheet" href="{{ "assets/site.css" | relURL }}">
+<link rel="alternate" type="application/rss+xml" title="{{ site.Title }}" href="{{ "index.xml" | relURL }}">
+</head>
+<body>
+<a class="skip" href="#noi-dung">Bỏ qua, đến nội dung chính</a>
+{{ partialCached "header.html" . .Section }}
+<main id="noi-dung" class="wrap">
+{{ block "main" . }}{{ end }}
+</main>
+{{ partialCached "footer.html" . }}
+</body>
+</html>
 """
-# The menu is the same on every page: rendered once (partialCached, as Hugo's docs advise). Calling
+# Rendered once per section (partialCached with the section as its key), as our chrome is: calling
 # site.Sections in every page made Hugo superlinear here (2.4 ms a page at 1,000 articles, 47 ms at 10,000).
-HUGO_NAV = """<nav><ul>{{ range .Sections }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></nav>
+HUGO_HEADER = """<header class="masthead">
+  <div class="wrap masthead-inner">
+    <a class="emblem" href="{{ "" | relURL }}" aria-label="Trang chủ — {{ site.Title }}">★</a>
+    <div class="titles">
+      <p class="kicker">Trang thông tin điện tử</p>
+      <p class="org"><a href="{{ "" | relURL }}">{{ site.Title }}</a></p>
+    </div>
+  </div>
+  <nav class="sections" aria-label="Chuyên mục">
+    <ul class="wrap">
+      <li><a href="{{ "" | relURL }}">Trang chủ</a></li>
+      {{ $cur := .Section }}{{ range site.Sections }}
+      <li><a href="{{ .RelPermalink }}"{{ if eq .Section $cur }} aria-current="page"{{ end }}>{{ .Title }}</a></li>
+      {{ end }}
+      <li class="search-link"><a href="{{ "tim-kiem.html" | relURL }}">Tìm kiếm</a></li>
+    </ul>
+  </nav>
+</header>
 """
-HUGO_LIST = """{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range (.Paginate .Pages).Pages }}
-<li><h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3><p>{{ .Date.Format "02/01/2006" }}</p>
-<p>{{ .Params.lead }}</p></li>{{ end }}</ul>{{ template "_internal/pagination.html" . }}{{ end }}
+HUGO_FOOTER = """<footer class="colophon">
+  <div class="wrap">
+    <p class="org">{{ site.Title }}</p>
+    <p>Ban Biên tập · <a href="{{ "index.xml" | relURL }}">Tin mới (RSS)</a> · <a href="{{ "sitemap.xml" | relURL }}">Sơ đồ trang</a></p>
+  </div>
+</footer>
 """
-HUGO_SINGLE = """{{ define "main" }}<article><h1>{{ .Title }}</h1><p>{{ .Date.Format "02/01/2006" }}</p>
-<p>{{ .Params.lead }}</p>{{ .Content }}<p>{{ .Params.byline }}</p></article>{{ end }}
+HUGO_ITEMS = """<ul class="article-list">
+{{ range . }}
+  <li>
+    <div>
+      <h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3>
+      <p class="meta"><time datetime="{{ .Date.Format "2006-01-02T15:04:05Z07:00" }}">{{ .Date.Format "02/01/2006" }}</time> · {{ .Params.unit }}</p>
+      {{ with .Params.lead }}<p class="lead">{{ . }}</p>{{ end }}
+    </div>
+  </li>
+{{ end }}
+</ul>
+"""
+HUGO_LIST = """{{ define "main" }}{{ $pager := .Paginate .Pages }}
+<h1>{{ .Title }}{{ if gt $pager.PageNumber 1 }} <span class="page-no">— trang {{ $pager.PageNumber }}/{{ $pager.TotalPages }}</span>{{ end }}</h1>
+{{ partial "items.html" $pager.Pages }}
+{{ template "_internal/pagination.html" . }}{{ end }}
+"""
+HUGO_HOME = """{{ define "main" }}<h1 class="visually-hidden">{{ site.Title }} — Trang thông tin điện tử</h1>
+<section class="latest" aria-labelledby="tin-moi">
+  <h2 id="tin-moi">Tin mới</h2>
+  {{ partial "items.html" (first 6 site.RegularPages.ByDate.Reverse) }}
+</section>
+{{ range site.Sections }}
+<section class="block" aria-labelledby="cm-{{ .Section }}">
+  <h2 id="cm-{{ .Section }}"><a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>
+  {{ partial "items.html" (first 5 .Pages.ByDate.Reverse) }}
+</section>
+{{ end }}{{ end }}
+"""
+HUGO_SINGLE = """{{ define "main" }}<nav class="crumbs" aria-label="Vị trí"><a href="{{ "" | relURL }}">Trang chủ</a> › <a href="{{ .CurrentSection.RelPermalink }}">{{ .CurrentSection.Title }}</a></nav>
+<article class="article">
+  <h1>{{ .Title }}</h1>
+  <p class="meta"><time datetime="{{ .Date.Format "2006-01-02T15:04Z07:00" }}">{{ .Date.Format "02/01/2006" }}</time> · {{ .Params.unit }}</p>
+{{ with .Params.lead }}<p class="sapo">{{ . }}</p>{{ end }}  <div class="body">
+{{ .Content }}
+  </div>
+<p class="byline">{{ .Params.byline }}</p></article>{{ end }}
 """
 
 
@@ -135,18 +218,21 @@ def hugo_binary() -> str | None:
 def hugo_site(folder: Path, n: int) -> None:
     (folder / "layouts").mkdir(parents=True)
     (folder / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
-    for name, text in (("baseof", HUGO_BASEOF), ("list", HUGO_LIST), ("home", HUGO_LIST), ("single", HUGO_SINGLE)):
+    for name, text in (("baseof", HUGO_BASEOF), ("list", HUGO_LIST), ("home", HUGO_HOME), ("single", HUGO_SINGLE)):
         (folder / "layouts" / f"{name}.html").write_text(text, encoding="utf-8")
     (folder / "layouts" / "partials").mkdir()
-    (folder / "layouts" / "partials" / "nav.html").write_text(HUGO_NAV, encoding="utf-8")
+    for name, text in (("header", HUGO_HEADER), ("footer", HUGO_FOOTER), ("items", HUGO_ITEMS)):
+        (folder / "layouts" / "partials" / f"{name}.html").write_text(text, encoding="utf-8")
     for slug, name in SECTIONS:
         (folder / "content" / slug).mkdir(parents=True)
         (folder / "content" / slug / "_index.md").write_text(f'---\ntitle: "{name}"\n---\n', encoding="utf-8")
     for i in range(1, n + 1):
         slug, _ = SECTIONS[i % len(SECTIONS)]
         date = (START + timedelta(minutes=i)).isoformat()
-        lead = "Sáng nay, hội nghị sơ kết."
-        front = f'---\ntitle: "{title(i)}"\ndate: {date}\nlead: "{lead}"\nbyline: "Nguyễn Văn An"\n---\n'
+        front = (
+            f'---\ntitle: "{title(i)}"\ndate: {date}\nlead: "{LEAD}"\nbyline: "Nguyễn Văn An"\n'
+            f'unit: "Chi bộ Văn phòng"\n---\n'
+        )
         (folder / "content" / slug / f"bai-{i}.md").write_text(
             front + "\n\n".join(paragraphs(i)) + "\n", encoding="utf-8"
         )

@@ -52,8 +52,11 @@ def compose(body_html: str, photos: Sequence[Photo], media_url: MediaUrl = media
     each photo (the review UI, the static site and WordPress each serve them elsewhere); it is applied
     after sanitizing, so the sanitizer's rule for image sources stays the store's own form.
     """
+    clean = sanitize(body_html)
+    if not photos and "<img" not in clean:  # nothing to place or drop: the sanitized body is the article
+        return clean
     kept = {p.sha256: p for p in photos}
-    root = lxml.html.fragment_fromstring(sanitize(body_html) or "<p></p>", create_parent="div")
+    root = lxml.html.fragment_fromstring(clean or "<p></p>", create_parent="div")
     placed: set[str] = set()
     for img in list(root.iter("img")):
         sha = _sha_of(img.get("src"))

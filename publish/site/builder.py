@@ -24,7 +24,7 @@ from typing import Any
 
 from publish.site import render
 from publish.site.catalog import FEED_KEEP, PAGE_SIZE, SHARD_SIZE, Catalog, Entry, Record, entry_of, shard_of
-from publish.site.files import TMP_MARK, copy_atomic, read_json, write_atomic, write_if_changed, write_json
+from publish.site.files import TMP_MARK, Staged, copy_atomic, read_json, write_atomic, write_if_changed, write_json
 from publish.site.render import ASSETS, SiteContext
 from publish.targets import PublishArticle
 
@@ -216,12 +216,18 @@ class Site:
         write_atomic(self.file("index.html"), render.home_page(ctx, feed, blocks))
 
     def _write_sitemap_index(self, ctx: SiteContext, lastmods: dict[str, Any]) -> None:
+        write_atomic(self.file("sitemap.xml"), render.sitemap_index(ctx, self._sitemap_shards(lastmods)))
+        write_if_changed(self.file("sitemap-trang.xml"), render.sitemap(ctx, self._fixed_pages(ctx)))
+
+    @staticmethod
+    def _sitemap_shards(lastmods: dict[str, Any]) -> list[dict[str, Any]]:
         shards = [{"name": "sitemap-trang.xml", "lastmod": None}]
-        shards += [{"name": f"sitemap-{k}.xml", "lastmod": lastmods[k]} for k in sorted(lastmods, key=int)]
-        write_atomic(self.file("sitemap.xml"), render.sitemap_index(ctx, shards))
+        return shards + [{"name": f"sitemap-{k}.xml", "lastmod": lastmods[k]} for k in sorted(lastmods, key=int)]
+
+    @staticmethod
+    def _fixed_pages(ctx: SiteContext) -> list[dict[str, Any]]:
         pages = [{"path": "index.html", "date": None}, {"path": "tim-kiem.html", "date": None}]
-        pages += [{"path": f"{s.slug}/index.html", "date": None} for s in ctx.sections]
-        write_if_changed(self.file("sitemap-trang.xml"), render.sitemap(ctx, pages))
+        return pages + [{"path": f"{s.slug}/index.html", "date": None} for s in ctx.sections]
 
     def _write_fixed(self, ctx: SiteContext, *, only_missing: bool) -> None:
         """The pages and assets that do not depend on the articles: the search page, CSS, JS."""
@@ -239,8 +245,10 @@ class Site:
         """Write the whole site (pages, lists, feed, sitemap, search, catalog) from `articles`.
 
         Articles the catalog knew and `articles` no longer holds keep their URL with the withdrawal
-        notice. Files of the lists that the new site no longer has (archive pages past the last, old
-        shards) are removed at the end, so readers see the old site until the new one is complete.
+        notice. The article pages are written by worker processes while this one renders the lists;
+        the lists are staged under temp names and renamed into place once every page they link exists.
+        Files of the lists that the new site no longer has (archive pages past the last, old shards)
+        are removed at the end, so readers see the old site until the new one is complete.
         """
         import time
 
@@ -254,81 +262,90 @@ class Site:
                     latest[a.draft_id] = a
             ordered = sorted(latest.values(), key=lambda a: (a.published_at, a.draft_id))
             ctx = self.context.with_sections({a.section: {"name": a.section_name} for a in ordered})
-            records: dict[int, Record] = {}
-            jobs: list[tuple[PublishArticle, str]] = []
-            by_section: dict[str, list[Record]] = {s.slug: [] for s in ctx.sections}
-            for a in ordered:
-                path = old[a.draft_id]["path"] if a.draft_id in old else article_path(a)
-                r = render.article_record(a, path, ctx.tz)
-                records[a.draft_id] = r
-                by_section.setdefault(a.section, []).append(r)
-                jobs.append((a, path))
-            withdrawn = 0
-            for draft_id, r in old.items():
-                if draft_id not in records:
-                    r.update(withdrawn=True, page=None)
-                    records[draft_id] = r
-                    withdrawn += 1
-
-            pool_result = _render_articles(self.root, ctx, jobs, progress, workers)
-            written: set[Path] = set()
-
-            def put(path: Path, data: str | bytes) -> None:
-                write_atomic(path, data)
-                written.add(path)
-
-            for r in records.values():
-                if r["withdrawn"]:
-                    write_atomic(self.file(r["path"]), render.withdrawn_page(ctx, r["path"]))
-            sections: dict[str, Any] = {}
-            section_pages = 0
-            for s in ctx.sections:
-                recs = by_section.get(s.slug, [])
-                pages = (len(recs) + PAGE_SIZE - 1) // PAGE_SIZE
-                meta = {"name": s.name, "pages": pages, "count": len(recs)}
-                sections[s.slug] = meta
-                for n in range(1, pages + 1):
-                    chunk = recs[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
-                    for r in chunk:
-                        r["page"] = n
-                    entries = [entry_of(r) for r in chunk]
-                    put(cat.page_path(s.slug, n), _json(entries))
-                    put(
-                        self.file(f"{s.slug}/trang-{n}.html"),
-                        render.section_page(ctx, s.slug, s.name, pages, entries, n),
-                    )
-                    section_pages += 1
-                newest = [entry_of(r) for r in reversed(recs[-PAGE_SIZE:])]
-                write_atomic(
-                    self.file(f"{s.slug}/index.html"), render.section_page(ctx, s.slug, s.name, pages, newest, None)
-                )
-            cat.write_sections(sections)
-            shards: dict[int, dict[str, Record]] = {}
-            for draft_id, r in records.items():
-                shards.setdefault(shard_of(draft_id), {})[str(draft_id)] = r
-            lastmods: dict[str, Any] = {}
-            for k, shard in sorted(shards.items()):
-                put(cat.shard_path(k), _json(shard))
-                recs = list(shard.values())
-                put(self.file(f"sitemap-{k}.xml"), render.sitemap(ctx, _urls(recs)))
-                put(self.file(f"search/{k}.json"), _json(render.search_rows(recs)))
-                lastmods[str(k)] = max((r["date"] for r in recs), default=None)
-            write_json(cat.data / "sitemap.json", lastmods)
-            write_json(self.file("search/index.json"), {"shards": sorted(shards, reverse=True)})
-            self._write_sitemap_index(ctx, lastmods)
-            live = [r for r in records.values() if not r["withdrawn"]]
-            live.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
-            feed = [entry_of(r) for r in live[:FEED_KEEP]]
-            cat.write_feed(feed)
-            write_atomic(self.file("feed.xml"), render.feed(ctx, feed))
-            self._write_home(ctx, sections, feed)
+            jobs = [(a, old[a.draft_id]["path"] if a.draft_id in old else article_path(a)) for a in ordered]
+            staged = Staged()
+            with _ArticleWriter(self.root, ctx, jobs, progress, workers) as pages:
+                try:
+                    withdrawn, section_pages, written = self._stage_lists(ctx, jobs, old, staged)
+                    done = pages.wait()
+                except BaseException:
+                    staged.discard()
+                    raise
+            if done != len(jobs):
+                staged.discard()
+                raise RuntimeError(f"rebuilt {done} article pages of {len(jobs)}")
+            staged.commit()
             self._write_fixed(ctx, only_missing=False)
-            self._remove_stale(written, sections)
-            if pool_result != len(jobs):
-                raise RuntimeError(f"rebuilt {pool_result} article pages of {len(jobs)}")
+            self._remove_stale(written, {s.slug for s in ctx.sections})
             return RebuildReport(len(jobs), withdrawn, section_pages, time.perf_counter() - started)
 
-    def _remove_stale(self, written: set[Path], sections: dict[str, Any]) -> None:
+    def _stage_lists(
+        self, ctx: SiteContext, jobs: list[tuple[PublishArticle, str]], old: dict[int, Record], staged: Staged
+    ) -> tuple[int, int, set[Path]]:
+        """Every file of the site but the article pages and the fixed ones, staged: (withdrawn
+        articles, archive pages, the files written)."""
+        cat = self.catalog
+        written: set[Path] = set()
+
+        def put(path: Path, data: str | bytes) -> None:
+            staged.write(path, data)
+            written.add(path)
+
+        records: dict[int, Record] = {}
+        by_section: dict[str, list[Record]] = {s.slug: [] for s in ctx.sections}
+        for a, path in jobs:
+            r = render.article_record(a, path, ctx.tz)
+            records[a.draft_id] = r
+            by_section.setdefault(a.section, []).append(r)
+        withdrawn = 0
+        for draft_id, r in old.items():
+            if draft_id not in records:
+                r.update(withdrawn=True, page=None)
+                records[draft_id] = r
+                put(self.file(r["path"]), render.withdrawn_page(ctx, r["path"]))
+                withdrawn += 1
+        sections: dict[str, Any] = {}
+        blocks = []
+        section_pages = 0
+        for s in ctx.sections:
+            recs = by_section.get(s.slug, [])
+            pages = (len(recs) + PAGE_SIZE - 1) // PAGE_SIZE
+            sections[s.slug] = {"name": s.name, "pages": pages, "count": len(recs)}
+            for n in range(1, pages + 1):
+                chunk = recs[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+                for r in chunk:
+                    r["page"] = n
+                entries = [entry_of(r) for r in chunk]
+                put(cat.page_path(s.slug, n), _json(entries))
+                put(self.file(f"{s.slug}/trang-{n}.html"), render.section_page(ctx, s.slug, s.name, pages, entries, n))
+                section_pages += 1
+            newest = [entry_of(r) for r in reversed(recs[-PAGE_SIZE:])]
+            put(self.file(f"{s.slug}/index.html"), render.section_page(ctx, s.slug, s.name, pages, newest, None))
+            blocks.append({"slug": s.slug, "name": s.name, "entries": newest[: render.HOME_PER_SECTION]})
+        put(cat.data / "sections.json", _json(sections))
+        shards: dict[int, dict[str, Record]] = {}
+        for draft_id, r in records.items():
+            shards.setdefault(shard_of(draft_id), {})[str(draft_id)] = r
+        lastmods: dict[str, Any] = {}
+        for k, shard in sorted(shards.items()):
+            put(cat.shard_path(k), _json(shard))
+            recs = list(shard.values())
+            put(self.file(f"sitemap-{k}.xml"), render.sitemap(ctx, _urls(recs)))
+            put(self.file(f"search/{k}.json"), _json(render.search_rows(recs)))
+            lastmods[str(k)] = max((r["date"] for r in recs), default=None)
+        put(cat.data / "sitemap.json", _json(lastmods))
+        put(self.file("search/index.json"), _json({"shards": sorted(shards, reverse=True)}))
+        put(self.file("sitemap.xml"), render.sitemap_index(ctx, self._sitemap_shards(lastmods)))
+        put(self.file("sitemap-trang.xml"), render.sitemap(ctx, self._fixed_pages(ctx)))
+        live = [r for r in records.values() if not r["withdrawn"]]
+        live.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
+        feed = [entry_of(r) for r in live[:FEED_KEEP]]
+        put(cat.data / "feed.json", _json(feed))
+        put(self.file("feed.xml"), render.feed(ctx, feed))
+        put(self.file("index.html"), render.home_page(ctx, feed, blocks))
+        return withdrawn, section_pages, written
+
+    def _remove_stale(self, written: set[Path], sections: Iterable[str]) -> None:
         candidates: list[Path] = [
             *self.catalog.data.glob("pages/*/*.json"),
             *self.catalog.data.glob("articles/*.json"),
@@ -364,42 +381,95 @@ def _copy_photos(root: Path, article: PublishArticle) -> None:
                 copy_atomic(source, target)
 
 
-def _render_chunk(task: tuple[Path, SiteContext, list[tuple[PublishArticle, str]]]) -> int:
+# The jobs of the rebuild in progress, for workers made by fork: they inherit this list and take ranges of
+# it, instead of unpickling every article's text from a pipe (spawned workers get their jobs pickled).
+_FORKED_JOBS: list[tuple[PublishArticle, str]] = []
+
+Task = tuple[Path, SiteContext, "list[tuple[PublishArticle, str]] | range"]
+
+
+def _render_chunk(task: Task) -> int:
     root, ctx, items = task
-    for article, path in items:
+    jobs = [_FORKED_JOBS[i] for i in items] if isinstance(items, range) else items
+    for article, path in jobs:
         _copy_photos(root, article)
         write_atomic(root / path, render.article_page(ctx, article, path))
-    return len(items)
+    return len(jobs)
 
 
-def _render_articles(
-    root: Path,
-    ctx: SiteContext,
-    jobs: list[tuple[PublishArticle, str]],
-    progress: Progress | None,
-    workers: int | None,
-) -> int:
-    """Article pages, CHUNK at a time, in `workers` processes (default: one per core)."""
-    total = len(jobs)
-    tasks = [(root, ctx, jobs[i : i + CHUNK]) for i in range(0, total, CHUNK)]
-    n = workers if workers is not None else (os.cpu_count() or 1)
-    done = 0
-    if progress:
-        progress(0, total)
-    if n <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            done += _render_chunk(task)
-            if progress:
-                progress(done, total)
-        return done
-    # fork is cheap and keeps the imports; with other threads alive (a server) forking is unsafe: spawn.
-    method = "fork" if threading.active_count() == 1 else "spawn"
-    with multiprocessing.get_context(method).Pool(min(n, len(tasks))) as pool:
-        for count in pool.imap_unordered(_render_chunk, tasks):
-            done += count
-            if progress:
-                progress(done, total)
-    return done
+class _ArticleWriter:
+    """The article pages, CHUNK at a time, in `workers` processes (default: one per core), started on
+    entry; `wait` returns how many were written. A thread reports progress as chunks finish, so the
+    caller is free to render the lists meanwhile."""
+
+    def __init__(
+        self,
+        root: Path,
+        ctx: SiteContext,
+        jobs: list[tuple[PublishArticle, str]],
+        progress: Progress | None,
+        workers: int | None,
+    ) -> None:
+        self.total = len(jobs)
+        self.progress = progress
+        self.done = 0
+        self.error: BaseException | None = None
+        n = workers if workers is not None else (os.cpu_count() or 1)
+        chunks = [range(i, min(i + CHUNK, self.total)) for i in range(0, self.total, CHUNK)]
+        self.inline = n <= 1 or len(chunks) <= 1
+        # fork is cheap and keeps the imports; with other threads alive (a server) forking is unsafe: spawn.
+        self.method = "fork" if threading.active_count() == 1 else "spawn"
+        if self.inline or self.method == "spawn":
+            self.tasks: list[Task] = [(root, ctx, [jobs[i] for i in r]) for r in chunks]
+        else:
+            self.tasks = [(root, ctx, r) for r in chunks]
+        self.jobs = jobs
+        self.workers = min(n, len(chunks))
+        self.pool: Any = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> _ArticleWriter:
+        if self.progress:
+            self.progress(0, self.total)
+        if self.inline:
+            return self
+        global _FORKED_JOBS
+        _FORKED_JOBS = self.jobs
+        try:
+            self.pool = multiprocessing.get_context(self.method).Pool(self.workers)
+        finally:
+            _FORKED_JOBS = []  # the forked workers hold their copy
+        results = self.pool.imap_unordered(_render_chunk, self.tasks)
+        self.thread = threading.Thread(target=self._collect, args=(results,), name="site-rebuild", daemon=True)
+        self.thread.start()
+        return self
+
+    def _collect(self, results: Iterator[int]) -> None:
+        try:
+            for count in results:
+                self.done += count
+                if self.progress:
+                    self.progress(self.done, self.total)
+        except BaseException as exc:  # re-raised by wait()
+            self.error = exc
+
+    def wait(self) -> int:
+        if self.inline:
+            for task in self.tasks:
+                self.done += _render_chunk(task)
+                if self.progress:
+                    self.progress(self.done, self.total)
+            return self.done
+        assert self.thread is not None
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.done
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate() if exc[0] is not None else self.pool.close()
+            self.pool.join()
 
 
 __all__ += ["SHARD_SIZE"]

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TMP_MARK", "copy_atomic", "read_json", "write_atomic", "write_if_changed", "write_json"]
+__all__ = ["TMP_MARK", "Staged", "copy_atomic", "read_json", "write_atomic", "write_if_changed", "write_json"]
 
 TMP_MARK = ".tmp-"
 
@@ -23,19 +23,56 @@ def _tmp_name(path: Path) -> Path:
     return path.parent / f"{TMP_MARK}{path.name}.{os.getpid()}.{threading.get_ident()}"
 
 
+def _write_tmp(path: Path, raw: bytes) -> Path:
+    """`raw` in a temp file beside `path` (its folder made when missing); the caller renames it."""
+    tmp = _tmp_name(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(tmp, flags, 0o666)
+    except FileNotFoundError:  # the folder's first file: one mkdir then, not one per write
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, flags, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write `data` to `path` through a temp file in the same folder and a rename."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
+    tmp = _write_tmp(path, data.encode("utf-8") if isinstance(data, str) else data)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(raw)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+class Staged:
+    """Files written now under temp names and renamed into place together by `commit`: a rebuild
+    renders its lists while the article pages are being written, and links them only once those exist."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path]] = []
+
+    def write(self, path: Path, data: str | bytes) -> None:
+        self._pending.append((_write_tmp(path, data.encode("utf-8") if isinstance(data, str) else data), path))
+
+    def commit(self) -> None:
+        for tmp, path in self._pending:
+            os.replace(tmp, path)
+        self._pending.clear()
+
+    def discard(self) -> None:
+        for tmp, _ in self._pending:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        self._pending.clear()
 
 
 def write_if_changed(path: Path, data: str | bytes) -> bool:

@@ -13,11 +13,12 @@ from lxml import etree
 
 from core.settings import Settings
 from core.text import fold_words
+from publish.site import render
 from publish.site.builder import Site
 from publish.site.catalog import PAGE_SIZE
 from publish.site.files import TMP_MARK, write_atomic
 from publish.static import StaticTarget, site_of
-from publish.targets import Placed, make_targets
+from publish.targets import Placed, PublishArticle, make_targets
 from tests.publish.sitekit import (
     BASE_URL,
     article,
@@ -314,6 +315,41 @@ def test_rebuild_writes_the_same_site_and_keeps_withdrawn_urls(static: StaticTar
     assert [p for p in root.rglob("*") if p.name.startswith(TMP_MARK)] == []
     for a in tin:
         assert static.verify(Placed(url=static.site.url(static.site.record(a.draft_id)["path"])), a.title)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_rebuild_that_fails_midway_leaves_every_list_as_it_was(
+    static: StaticTarget, settings: Settings, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The lists are rendered while the article pages are written and renamed into place only once all
+    pages exist: a page that cannot be written leaves readers the old home, sections, feed, sitemap."""
+    root = root_of(static)
+    arts = [article(n, section="xay-dung-dang" if n % 3 == 0 else "tin-hoat-dong") for n in range(1, 31)]
+    for a in arts[:25]:
+        static.publish(a, None)
+    before = snapshot(root)
+    real = render.article_page
+
+    def broken(site: render.SiteContext, a: PublishArticle, path: str) -> str:
+        if a.draft_id == 28:
+            raise RuntimeError("trang 28 hỏng")
+        return real(site, a, path)
+
+    monkeypatch.setattr(render, "article_page", broken)
+    with pytest.raises(RuntimeError, match="trang 28"):
+        site_of(settings).rebuild(arts, workers=workers)
+
+    after = snapshot(root)
+    articles = {static.site.record(a.draft_id)["path"] for a in arts[:25]}
+    # Only article pages may differ: the new ones (written, linked from nowhere) and the old ones (same bytes).
+    assert {p for p in changed(before, after) if before.get(p, (0, ""))[1] != after.get(p, (0, ""))[1]} <= {
+        p for p in after if p.endswith(".html") and p not in before
+    }
+    assert all(after[p][1] == before[p][1] for p in articles)
+    assert "-28.html" not in "".join(after)
+    assert not any(p.endswith(f"-{n}.html") for p in before for n in (26, 27, 29, 30))
+    assert max(e["id"] for e in json.loads((root / "_data/feed.json").read_text())) == 25
+    assert [p for p in root.rglob("*") if p.name.startswith(TMP_MARK)] == []
 
 
 def test_a_site_built_by_one_site_object_is_continued_by_another(settings: Settings) -> None:
