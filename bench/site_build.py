@@ -162,7 +162,8 @@ HUGO_HEADER = """<header class="masthead">
 HUGO_FOOTER = """<footer class="colophon">
   <div class="wrap">
     <p class="org">{{ site.Title }}</p>
-    <p>Ban Biên tập · <a href="{{ "index.xml" | relURL }}">Tin mới (RSS)</a> · <a href="{{ "sitemap.xml" | relURL }}">Sơ đồ trang</a></p>
+    <p>Ban Biên tập · <a href="{{ "index.xml" | relURL }}">Tin mới (RSS)</a> ·
+    <a href="{{ "sitemap.xml" | relURL }}">Sơ đồ trang</a></p>
   </div>
 </footer>
 """
@@ -171,7 +172,8 @@ HUGO_ITEMS = """<ul class="article-list">
   <li>
     <div>
       <h3><a href="{{ .RelPermalink }}">{{ .Title }}</a></h3>
-      <p class="meta"><time datetime="{{ .Date.Format "2006-01-02T15:04:05Z07:00" }}">{{ .Date.Format "02/01/2006" }}</time> · {{ .Params.unit }}</p>
+      <p class="meta"><time datetime="{{ .Date.Format "2006-01-02T15:04:05Z07:00" }}">
+      {{- .Date.Format "02/01/2006" }}</time> · {{ .Params.unit }}</p>
       {{ with .Params.lead }}<p class="lead">{{ . }}</p>{{ end }}
     </div>
   </li>
@@ -179,7 +181,8 @@ HUGO_ITEMS = """<ul class="article-list">
 </ul>
 """
 HUGO_LIST = """{{ define "main" }}{{ $pager := .Paginate .Pages }}
-<h1>{{ .Title }}{{ if gt $pager.PageNumber 1 }} <span class="page-no">— trang {{ $pager.PageNumber }}/{{ $pager.TotalPages }}</span>{{ end }}</h1>
+<h1>{{ .Title }}{{ if gt $pager.PageNumber 1 }} <span class="page-no">
+{{- printf "— trang %d/%d" $pager.PageNumber $pager.TotalPages }}</span>{{ end }}</h1>
 {{ partial "items.html" $pager.Pages }}
 {{ template "_internal/pagination.html" . }}{{ end }}
 """
@@ -195,10 +198,12 @@ HUGO_HOME = """{{ define "main" }}<h1 class="visually-hidden">{{ site.Title }} �
 </section>
 {{ end }}{{ end }}
 """
-HUGO_SINGLE = """{{ define "main" }}<nav class="crumbs" aria-label="Vị trí"><a href="{{ "" | relURL }}">Trang chủ</a> › <a href="{{ .CurrentSection.RelPermalink }}">{{ .CurrentSection.Title }}</a></nav>
+HUGO_SINGLE = """{{ define "main" }}<nav class="crumbs" aria-label="Vị trí"><a href="{{ "" | relURL }}">Trang chủ</a> ›
+{{ with .CurrentSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</nav>
 <article class="article">
   <h1>{{ .Title }}</h1>
-  <p class="meta"><time datetime="{{ .Date.Format "2006-01-02T15:04Z07:00" }}">{{ .Date.Format "02/01/2006" }}</time> · {{ .Params.unit }}</p>
+  <p class="meta"><time datetime="{{ .Date.Format "2006-01-02T15:04Z07:00" }}">
+  {{- .Date.Format "02/01/2006" }}</time> · {{ .Params.unit }}</p>
 {{ with .Params.lead }}<p class="sapo">{{ . }}</p>{{ end }}  <div class="body">
 {{ .Content }}
   </div>
