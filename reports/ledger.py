@@ -42,7 +42,7 @@ from core.text import clean_line, fold
 from reports.models import PeriodStatus, ReportEvent, ReportLine, ReportPeriod, RoyaltyShare
 from reports.periods import Calendar, Period, bounds, local_date, tally_date
 from reports.royalty import Author, RoyaltyError, totals
-from reports.service import closed_list, compute_month, counted_at, shares_by_draft
+from reports.service import closed_list, compute_month, counted_at, settle_closed, shares_by_draft
 
 
 class LedgerError(ValueError):
@@ -191,6 +191,8 @@ def close_period(
             data={"lines": len(month.lines), "total": str(t.amount), "forced": now < end},
         )
     )
+    session.flush()
+    settle_closed(session, settings)  # this period, and the earlier ones whose late items it took
     session.expire_all()
     return True
 
@@ -223,6 +225,9 @@ def reopen_period(session: Session, period: Period, actor: str, reason: str, now
     row.reopened_at, row.reopened_by, row.reopen_reason = now, actor, reason
     row.updated_at = now
     session.add(row)
+    # The lines deleted may have held items of other closed periods (counted late here): those
+    # periods may hold late items again, so none is taken as settled until the next closing.
+    session.execute(update(ReportPeriod).values(counted_by=None, counted_n=None, counted_ids=None))
     session.flush()
 
 

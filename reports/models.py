@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.db import UTCDateTime, utcnow
@@ -42,6 +42,12 @@ class ReportPeriod(SQLModel, table=True):
     orientation: str | None = Field(default=None, sa_type=Text)
     orientation_by: str | None = None
     orientation_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The items dated in the period by `counted_by` (how many, the sum of their ids) as they stood when
+    # every one of them was frozen in some closed period's lines or left out as a re-sent copy: while
+    # they still match, no item of the period was counted late and a month's report skips it.
+    counted_by: str | None = None
+    counted_n: int | None = None
+    counted_ids: int | None = Field(default=None, sa_type=BigInteger)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -15,13 +15,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import func, literal_column, union_all
+from sqlmodel import Session, col, select, update
 
 from core.models import Draft, DraftImage, DraftStatus
 from core.settings import Settings
 from reports.models import PeriodStatus, ReportLine, ReportPeriod, RoyaltyShare
-from reports.periods import Calendar, Period, bounds, local_date, period_finder
+from reports.periods import Calendar, Period, bounds, local_date
 from reports.quotas import CountedItem, QuotaRow, Status, Targets, assign, placed_quota_rows
 from reports.royalty import PHOTO_GENRE, Author, RoyaltyItem, RoyaltyLine, RoyaltyRules, compute_lines
 
@@ -59,24 +59,104 @@ def counted_at(d: CountedDraft, count_by: str) -> datetime | None:
     return d.published_at if count_by == "published" else d.decided_at
 
 
+def _when(count_by: str) -> Any:
+    return col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
+
+
+def _counted_query(columns: Sequence[Any], start: datetime, end: datetime, count_by: str) -> Any:
+    when = _when(count_by)
+    return (
+        select(*columns)  # type: ignore[call-overload]
+        .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
+        .where(when.is_not(None))
+        .where(when >= start.astimezone(UTC))
+        .where(when < end.astimezone(UTC))
+    )
+
+
+def _held_by_closed_line() -> Any:
+    """A closed period's stored line holds this draft (correlated: one index probe a draft)."""
+    return (
+        select(ReportLine.id)
+        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
+        .where(col(ReportLine.draft_id) == col(Draft.id), ReportPeriod.status == PeriodStatus.closed)
+        .exists()
+    )
+
+
+def _closed_line_period() -> Any:
+    """The closed period whose stored lines hold this draft, or NULL (correlated scalar subquery)."""
+    return (
+        select(func.min(ReportLine.period))
+        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
+        .where(col(ReportLine.draft_id) == col(Draft.id), ReportPeriod.status == PeriodStatus.closed)
+        .scalar_subquery()
+    )
+
+
 def counted_drafts(
     session: Session, start: datetime, end: datetime, count_by: str, *, unfrozen: bool = False
 ) -> list[CountedDraft]:
     """Drafts that count for [start, end), by the date `count_by` names, oldest first. `unfrozen`:
     only those no closed period's stored lines hold (over closed months, that is the late items and
     the re-sent copies: a few rows, found by the database instead of reading years of drafts)."""
-    when = col(Draft.published_at) if count_by == "published" else col(Draft.decided_at)
-    q = (
-        select(*REPORT_COLUMNS)  # type: ignore[call-overload]
-        .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
-        .where(when.is_not(None))
-        .where(when >= start.astimezone(UTC))
-        .where(when < end.astimezone(UTC))
-        .order_by(when, col(Draft.id))
-    )
+    q = _counted_query(REPORT_COLUMNS, start, end, count_by).order_by(_when(count_by), col(Draft.id))
     if unfrozen:
-        q = q.where(col(Draft.id).not_in(_frozen_lines()))
+        q = q.where(~_held_by_closed_line())
     return [CountedDraft(*row) for row in session.exec(q).all()]
+
+
+def counted_drafts_held(
+    session: Session, start: datetime, end: datetime, count_by: str
+) -> tuple[list[CountedDraft], dict[int, Period]]:
+    """`counted_drafts`, and which of them closed periods' stored lines hold (draft id -> period), in
+    one query."""
+    q = _counted_query((*REPORT_COLUMNS, _closed_line_period()), start, end, count_by)
+    drafts, held = [], {}
+    parsed: dict[str, Period] = {}
+    for *row, period in session.exec(q.order_by(_when(count_by), col(Draft.id))).all():
+        d = CountedDraft(*row)
+        drafts.append(d)
+        if period is not None:
+            held[d.id] = parsed.get(period) or parsed.setdefault(period, Period.parse(period))
+    return drafts, held
+
+
+def counted_items_held(
+    session: Session, start: datetime, end: datetime, count_by: str
+) -> tuple[list[CountedItem], dict[int, Period]]:
+    """What the quotas read of `counted_drafts_held` (five columns, no titles or names): the quota
+    dashboard of someone who sees no money."""
+    when = _when(count_by)
+    columns = (Draft.id, Draft.unit_code, Draft.kind, when, Draft.duplicate_of, _closed_line_period())
+    items, held = [], {}
+    parsed: dict[str, Period] = {}
+    for draft_id, unit, kind, at, duplicate_of, period in session.exec(
+        _counted_query(columns, start, end, count_by).order_by(when, col(Draft.id))
+    ).all():
+        items.append(CountedItem(draft_id, unit, kind, at, duplicate_of))
+        if period is not None:
+            held[draft_id] = parsed.get(period) or parsed.setdefault(period, Period.parse(period))
+    return items, held
+
+
+def counted_fingerprints(
+    session: Session, ranges: Sequence[tuple[datetime, datetime]], count_by: str
+) -> list[tuple[int, int]]:
+    """(how many, sum of ids) of the counted drafts in each range, in one round trip: a range query
+    each, on the (status, counting date) index."""
+    if not ranges:
+        return []
+    sums = (func.count(), func.coalesce(func.sum(Draft.id), 0))
+    parts = [
+        _counted_query((literal_column(str(i)).label("k"), *sums), start, end, count_by)
+        for i, (start, end) in enumerate(ranges)
+    ]
+    out = [(0, 0)] * len(ranges)
+    q = parts[0] if len(parts) == 1 else union_all(*parts)
+    for k, n, ids in session.exec(q).all():
+        out[int(k)] = (int(n), int(ids))
+    return out
 
 
 def _counted(d: CountedDraft, count_by: str) -> CountedItem:
@@ -116,8 +196,10 @@ def month_report(
     shares: Mapping[int, Sequence[Author]] | None = None,
     photos: Mapping[int, int] | None = None,
     priced: bool = True,
+    counted: Sequence[CountedItem] = (),
 ) -> tuple[list[Any], list[Any]]:
-    """Quota rows and royalty lines of `period` from the counted drafts (pure). `closed`: the frozen
+    """Quota rows and royalty lines of `period` from the counted drafts (pure). `counted`: more items
+    for the quotas only (read without what pricing needs: with `priced=False`). `closed`: the frozen
     periods, whose late items count in the open one; `frozen`: draft id -> the closed period whose
     stored lines hold it (never counted again); `shares`: the editor's authors of an item;
     `photos`: kept images of an item (paid under the photo genre when [royalty.genres.anh] exists);
@@ -127,8 +209,7 @@ def month_report(
     q = settings.quota
     targets = Targets(q.tin_per_month, q.bai_per_quarter, q.review_days)
     count_by = settings.calendar.count_by
-    counted = [_counted(d, count_by) for d in drafts]
-    assigned = assign(counted, closed, frozen, now, cal)
+    assigned = assign([*(_counted(d, count_by) for d in drafts), *counted], closed, frozen, now, cal)
     rows = placed_quota_rows(assigned, list(settings.units), period, now, cal, targets)
     if not priced:
         return rows, []
@@ -181,8 +262,7 @@ def frozen_items(session: Session, draft_ids: Iterable[int]) -> dict[int, Period
 
 
 def closed_list(session: Session) -> list[Period]:
-    q = select(ReportPeriod.period).where(ReportPeriod.status == PeriodStatus.closed).order_by(col(ReportPeriod.period))
-    return [Period.parse(p) for p in session.exec(q).all()]
+    return [c.period for c in closed_periods(session)]
 
 
 def shares_by_draft(session: Session, draft_ids: Sequence[int]) -> dict[int, list[Author]]:
@@ -211,33 +291,111 @@ def photo_counts(session: Session, draft_ids: Sequence[int]) -> dict[int, int]:
     return {draft_id: int(n) for draft_id, n in session.exec(q).all()}
 
 
+@dataclass(frozen=True)
+class ClosedPeriod:
+    """A closed period and the fingerprint of its counted items when none was late (None: unknown)."""
+
+    period: Period
+    counted_by: str | None
+    counted: tuple[int, int] | None
+
+
+def closed_periods(session: Session) -> list[ClosedPeriod]:
+    q = (
+        select(ReportPeriod.period, ReportPeriod.counted_by, ReportPeriod.counted_n, ReportPeriod.counted_ids)
+        .where(ReportPeriod.status == PeriodStatus.closed)
+        .order_by(col(ReportPeriod.period))
+    )
+    return [
+        ClosedPeriod(Period.parse(p), by, None if n is None or ids is None else (int(n), int(ids)))
+        for p, by, n, ids in session.exec(q).all()
+    ]
+
+
+def unsettled(
+    session: Session, periods: Sequence[ClosedPeriod], count_by: str, cal: Calendar
+) -> list[tuple[ClosedPeriod, tuple[int, int]]]:
+    """The closed periods that may hold an item counted late (their counted items are no longer the
+    ones fingerprinted when none was), each with its current fingerprint. Consecutive periods are
+    first checked together (one range query: fingerprints add up), one by one only when they differ."""
+    out: list[tuple[ClosedPeriod, tuple[int, int]]] = []
+    for run in _consecutive(periods, cal):
+        known = [p.counted for p in run if p.counted_by == count_by and p.counted is not None]
+        if len(known) == len(run):
+            total = (sum(n for n, _ in known), sum(ids for _, ids in known))
+            span = (bounds(run[0].period, cal).start, bounds(run[-1].period, cal).end)
+            if counted_fingerprints(session, [span], count_by)[0] == total:
+                continue
+        ranges = [(b.start, b.end) for b in (bounds(p.period, cal) for p in run)]
+        current = counted_fingerprints(session, ranges, count_by)
+        out += [(p, fp) for p, fp in zip(run, current, strict=True) if p.counted_by != count_by or p.counted != fp]
+    return out
+
+
+def _consecutive(periods: Sequence[ClosedPeriod], cal: Calendar) -> list[list[ClosedPeriod]]:
+    """`periods` (in order) cut into runs with no gap between them."""
+    runs: list[list[ClosedPeriod]] = []
+    for p in periods:
+        if runs and bounds(runs[-1][-1].period, cal).end == bounds(p.period, cal).start:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
+
+
+def late_items(
+    session: Session, periods: Iterable[Period], count_by: str, cal: Calendar
+) -> tuple[list[CountedDraft], dict[int, Period]]:
+    """The items of closed `periods` that count late (no closed line holds them, nor their original),
+    and the closed periods holding the originals of the re-sent copies among the candidates."""
+    candidates: list[CountedDraft] = []
+    for p in periods:
+        b = bounds(p, cal)
+        candidates += counted_drafts(session, b.start, b.end, count_by, unfrozen=True)
+    held = frozen_items(session, [d.duplicate_of for d in candidates if d.duplicate_of is not None])
+    return [d for d in candidates if d.duplicate_of is None or d.duplicate_of not in held], held
+
+
+def settle_closed(session: Session, settings: Settings) -> None:
+    """Store the fingerprint of every closed period in which nothing is left to count late (after a
+    period closes: the late items it took are frozen in its lines now)."""
+    cal = Calendar.from_settings(settings)
+    count_by = settings.calendar.count_by
+    for p, fp in unsettled(session, closed_periods(session), count_by, cal):
+        if not late_items(session, [p.period], count_by, cal)[0]:
+            session.execute(
+                update(ReportPeriod)
+                .where(col(ReportPeriod.period) == str(p.period))
+                .values(counted_by=count_by, counted_n=fp[0], counted_ids=fp[1])
+            )
+
+
 def compute_month(
     settings: Settings, session: Session, period: Period, now: datetime, *, priced: bool = True
 ) -> tuple[list[CountedDraft], Month]:
-    """The month computed from the drafts (never the frozen lines), and the drafts read."""
+    """The month computed from the drafts (never the frozen lines), and the drafts read: the quarter's
+    counted drafts so far, and the items counted late in the closed periods before the quarter (read
+    only from the periods whose counted items changed since none was late)."""
     cal = Calendar.from_settings(settings)
     count_by = settings.calendar.count_by
-    closed = closed_list(session)
+    closed_rows = closed_periods(session)
+    closed = [c.period for c in closed_rows]
     end = bounds(period, cal).end
     quarter_start = bounds(period.quarter, cal).start
-    drafts = counted_drafts(session, quarter_start, end, count_by)
-    earlier = [p for p in closed if bounds(p, cal).start < quarter_start]
-    late = (  # items counted late whose own closed period lies before this quarter
-        counted_drafts(session, bounds(earlier[0], cal).start, quarter_start, count_by, unfrozen=True)
-        if earlier
-        else []
-    )
-    frozen = frozen_items(
-        session, [d.id for d in drafts + late] + [d.duplicate_of for d in drafts + late if d.duplicate_of is not None]
-    )
-    if late:
-        find = period_finder(cal)
-        closed_set = set(closed)
-        drafts = [
-            d
-            for d in late
-            if (d.duplicate_of is None or d.duplicate_of not in frozen) and find(counted_at(d, count_by)) in closed_set  # type: ignore[arg-type]
-        ] + drafts
+    if priced:
+        drafts, frozen = counted_drafts_held(session, quarter_start, end, count_by)
+        items: list[CountedItem] = []
+    else:
+        drafts = []
+        items, frozen = counted_items_held(session, quarter_start, end, count_by)
+    earlier = [c for c in closed_rows if bounds(c.period, cal).start < quarter_start]
+    changed = [c.period for c, _ in unsettled(session, earlier, count_by, cal)]
+    late, originals = late_items(session, changed, count_by, cal)
+    frozen.update(originals)
+    loaded = {d.id for d in drafts} | {c.item_id for c in items}
+    dups = [d.duplicate_of for d in drafts] + [c.duplicate_of for c in items]
+    frozen.update(frozen_items(session, {x for x in dups if x is not None and x not in loaded}))
+    drafts = late + drafts
     ids = [d.id for d in drafts] if priced else []
     rows, lines = month_report(
         settings,
@@ -249,6 +407,7 @@ def compute_month(
         shares=shares_by_draft(session, ids),
         photos=photo_counts(session, ids),
         priced=priced,
+        counted=items,
     )
     return drafts, Month(period, rows, lines, paid_on=[None] * len(lines))
 

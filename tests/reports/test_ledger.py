@@ -14,7 +14,7 @@ from core.db import reading, transaction
 from core.models import Draft, DraftImage
 from core.settings import load_settings
 from reports.ledger import LedgerError, close_period, mark_paid, period_state, reopen_period, set_shares
-from reports.models import ReportEvent, ReportLine
+from reports.models import ReportEvent, ReportLine, ReportPeriod
 from reports.periods import Period
 from reports.service import load_month
 from tests.reports.test_cli import office
@@ -128,6 +128,33 @@ def test_an_item_approved_after_its_period_closed_counts_in_the_open_period(conf
     assert {ln.item_id for ln in august.lines} == {5}  # July's frozen items never count again
     vp = {r.code: r for r in december.rows}["VP"]
     assert vp.tin == 1
+
+
+def test_a_late_item_comes_back_when_the_period_that_took_it_is_reopened(config: Path) -> None:
+    """A closed period where nothing is left to count late is skipped when a month is read (its
+    fingerprint is stored); reopening the period that took its late item makes it count again."""
+    settings = load_settings(config)
+    engine = open_database(settings)
+    with transaction(engine) as s:
+        assert close_period(s, settings, JULY, NOW, "admin")
+    with reading(engine) as s:
+        july = s.get(ReportPeriod, str(JULY))
+        assert july is not None and (july.counted_by, july.counted_n) == ("approved", 3)  # drafts 1, 2, 3
+    with transaction(engine) as s:  # recorded late, dated inside the closed July period
+        s.add(Draft(id=7, tracking_code="T7", status="approved", kind="tin", unit_code="VP",
+                    decided_at=utc(2026, 7, 10, 3), title="Tin muộn", byline="Muộn"))  # fmt: skip
+    december = Period(2026, 12)
+    with transaction(engine) as s:
+        assert close_period(s, settings, december, NOW, "admin", force=True)
+    with reading(engine) as s:
+        assert [ln.item_id for ln in load_month(settings, s, december, NOW).lines] == [7]
+        july = s.get(ReportPeriod, str(JULY))
+        assert july is not None and july.counted_n == 4  # settled again: its late item is held by December
+        assert 7 not in [ln.item_id for ln in load_month(settings, s, Period(2027, 1), NOW).lines]
+    with transaction(engine) as s:
+        reopen_period(s, december, "admin", "Sai số liệu", NOW)
+    with reading(engine) as s:
+        assert [ln.item_id for ln in load_month(settings, s, december, NOW).lines] == [7]
 
 
 def test_pay_marks_lines_with_the_date(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
