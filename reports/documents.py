@@ -169,7 +169,7 @@ def bar_chart_png(units: Sequence[QuotaRow], width: int = 1600, height: int = 80
         lx += 300
     draw.text((lx, height - 36), "- - - chỉ tiêu", fill="black", font=small, anchor="lm")
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
+    img.save(out, format="PNG")  # optimize=True: 4x the time for 7% fewer bytes
     return out.getvalue()
 
 
@@ -204,7 +204,7 @@ def _genre_text(line: RoyaltyLine) -> str:
 def write_payment_list(data: ReportData, path: Path) -> Path:
     """The accountant's payment list: letterhead, title, one row per line, totals, total in words."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
@@ -243,6 +243,20 @@ def write_payment_list(data: ReportData, path: Path) -> Path:
         cell.font = Font(name=font, bold=True, size=12)
         cell.alignment = center
         cell.border = border
+    # A named style per kind of column, registered once: setting font, border and alignment cell by
+    # cell made openpyxl hash new style objects 30,000 times for a thousand lines (0.6 s).
+    for name, wrap, number_format in (
+        ("dong", False, "General"),
+        ("dong-xuong-dong", True, "General"),
+        ("dong-ngay", False, "dd/mm/yyyy"),
+        ("dong-he-so", False, "0.0#"),
+        ("dong-tien", False, MONEY_FORMAT),
+    ):
+        style = NamedStyle(name=name, number_format=number_format, border=border)
+        style.font = Font(name=font, size=12)
+        style.alignment = Alignment(vertical="center", wrap_text=wrap)
+        wb.add_named_style(style)
+    column_style = ["dong", *["dong-xuong-dong"] * 4, "dong-ngay", "dong-he-so", *["dong-tien"] * 3, "dong"]
     row = HEADER_ROW
     for stt, line in enumerate(data.lines, 1):
         row += 1
@@ -260,14 +274,7 @@ def write_payment_list(data: ReportData, path: Path) -> Path:
             "",
         ]
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=value)
-            cell.font = Font(name=font, size=12)
-            cell.border = border
-            cell.alignment = Alignment(vertical="center", wrap_text=col in (2, 3, 4, 5))
-        ws.cell(row=row, column=6).number_format = "dd/mm/yyyy"
-        ws.cell(row=row, column=7).number_format = "0.0#"
-        for col in (8, 9, 10):
-            ws.cell(row=row, column=col).number_format = MONEY_FORMAT
+            ws.cell(row=row, column=col, value=value).style = column_style[col - 1]
     row += 1
     t = data.totals
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=7)
