@@ -25,6 +25,7 @@ from typing import Any
 from publish.site import render
 from publish.site.catalog import FEED_KEEP, PAGE_SIZE, SHARD_SIZE, Catalog, Entry, Record, entry_of, shard_of
 from publish.site.files import TMP_MARK, copy_atomic, read_json, write_atomic, write_if_changed, write_json
+from publish.site.images import make_renditions
 from publish.site.render import ASSETS, SiteContext
 from publish.targets import PublishArticle
 
@@ -88,7 +89,7 @@ class Site:
             old = shard.get(str(article.draft_id))
             path = old["path"] if old else (fallback_path or article_path(article))
             record = render.article_record(article, path, ctx.tz)
-            _copy_photos(self.root, article)
+            _copy_photos(self.root, article, ctx.image_widths)
             write_atomic(self.file(path), render.article_page(ctx, article, path))
             if old and not old["withdrawn"] and old.get("page") and old["section"] == article.section:
                 record["page"] = old["page"]
@@ -356,18 +357,20 @@ def _urls(records: list[Record]) -> list[dict[str, Any]]:
     ]
 
 
-def _copy_photos(root: Path, article: PublishArticle) -> None:
+def _copy_photos(root: Path, article: PublishArticle, widths: tuple[int, ...]) -> None:
+    """The files the article's page names: each photo's stored files and its smaller copies (made once)."""
     for photo in article.photos:
         for source, rel, _width in render.photo_files(photo):
             target = root / rel
             if not target.exists() and source.is_file():
                 copy_atomic(source, target)
+        make_renditions(root, render.photo_renditions(photo, widths))
 
 
 def _render_chunk(task: tuple[Path, SiteContext, list[tuple[PublishArticle, str]]]) -> int:
     root, ctx, items = task
     for article, path in items:
-        _copy_photos(root, article)
+        _copy_photos(root, article, ctx.image_widths)
         write_atomic(root / path, render.article_page(ctx, article, path))
     return len(items)
 
