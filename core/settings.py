@@ -179,6 +179,14 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("password_env", str, "TOASOAN_WORDPRESS_PASSWORD", doc="Env var holding the Application Password"),
         Key("category_map", dict, {}, doc="Category slug -> WordPress category slug ({} = the same slug)"),
         Key("withdraw_as", str, "draft", choices=("draft", "trash"), doc="What withdrawing does to the post"),
+        Key(
+            "featured_image",
+            str,
+            "first_photo",
+            choices=("first_photo", "lists_only", "none"),
+            doc="The post's featured image: the first photo when it opens the body (it leaves the body: "
+            "shown once), the first photo with the body whole, or none",
+        ),
         Key("timeout_seconds", int, 30, doc="HTTP timeout per request"),
     ),
     "quota": (
