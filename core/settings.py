@@ -165,6 +165,13 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
     "publish.static": (
         Key("path", str, "var/site", doc="Folder the static site is written to"),
         Key("base_url", str, "http://127.0.0.1:8080/site/", doc="The site's public address (links, feed, sitemap)"),
+        Key(
+            "image_widths",
+            list,
+            [480, 800],
+            item=int,
+            doc="Widths (px) of smaller copies of each photo for phones (srcset); only those below the photo's own",
+        ),
     ),
     "publish.wordpress": (
         Key("url", str, "", doc="WordPress site address (its REST API is under /wp-json/)"),
@@ -172,6 +179,14 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("password_env", str, "TOASOAN_WORDPRESS_PASSWORD", doc="Env var holding the Application Password"),
         Key("category_map", dict, {}, doc="Category slug -> WordPress category slug ({} = the same slug)"),
         Key("withdraw_as", str, "draft", choices=("draft", "trash"), doc="What withdrawing does to the post"),
+        Key(
+            "featured_image",
+            str,
+            "first_photo",
+            choices=("first_photo", "lists_only", "none"),
+            doc="The post's featured image: the first photo when it opens the body (it leaves the body: "
+            "shown once), the first photo with the body whole, or none",
+        ),
         Key("timeout_seconds", int, 30, doc="HTTP timeout per request"),
     ),
     "quota": (
@@ -451,9 +466,13 @@ def _check_value(where: str, key: Key, value: Any) -> Any:
         raise _bad(where, f"phải là kiểu {names}", f"must be of type {names}, got {value!r}")
     if isinstance(value, str):
         value = nfc(value)
-    if isinstance(value, list) and not all(isinstance(item, key.item) for item in value):
+    if isinstance(value, list) and not all(
+        isinstance(item, key.item) and not (key.item is int and isinstance(item, bool)) for item in value
+    ):
         if key.item is dict:
             raise _bad(where, "phải là danh sách bảng", f"must be a list of tables, got {value!r}")
+        if key.item is int:
+            raise _bad(where, "phải là danh sách số nguyên", f"must be a list of whole numbers, got {value!r}")
         raise _bad(where, "phải là danh sách chuỗi", f"must be a list of strings, got {value!r}")
     if isinstance(value, list) and key.item is str:
         value = [nfc(item) for item in value]
@@ -568,6 +587,17 @@ def _validate_publish(v: dict[str, Any]) -> None:
         )
 
 
+def _validate_publish_static(v: dict[str, Any]) -> None:
+    widths = v["image_widths"]
+    if not all(16 <= w <= 10_000 for w in widths):
+        raise _bad(
+            "[publish.static] image_widths",
+            "mỗi chiều rộng từ 16 đến 10000 px",
+            f"each width must be 16..10000 px, got {widths!r}",
+        )
+    v["image_widths"] = sorted(set(widths))
+
+
 def _validate_across(settings: Settings) -> None:
     """Rules that tie sections together."""
     slugs = {c.slug for c in settings.categories}
@@ -654,6 +684,7 @@ _VALIDATORS["mailbox"] = _validate_mailbox
 _VALIDATORS["calendar"] = _validate_calendar
 _VALIDATORS["royalty"] = _validate_royalty
 _VALIDATORS["publish"] = _validate_publish
+_VALIDATORS["publish.static"] = _validate_publish_static
 _VALIDATORS["organization"] = _validate_organization
 _VALIDATORS["smtp"] = _validate_smtp
 _VALIDATORS["report"] = _validate_report

@@ -18,8 +18,9 @@ What a post is made of:
   office adding one should not see every article of it fail. An account not allowed to create
   categories gets `TargetRefused` naming the category to create by hand;
 - photos: uploaded once each to the media library (the web rendition when ingest made one, else the
-  stored original) with caption, alt text and title; the first one is the featured image (lists,
-  social previews; a theme that shows it above the body shows that photo twice);
+  stored original) with caption, alt text and title;
+- featured image (`featured_image`, see `featured_and_body`): themes show it in lists and, most of them
+  (twentytwentythree too), again above the post, so a photo both featured and in the body is seen twice;
 - date: `published_at` (UTC) as `date_gmt`; status `publish`.
 
 Idempotency with a stock WordPress (no plugin, so no registered post meta):
@@ -68,7 +69,16 @@ from publish.targets import (
     register,
 )
 
-__all__ = ["HttpStats", "WordPressTarget", "identity_marker", "media_key", "page_shows_title", "post_slug"]
+__all__ = [
+    "FEATURED_IMAGE",
+    "HttpStats",
+    "WordPressTarget",
+    "featured_and_body",
+    "identity_marker",
+    "media_key",
+    "page_shows_title",
+    "post_slug",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +86,34 @@ _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
 _MESSAGE_MAX = 300
 # Upload failures WordPress reports as 500 although they are about the file (type not allowed, too big).
 _UPLOAD_REFUSALS = frozenset({"rest_upload_unknown_error", "rest_upload_sideload_error"})
+
+
+# `[publish.wordpress] featured_image`: which photo is the post's featured image, and what the body keeps.
+FEATURED_IMAGE = ("first_photo", "lists_only", "none")
+_LEADING_FIGURE = re.compile(r"\A\s*<figure\b[^>]*>(.*?)</figure>\s*", re.S)
+
+
+def featured_and_body(body: str, first_photo_src: str | None, mode: str) -> tuple[bool, str]:
+    """(is the first photo the featured image, the body to post) for `mode`:
+
+    - "first_photo" (the default): featured only when the photo opens the body, and then its figure
+      leaves the body: the theme shows the featured image above the post, where the photo stood, so it
+      is seen once (its caption stays on the media item; twentytwentythree does not show it there). A
+      first photo placed further down stays there and nothing is featured: moving it to the top would
+      change the article the board approved (and the preview and the static site show). Lists, feeds
+      and link previews get a picture whenever the article opens with one, as news portals lead.
+    - "lists_only": always featured, the body kept whole: for a theme that shows featured images in lists
+      only (twentytwentythree shows it twice).
+    - "none": never featured; every photo where the text places it.
+    """
+    if first_photo_src is None or mode == "none":
+        return False, body
+    if mode == "lists_only":
+        return True, body
+    leading = _LEADING_FIGURE.match(body)
+    if leading is None or f'src="{html.escape(first_photo_src, quote=True)}"' not in leading.group(1):
+        return False, body
+    return True, body[leading.end() :]
 
 
 def post_slug(article: PublishArticle) -> str:
@@ -214,9 +252,13 @@ class WordPressTarget:
         withdraw_as: str = "draft",
         timeout: float = 30.0,
         password_env: str = "",
+        featured_image: str = "first_photo",
     ) -> None:
         if withdraw_as not in ("draft", "trash"):
             raise ValueError(f"withdraw_as must be draft or trash, not {withdraw_as!r}")
+        if featured_image not in FEATURED_IMAGE:
+            raise ValueError(f"featured_image must be one of {FEATURED_IMAGE}, not {featured_image!r}")
+        self.featured_image = featured_image
         self.url = url
         self.username = username
         self.category_map = dict(category_map or {})
@@ -239,6 +281,7 @@ class WordPressTarget:
             withdraw_as=wp.withdraw_as,
             timeout=float(wp.timeout_seconds),
             password_env=wp.password_env,
+            featured_image=wp.featured_image,
         )
 
     def __repr__(self) -> str:
@@ -410,10 +453,14 @@ class WordPressTarget:
         def media_url(sha256: str) -> str:
             return str(media[sha256]["source_url"])
 
+        first = media[article.photos[0].sha256] if article.photos else None
+        featured, body = featured_and_body(
+            article.body(media_url), str(first["source_url"]) if first else None, self.featured_image
+        )
         parts = []
         if article.lead:
             parts.append(f"<p><strong>{_text(article.lead)}</strong></p>")
-        parts.append(article.body(media_url))
+        parts.append(body)
         if article.byline:
             parts.append(f"<p><strong>{_text(article.byline)}</strong></p>")
         payload: dict[str, Any] = {
@@ -423,7 +470,7 @@ class WordPressTarget:
             "status": "publish",
             "categories": [category],
             "date_gmt": article.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-            "featured_media": int(media[article.photos[0].sha256]["id"]) if article.photos else 0,
+            "featured_media": int(first["id"]) if first and featured else 0,  # 0: none (an update removes it)
         }
         return payload
 

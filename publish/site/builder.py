@@ -25,6 +25,7 @@ from typing import Any
 from publish.site import render
 from publish.site.catalog import FEED_KEEP, PAGE_SIZE, SHARD_SIZE, Catalog, Entry, Record, entry_of, shard_of
 from publish.site.files import TMP_MARK, Staged, copy_atomic, read_json, write_atomic, write_if_changed, write_json
+from publish.site.images import make_renditions
 from publish.site.render import ASSETS, SiteContext
 from publish.targets import PublishArticle
 
@@ -88,7 +89,7 @@ class Site:
             old = shard.get(str(article.draft_id))
             path = old["path"] if old else (fallback_path or article_path(article))
             record = render.article_record(article, path, ctx.tz)
-            _copy_photos(self.root, article)
+            _copy_photos(self.root, article, ctx.image_widths)
             write_atomic(self.file(path), render.article_page(ctx, article, path))
             if old and not old["withdrawn"] and old.get("page") and old["section"] == article.section:
                 record["page"] = old["page"]
@@ -373,12 +374,14 @@ def _urls(records: list[Record]) -> list[dict[str, Any]]:
     ]
 
 
-def _copy_photos(root: Path, article: PublishArticle) -> None:
+def _copy_photos(root: Path, article: PublishArticle, widths: tuple[int, ...]) -> None:
+    """The files the article's page names: each photo's stored files and its smaller copies (made once)."""
     for photo in article.photos:
         for source, rel, _width in render.photo_files(photo):
             target = root / rel
             if not target.exists() and source.is_file():
                 copy_atomic(source, target)
+        make_renditions(root, render.photo_renditions(photo, widths))
 
 
 # The jobs of the rebuild in progress, for workers made by fork: they inherit this list and take ranges of
@@ -392,7 +395,7 @@ def _render_chunk(task: Task) -> int:
     root, ctx, items = task
     jobs = [_FORKED_JOBS[i] for i in items] if isinstance(items, range) else items
     for article, path in jobs:
-        _copy_photos(root, article)
+        _copy_photos(root, article, ctx.image_widths)
         write_atomic(root / path, render.article_page(ctx, article, path))
     return len(jobs)
 

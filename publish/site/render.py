@@ -26,7 +26,7 @@ from core.text import fold_words
 from publish.site.catalog import Entry, Record, entry_of
 from publish.targets import PublishArticle, PublishPhoto
 
-__all__ = ["ASSETS", "SiteContext", "article_record", "photo_files"]
+__all__ = ["ASSETS", "Rendition", "SiteContext", "article_record", "photo_files", "photo_renditions"]
 
 ASSETS = TEMPLATES / "site" / "assets"
 FEED_SIZE = 50
@@ -34,6 +34,8 @@ HOME_PER_SECTION = 5
 HOME_LATEST = 6
 LEAD_IN_LISTS = 300
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+# Types a smaller copy is made of, in the same type (a GIF may be animated: it is served as it is).
+RESIZABLE = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class SiteContext:
     base_url: str  # ends with "/"
     tz_name: str
     sections: tuple[Category, ...]
+    image_widths: tuple[int, ...] = ()  # the smaller copies of each photo (`[publish.static] image_widths`)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SiteContext:
@@ -55,6 +58,7 @@ class SiteContext:
             base_url=base if base.endswith("/") else base + "/",
             tz_name=settings.organization.timezone,
             sections=settings.categories,
+            image_widths=tuple(sorted(set(settings.publish_static.image_widths))),
         )
 
     def with_sections(self, known: dict[str, dict[str, Any]]) -> SiteContext:
@@ -111,12 +115,50 @@ def photo_files(photo: PublishPhoto) -> list[tuple[Path, str, int | None]]:
     return out
 
 
-def _img_attrs(photo: PublishPhoto, root: str) -> str:
-    files = photo_files(photo)
-    widths = [(p, w) for _, p, w in files if w]
+@dataclass(frozen=True)
+class Rendition:
+    """A smaller copy of a photo the site makes itself (publish.site.images writes it)."""
+
+    source: Path  # the file it is made from: the web rendition, else the original
+    content_type: str  # of the source, and of the copy
+    rel: str  # site-relative path: content-addressed by sha256 and width
+    width: int
+
+
+def photo_renditions(photo: PublishPhoto, widths: tuple[int, ...]) -> list[Rendition]:
+    """The smaller copies of a photo for `widths`, narrowest first: only below the source's own width
+    (never an upscale), and none when that width is unknown or the type is not resizable."""
+    if photo.web_path is not None:
+        source, content_type, own = photo.web_path, photo.web_content_type or "", photo.web_width
+    else:
+        source, content_type, own = photo.path, photo.content_type, photo.width
+    if not own or content_type not in RESIZABLE:
+        return []
+    sha = photo.sha256
+    return [
+        Rendition(source, content_type, f"media/{sha[:2]}/{sha}.w{w}{_EXT[content_type]}", w)
+        for w in sorted(set(widths))
+        if 0 < w < own
+    ]
+
+
+def srcset_candidates(photo: PublishPhoto, widths: tuple[int, ...]) -> list[tuple[str, int]]:
+    """(site-relative path, width) of every file of the photo, narrowest first, one per width (two
+    candidates of one width make the srcset invalid: the smaller file, listed first, is kept)."""
+    found: dict[int, str] = {}
+    for r in photo_renditions(photo, widths):
+        found.setdefault(r.width, r.rel)
+    for _, rel, w in photo_files(photo):
+        if w:
+            found.setdefault(w, rel)
+    return sorted(((rel, w) for w, rel in found.items()), key=lambda c: c[1])
+
+
+def _img_attrs(photo: PublishPhoto, root: str, widths: tuple[int, ...]) -> str:
+    candidates = srcset_candidates(photo, widths)
     attrs = ""
-    if len(widths) > 1:
-        srcset = ", ".join(f"{root}{p} {w}w" for p, w in sorted(widths, key=lambda x: x[1]))
+    if len(candidates) > 1:
+        srcset = ", ".join(f"{root}{p} {w}w" for p, w in candidates)
         attrs += f' srcset="{srcset}" sizes="(max-width: 800px) 100vw, 760px"'
     w, h = (photo.web_width, photo.web_height) if photo.web_path is not None else (photo.width, photo.height)
     if w and h:
@@ -124,8 +166,9 @@ def _img_attrs(photo: PublishPhoto, root: str) -> str:
     return attrs + ' loading="lazy" decoding="async"'
 
 
-def article_body(article: PublishArticle, root: str) -> str:
-    """The renderer's body with the site's photo URLs, and each photo's srcset and size (our own attributes)."""
+def article_body(article: PublishArticle, root: str, widths: tuple[int, ...] = ()) -> str:
+    """The renderer's body with the site's photo URLs, and each photo's srcset and size (our own attributes);
+    `widths`: the smaller copies the site makes (`SiteContext.image_widths`)."""
     by_sha = {p.sha256: p for p in article.photos}
     src = {sha: photo_files(p)[0][1] for sha, p in by_sha.items()}
     body = article.body(lambda sha: f"{root}{src.get(sha, '')}")
@@ -142,7 +185,7 @@ def article_body(article: PublishArticle, root: str) -> str:
         if alt:
             tag = _ALT.sub("", tag)
             tag = tag[:4] + f' alt="{html.escape(alt, quote=True)}"' + tag[4:]
-        return tag.removesuffix(">").removesuffix("/").rstrip() + _img_attrs(photo, root) + ">"
+        return tag.removesuffix(">").removesuffix("/").rstrip() + _img_attrs(photo, root, widths) + ">"
 
     return _IMG.sub(add, body)
 
@@ -200,7 +243,7 @@ def article_page(site: SiteContext, article: PublishArticle, path: str) -> str:
         description=article.lead or "",
         canonical=site.base_url + path,
         a=article,
-        body=article_body(article, root),
+        body=article_body(article, root, site.image_widths),
         day=format_date(article.published_at, site.tz),
         date_iso=article.published_at.astimezone(site.tz).isoformat(timespec="minutes"),
     )

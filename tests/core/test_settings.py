@@ -70,6 +70,9 @@ def test_relative_paths_resolve_against_the_settings_folder(tmp_path: Path) -> N
         (MINIMAL.replace("[organization]", "[organization]\ntimezone='Mars/Olympus'"), "[organization] timezone"),
         (MINIMAL + "\n[reportz]\nx=1\n", "[reportz]"),
         ("not = toml = at all", "TOML"),
+        (MINIMAL + "\n[publish.static]\nimage_widths = ['480']\n", "[publish.static] image_widths"),
+        (MINIMAL + "\n[publish.static]\nimage_widths = [true]\n", "[publish.static] image_widths"),
+        (MINIMAL + "\n[publish.static]\nimage_widths = [0]\n", "[publish.static] image_widths"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, text: str, names: str) -> None:
@@ -209,3 +212,9 @@ def test_report_sections_default_and_validate(tmp_path: Path) -> None:
         with pytest.raises(SettingsError) as err:
             load_settings(write(tmp_path, MINIMAL + "\n" + bad))
         assert where in str(err.value), (bad, str(err.value))
+
+
+def test_image_widths_are_sorted_once_each(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, MINIMAL + "\n[publish.static]\nimage_widths = [800, 480, 800]\n"))
+    assert s.publish_static.image_widths == [480, 800]
+    assert load_settings(write(tmp_path, MINIMAL)).publish_static.image_widths == [480, 800]

@@ -57,10 +57,12 @@ def article(
     section: str = "tin-hoat-dong",
     section_name: str = "Tin hoạt động",
     seed: int = 1,
+    photo_first: bool = False,
 ) -> PublishArticle:
-    """An approved article; its first photo sits in the body (a figure from the Word file), the others
-    were sent beside it. Every photo is new (the builder adds random noise): a new revision of the same
-    article takes its photos from the first one (`dataclasses.replace`)."""
+    """An approved article; its first photo sits in the body (a figure from the Word file: after the
+    text, or before it with `photo_first`), the others were sent beside it. Every photo is new (the
+    builder adds random noise): a new revision of the same article takes its photos from the first one
+    (`dataclasses.replace`)."""
     directory.mkdir(parents=True, exist_ok=True)
     draft_id = draft_id if draft_id is not None else next_id()
     kept = []
@@ -70,7 +72,8 @@ def article(
         alt = (alts or [])[n] if alts and n < len(alts) else None
         kept.append(PublishPhoto(sha256=sha, caption=caption, alt=alt, content_type="image/jpeg", path=path))
     if kept:
-        body_html = f'{body_html}<figure><img src="/media/{kept[0].sha256}" alt=""><figcaption>x</figcaption></figure>'
+        figure = f'<figure><img src="/media/{kept[0].sha256}" alt=""><figcaption>x</figcaption></figure>'
+        body_html = figure + body_html if photo_first else body_html + figure
     return PublishArticle(
         draft_id=draft_id,
         revision=revision,

@@ -35,15 +35,27 @@ def site_settings(root: Path, base_url: str = BASE_URL) -> Settings:
     return load_settings(config)
 
 
-def real_photo(folder: Path, seed: int, caption: str | None = "Ảnh: Quang cảnh hội nghị.") -> PublishPhoto:
-    """A stored original (1600x1200 JPEG) and its web rendition (1200x900), as ingest keeps them."""
+def real_photo(
+    folder: Path,
+    seed: int,
+    caption: str | None = "Ảnh: Quang cảnh hội nghị.",
+    *,
+    size: tuple[int, int] = (1600, 1200),
+    web_format: str = "JPEG",
+) -> PublishPhoto:
+    """A stored original (1600x1200 JPEG) and its web rendition (at most 1200 wide, `web_format`), as
+    ingest keeps them."""
     folder.mkdir(parents=True, exist_ok=True)
-    data = photo(1600, 1200, seed=seed, quality=70)
+    width, height = size
+    data = photo(width, height, seed=seed, quality=70)
     sha = hashlib.sha256(data).hexdigest()
     original = folder / sha
     original.write_bytes(data)
+    web_size = (min(width, 1200), round(height * min(width, 1200) / width))
     out = io.BytesIO()
-    Image.open(io.BytesIO(data)).resize((1200, 900)).save(out, "JPEG", quality=70)
+    Image.open(io.BytesIO(data)).resize(web_size).save(
+        out, web_format, **({"quality": 70} if web_format == "JPEG" else {})
+    )
     web = folder / f"{sha}.web"
     web.write_bytes(out.getvalue())
     return PublishPhoto(
@@ -52,12 +64,12 @@ def real_photo(folder: Path, seed: int, caption: str | None = "Ảnh: Quang cả
         alt=None,
         content_type="image/jpeg",
         path=original,
-        width=1600,
-        height=1200,
+        width=width,
+        height=height,
         web_path=web,
-        web_content_type="image/jpeg",
-        web_width=1200,
-        web_height=900,
+        web_content_type=f"image/{web_format.lower()}",
+        web_width=web_size[0],
+        web_height=web_size[1],
     )
 
 

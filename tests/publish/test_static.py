@@ -3,6 +3,8 @@ sitemap, search index, hostile text, atomic writes and the full rebuild."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import unicodedata
 from dataclasses import replace
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from PIL import Image
 
 from core.settings import Settings
 from core.text import fold_words
@@ -18,7 +21,8 @@ from publish.site.builder import Site
 from publish.site.catalog import PAGE_SIZE
 from publish.site.files import TMP_MARK, write_atomic
 from publish.static import StaticTarget, site_of
-from publish.targets import Placed, PublishArticle, make_targets
+from publish.targets import Placed, PublishArticle, PublishPhoto, make_targets
+from tests.fixtures.intake.build import photo as intake_photo
 from tests.publish.sitekit import (
     BASE_URL,
     article,
@@ -78,13 +82,135 @@ def test_an_article_lives_at_its_url_with_photos_byline_unit_and_office_date(
     assert len(images) == 2
     for img, p in zip(images, photos, strict=True):
         assert img["alt"] == p.caption  # alt text from the caption
-        srcset = img["srcset"].split(", ")
-        assert [s.split(" ")[1] for s in srcset] == ["1200w", "1600w"]
-        for candidate in [img["src"], *(s.split(" ")[0] for s in srcset)]:
-            served = (root / path).parent / candidate
-            assert served.resolve().is_file() and served.resolve().stat().st_size > 0, candidate
+        srcset = [c.split(" ") for c in img["srcset"].split(", ")]
+        assert [w for _, w in srcset] == ["480w", "800w", "1200w", "1600w"]  # [publish.static] image_widths
+        assert img["src"] == srcset[2][0] and (img["width"], img["height"]) == ("1200", "900")  # the web rendition
+        for candidate, w in srcset:
+            served = ((root / path).parent / candidate).resolve()
+            with Image.open(served) as im:  # each file is as wide as the srcset says, the same shape
+                assert (im.format, im.size) == ("JPEG", (int(w[:-1]), int(w[:-1]) * 3 // 4)), candidate
         assert img.find_parent("figure").figcaption.get_text() == p.caption
     assert live_markup(str(soup)) == []
+
+
+def srcset_of(root: Path, path: str) -> list[tuple[str, str]]:
+    """(candidate, descriptor) of the one photo on an article page; [] when it has no srcset."""
+    img = page(root, path).find("article").find("img")
+    return [tuple(c.split(" ")) for c in img["srcset"].split(", ")] if img.has_attr("srcset") else []
+
+
+def copies(root: Path, sha: str) -> dict[str, int]:
+    """name -> mtime_ns of the smaller copies the site made of a photo."""
+    return {p.name: p.stat().st_mtime_ns for p in (root / "media" / sha[:2]).glob(f"{sha}.w[0-9]*")}
+
+
+def test_photo_copies_are_made_once_and_publishing_again_never_rewrites_them(
+    static: StaticTarget, settings: Settings, tmp_path: Path
+) -> None:
+    photo = real_photo(tmp_path / "media", 3)
+    a = article(1, photos=(photo,))
+    static.publish(a, None)
+    root = root_of(static)
+    made = copies(root, photo.sha256)
+    assert sorted(made) == [f"{photo.sha256}.w480.jpg", f"{photo.sha256}.w800.jpg"]
+
+    static.publish(replace(a, revision=2, title="Tiêu đề đã sửa"), None)  # a correction
+    static.publish(article(2, photos=(photo,)), None)  # another article with the same photo
+    site_of(settings).rebuild([replace(a, revision=2), article(2, photos=(photo,))], workers=1)
+
+    assert copies(root, photo.sha256) == made
+
+
+def test_rebuild_makes_the_photo_copies_of_a_site_that_lacks_them(
+    static: StaticTarget, settings: Settings, tmp_path: Path
+) -> None:
+    photos = [real_photo(tmp_path / "media", n) for n in range(4)]
+    arts = [article(n + 1, photos=(p,)) for n, p in enumerate(photos)]
+    for a in arts:
+        static.publish(a, None)
+    root = root_of(static)
+    for p in (root / "media").rglob("*.w[0-9]*"):
+        p.unlink()
+
+    site_of(settings).rebuild(arts, workers=2)
+
+    for a, p in zip(arts, photos, strict=True):
+        srcset = srcset_of(root, static.site.record(a.draft_id)["path"])
+        assert [w for _, w in srcset] == ["480w", "800w", "1200w", "1600w"]
+        assert sorted(copies(root, p.sha256)) == [f"{p.sha256}.w480.jpg", f"{p.sha256}.w800.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("size", "widths"),
+    [((400, 300), []), ((600, 450), ["480w", "600w"]), ((480, 360), [])],
+)
+def test_a_photo_narrower_than_the_widths_gets_no_upscaled_copy(
+    static: StaticTarget, tmp_path: Path, size: tuple[int, int], widths: list[str]
+) -> None:
+    photo = real_photo(tmp_path / "media", 4, size=size)  # its web rendition is as wide as the original
+    placed = static.publish(article(1, photos=(photo,)), None)
+    root = root_of(static)
+    srcset = srcset_of(root, placed.url.removeprefix(BASE_URL))
+    # one candidate per width (two of one width would make the srcset invalid), none wider than the photo
+    assert [w for _, w in srcset] == widths
+    assert sorted(copies(root, photo.sha256)) == [f"{photo.sha256}.w{w[:-1]}.jpg" for w in widths if w != "600w"]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_a_photo_copy_keeps_the_type_of_its_source(static: StaticTarget, tmp_path: Path, fmt: str) -> None:
+    photo = real_photo(tmp_path / "media", 5, web_format=fmt)
+    placed = static.publish(article(1, photos=(photo,)), None)
+    root = root_of(static)
+    path = placed.url.removeprefix(BASE_URL)
+    ext = {"PNG": ".png", "WEBP": ".webp"}[fmt]
+    for candidate, w in srcset_of(root, path)[:2]:
+        assert candidate.endswith(f".w{w[:-1]}{ext}")
+        with Image.open(((root / path).parent / candidate).resolve()) as im:
+            assert (im.format, im.width) == (fmt, int(w[:-1]))
+
+
+def test_a_photo_without_web_rendition_gets_upright_copies_of_its_original(
+    static: StaticTarget, tmp_path: Path
+) -> None:
+    """A phone photo stored sideways (EXIF orientation 6: turn it 90° clockwise to view)."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.open(io.BytesIO(intake_photo(1000, 750, seed=8))).save(out, "JPEG", exif=exif)
+    sha = hashlib.sha256(out.getvalue()).hexdigest()
+    (folder / sha).write_bytes(out.getvalue())
+    photo = PublishPhoto(sha, "Ảnh: Phong cảnh.", None, "image/jpeg", folder / sha, width=1000, height=750)
+    placed = static.publish(article(1, photos=(photo,)), None)
+    root = root_of(static)
+    path = placed.url.removeprefix(BASE_URL)
+    assert [w for _, w in srcset_of(root, path)] == ["480w", "800w", "1000w"]
+    with Image.open(root / "media" / sha[:2] / f"{sha}.w480.jpg") as im:
+        assert im.size == (480, 640)  # upright: taller than wide, as the reader should see it
+
+
+def test_no_image_widths_leaves_the_two_stored_files(settings: Settings, tmp_path: Path) -> None:
+    site = site_of(settings)
+    site = Site(site.root, replace(site.context, image_widths=()))
+    photo = real_photo(tmp_path / "media", 6)
+    path = site.publish(article(1, photos=(photo,)))
+    assert [w for _, w in srcset_of(site.root, path)] == ["1200w", "1600w"]
+    assert copies(site.root, photo.sha256) == {}
+
+
+def test_a_photo_pillow_cannot_read_is_still_served_at_every_width(
+    static: StaticTarget, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    photo = real_photo(tmp_path / "media", 7)
+    assert photo.web_path is not None
+    photo.web_path.write_bytes(b"\xff\xd8\xff not a picture after all")
+    placed = static.publish(article(1, photos=(photo,)), None)
+    root = root_of(static)
+    path = placed.url.removeprefix(BASE_URL)
+    for candidate, _w in srcset_of(root, path):
+        assert ((root / path).parent / candidate).resolve().is_file(), candidate  # no broken image on a phone
+    assert "cannot resize" in caplog.text
 
 
 def test_adding_the_21st_article_rewrites_only_the_newest_archive_page(static: StaticTarget) -> None:

@@ -21,7 +21,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from publish.targets import CredentialsRefused, Placed, PublishArticle, TargetRefused, TargetUnavailable
-from publish.wordpress import WordPressTarget, identity_marker, media_key, page_shows_title
+from publish.wordpress import WordPressTarget, featured_and_body, identity_marker, media_key, page_shows_title
 from tests.publish.articles import article, next_id
 from tests.review.test_web import XSS  # the payloads the review UI is tested with
 from tests.wordpress import WordPress, rest
@@ -51,6 +51,19 @@ def media_of(wp: WordPress, a: PublishArticle) -> dict[str, dict[str, Any]]:
     keys = {media_key(a.identity, p.sha256): p.sha256 for p in a.photos}
     items = wp.get("/wp/v2/media", slug=",".join(keys), per_page=100)
     return {keys[m["slug"]]: m for m in items}
+
+
+def times_shown(page: str, item: dict[str, Any]) -> int:
+    """How many images on the page show the media item (its full size or any size WordPress made)."""
+    sizes = (item.get("media_details") or {}).get("sizes") or {}
+    urls = {item["source_url"], *(size["source_url"] for size in sizes.values())}
+    return sum(1 for img in lxml_html.fromstring(page).iter("img") if img.get("src") in urls)
+
+
+def listed(wp: WordPress, a: PublishArticle) -> str:
+    """A public list of posts that holds only the article's post: the search results for its identity
+    (the category archives of the test WordPress answer 404 under php -S)."""
+    return public(f"{wp.url.rstrip('/')}/?s={a.identity}").text
 
 
 def public(url: str) -> httpx.Response:
@@ -100,7 +113,8 @@ def test_publish_creates_a_live_post_with_its_photos_category_lead_and_byline(wp
         assert html.unescape(item["caption"]["raw"]) == photo.caption
         assert item["alt_text"] == photo.caption  # no alt of its own: the caption describes it
         assert item["media_type"] == "image" and public(item["source_url"]).content == photo.path.read_bytes()
-    assert post["featured_media"] == media[a.photos[0].sha256]["id"]
+    # The first photo stands after the text: not featured (it would show twice), each photo shown once.
+    assert post["featured_media"] == 0
     # The reader's page: title, lead, the body's structure, both photos with their captions, byline.
     page = public(placed.url)
     assert page.status_code == 200
@@ -111,6 +125,7 @@ def test_publish_creates_a_live_post_with_its_photos_category_lead_and_byline(wp
     doc = lxml_html.fromstring(page.text)
     content = doc.xpath('//*[contains(@class, "entry-content")]')[0]
     assert [img.get("src") for img in content.iter("img")] == [media[p.sha256]["source_url"] for p in a.photos]
+    assert [times_shown(page.text, media[p.sha256]) for p in a.photos] == [1, 1]
     assert content.xpath(".//h2") and content.xpath(".//table//td") and content.xpath(".//ul/li")
     assert t.verify(placed, a.title) is True
     assert t.verify(placed, "Một tiêu đề khác hẳn") is False
@@ -435,3 +450,67 @@ def test_hostile_html_never_reaches_the_readers_page(wp: WordPress, tmp_path: Pa
 )
 def test_page_shows_title_undoes_what_wordpress_does_to_punctuation(shown: str, title: str, expected: bool) -> None:
     assert page_shows_title(f"<html><body>{shown}</body></html>", title) is expected
+
+
+def test_a_photo_opening_the_article_is_the_featured_image_and_shown_once(wp: WordPress, tmp_path: Path) -> None:
+    a = article(tmp_path, photos=2, photo_first=True)
+
+    placed = target(wp).publish(a, None)  # featured_image = "first_photo", the default
+
+    post = wp.get(f"/wp/v2/posts/{placed.remote_id}")
+    media = media_of(wp, a)
+    first, second = (media[p.sha256] for p in a.photos)
+    assert post["featured_media"] == first["id"]
+    page = public(placed.url).text
+    assert times_shown(page, first) == 1  # as the theme's featured image, where the photo opened the article
+    assert times_shown(page, second) == 1
+    assert a.photos[1].caption in text_of(page)
+    assert times_shown(listed(wp, a), first) == 1  # lists show it too
+
+
+def test_lists_only_keeps_the_body_whole_and_the_theme_shows_the_photo_twice(wp: WordPress, tmp_path: Path) -> None:
+    """What every post did before `featured_image`, kept for a theme that shows featured images in
+    lists only: twentytwentythree shows it above the post as well."""
+    a = article(tmp_path, photos=1, photo_first=True)
+    placed = target(wp, featured_image="lists_only").publish(a, None)
+    first = media_of(wp, a)[a.photos[0].sha256]
+    assert wp.get(f"/wp/v2/posts/{placed.remote_id}")["featured_media"] == first["id"]
+    assert times_shown(public(placed.url).text, first) == 2
+
+
+def test_a_correction_takes_the_featured_image_off_a_post_published_before(wp: WordPress, tmp_path: Path) -> None:
+    a = article(tmp_path, photos=1)  # the photo after the text
+    placed = target(wp, featured_image="lists_only").publish(a, None)
+    first = media_of(wp, a)[a.photos[0].sha256]
+    assert times_shown(public(placed.url).text, first) == 2
+
+    again = target(wp).publish(dataclasses.replace(a, revision=2), placed)
+
+    assert again == placed
+    assert wp.get(f"/wp/v2/posts/{placed.remote_id}")["featured_media"] == 0
+    assert times_shown(public(placed.url).text, first) == 1
+
+
+def test_featured_image_none_leaves_every_photo_in_the_text(wp: WordPress, tmp_path: Path) -> None:
+    a = article(tmp_path, photos=1, photo_first=True)
+    placed = target(wp, featured_image="none").publish(a, None)
+    first = media_of(wp, a)[a.photos[0].sha256]
+    assert wp.get(f"/wp/v2/posts/{placed.remote_id}")["featured_media"] == 0
+    page = public(placed.url).text
+    assert times_shown(page, first) == 1 and a.photos[0].caption in text_of(page)
+
+
+@pytest.mark.parametrize(
+    ("body", "mode", "featured", "kept"),
+    [
+        ('\n<figure><img src="https://wp/a.jpg" alt=""><figcaption>A</figcaption></figure><p>x</p>', "first_photo",
+         True, "<p>x</p>"),
+        ('<p>x</p><figure><img src="https://wp/a.jpg" alt=""></figure>', "first_photo", False, None),
+        ('<figure><img src="https://wp/b.jpg" alt=""></figure><p>x</p>', "first_photo", False, None),  # another photo
+        ('<figure><img src="https://wp/a.jpg" alt=""></figure><p>x</p>', "lists_only", True, None),
+        ('<figure><img src="https://wp/a.jpg" alt=""></figure><p>x</p>', "none", False, None),
+    ],
+)  # fmt: skip
+def test_the_featured_image_and_the_body_per_setting(body: str, mode: str, featured: bool, kept: str | None) -> None:
+    assert featured_and_body(body, "https://wp/a.jpg", mode) == (featured, body if kept is None else kept)
+    assert featured_and_body(body, None, mode) == (False, body)  # an article without photos
