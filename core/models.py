@@ -236,3 +236,29 @@ class Job(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RunnerState(SQLModel, table=True):
+    """What each loop of the worker last did (core.runners): the status page and its warnings read it.
+
+    `failing_since` is set by the first failure after a success and cleared by the next success."""
+
+    __tablename__ = "runner_state"
+
+    name: str = Field(primary_key=True)  # mailbox, outbox, publish, period_jobs
+    last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HealthAlert(SQLModel, table=True):
+    """A warning that needs a person, while it lasts: the admins got one email when it started and get
+    one when it ends (the row goes then)."""
+
+    __tablename__ = "health_alert"
+
+    code: str = Field(primary_key=True)  # mailbox_down, publisher_paused:wordpress, disk_low, outbox_failing
+    message: str = Field(sa_type=Text)
+    started_at: datetime = Field(sa_type=UTCDateTime)

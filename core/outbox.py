@@ -365,3 +365,9 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
             # The server is down: the rest of the queue would fail the same way; try again later.
             break
     return report
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Queued mail by status (the status page)."""
+    q = select(OutboxMail.status, func.count()).group_by(col(OutboxMail.status))
+    return {status: int(n) for status, n in session.exec(q).all()}

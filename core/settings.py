@@ -132,7 +132,16 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("backoff_max_seconds", int, 3600, doc="Longest retry delay"),
         Key("max_per_recipient_per_day", int, 20, doc="Automatic emails to one address in 24 h; more are suppressed"),
     ),
-    "worker": (Key("outbox_seconds", int, 30, doc="How often the worker sends queued mail"),),
+    "worker": (
+        Key("outbox_seconds", int, 30, doc="How often the worker sends queued mail"),
+        Key(
+            "mailbox_down_minutes",
+            int,
+            15,
+            doc="Warn the admins (status page, one email) when the mailbox has been unreachable this long",
+        ),
+        Key("disk_free_percent", int, 10, doc="Warn the admins when the storage disk has less free space (%)"),
+    ),
     "review": (
         Key("two_step", bool, False, doc="An editor proposes, the head of the board approves"),
         Key("host", str, "127.0.0.1", doc="Address `toasoan serve` listens on"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -650,3 +651,14 @@ def complete_manual_withdrawal(
 def live_url(pubs: list[Publication]) -> str | None:
     """The first live address, in the order of the draft's publications."""
     return next((p.url for p in pubs if p.status == PublicationStatus.published and p.url), None)
+
+
+# ---------------------------------------------------------------------------------- status page
+def failed_jobs_count(s: Session) -> int:
+    """Publish jobs that gave up (a person must look: "Đăng lại")."""
+    q = (
+        select(func.count())
+        .select_from(Job)
+        .where(col(Job.kind).startswith(KIND_PREFIX), Job.status == JobStatus.failed)
+    )
+    return int(s.exec(q).one())

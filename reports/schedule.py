@@ -552,6 +552,34 @@ def period_jobs(
     return out
 
 
+def upcoming(
+    s: Session, settings: Settings, now: datetime, *, limit: int = 4, registry: Sequence[PeriodJob] = REGISTRY
+) -> list[dict[str, Any]]:
+    """The next period jobs of the calendar not yet done (the period of `now` and the next), soonest
+    first: {job, label, period, due, status} (status: the recorded job's, or "scheduled")."""
+    here = period_of(now, settings)
+    wanted = [(spec, p) for p in (here, here.next()) for spec in registry]
+    recorded = {
+        r.key: r.status for r in s.exec(select(Job).where(col(Job.key).in_([spec.key(p) for spec, p in wanted])))
+    }
+    out = []
+    for spec, p in wanted:
+        status = recorded.get(spec.key(p), "scheduled")
+        if status == JobStatus.succeeded:
+            continue
+        due = spec.due(p, settings)
+        out.append(
+            {
+                "job": spec.name,
+                "label": JOB_LABELS.get(spec.name, spec.name),
+                "period": str(p),
+                "due": due,
+                "status": status,
+            }
+        )
+    return sorted(out, key=lambda j: j["due"])[:limit]
+
+
 def retry_period_job(engine: Engine, job_id: int, now: datetime, registry: Sequence[PeriodJob] = REGISTRY) -> None:
     """A failed period job (its tries used up) runs again at the next tick (or `report run-due`)."""
     with transaction(engine) as s:

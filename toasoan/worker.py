@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import utcnow
 from core.outbox import deliver_due
+from core.runners import record_error, record_ok
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
 from ingest.service import Ingestor, SweepReport
@@ -43,11 +44,16 @@ def run_once(settings: Settings, engine: Engine) -> SweepReport:
     ingestor = Ingestor(settings, engine)
     try:
         ingestor.process_pending()  # rows a crash left unprocessed
-        mbox = open_mailbox(settings)
+        try:
+            mbox = open_mailbox(settings)
+        except MailboxError as exc:
+            _record(engine, "mailbox", exc)
+            raise
         try:
             report = ingestor.sweep(mbox, full=True)
         finally:
             mbox.close()
+        _record(engine, "mailbox")
     finally:
         shutdown_pool()
     _deliver(settings, engine)
@@ -56,9 +62,43 @@ def run_once(settings: Settings, engine: Engine) -> SweepReport:
 
 def _deliver(settings: Settings, engine: Engine) -> None:
     try:
-        deliver_due(engine, settings)
-    except Exception:  # retried on the next round; never stops intake
+        r = deliver_due(engine, settings)
+    except Exception as exc:  # retried on the next round; never stops intake
         log.exception("outbox delivery failed")
+        _record(engine, "outbox", exc)
+        return
+    if r.retrying and not r.sent:  # every attempt of the round failed: the SMTP server is the likely cause
+        _record(engine, "outbox", f"{r.retrying} thư chưa gửi được, sẽ thử lại")
+    else:
+        _record(engine, "outbox")
+
+
+def _record(engine: Engine, runner: str, error: BaseException | str | None = None) -> None:
+    """What the loop just did, for `toasoan status` (never stops the loop: the database may be the trouble)."""
+    try:
+        if error is None:
+            record_ok(engine, runner)
+        else:
+            text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+            record_error(engine, runner, text)
+    except Exception:
+        log.exception("recording the state of %s failed", runner)
+
+
+def _health(settings: Settings, engine: Engine, kick: threading.Event) -> None:
+    from review.health import sync_alerts
+
+    try:
+        started, ended = sync_alerts(settings, engine)
+    except Exception:  # tried again at the next tick
+        log.exception("health check failed")
+        return
+    for code in started:
+        log.warning("warning started: %s", code)
+    for code in ended:
+        log.info("warning ended: %s", code)
+    if started or ended:
+        kick.set()  # the admins' email goes out now
 
 
 def _purge_sign_ins(settings: Settings, engine: Engine) -> None:
@@ -88,8 +128,10 @@ def _publish(settings: Settings, engine: Engine) -> None:
             log.info(
                 "publish: %s published, %s updated, %s withdrawn", report.published, report.updated, report.withdrawn
             )
-    except Exception:  # retried at the next round; never stops the worker
+        _record(engine, "publish")
+    except Exception as exc:  # retried at the next round; never stops the worker
         log.exception("publish run failed")
+        _record(engine, "publish", exc)
 
 
 def _publish_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
@@ -106,8 +148,11 @@ def _period_jobs(settings: Settings, engine: Engine, kick: threading.Event) -> N
         report = run_due(settings, engine, utcnow())
         if any(o.status == "succeeded" for o in report.ran):
             kick.set()  # the reminders, orientation or summary go out now
-    except Exception:  # retried at the next tick; never stops the worker
+        _record(engine, "period_jobs")
+    except Exception as exc:  # retried at the next tick; never stops the worker
         log.exception("period jobs failed")
+        _record(engine, "period_jobs", exc)
+    _health(settings, engine, kick)
 
 
 def _period_jobs_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
@@ -162,6 +207,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                 mbox = open_mailbox(settings)
             except MailboxError as exc:
                 log.error("%s; retrying in %.0f s", exc, backoff)
+                _record(engine, "mailbox", exc)
                 stop.wait(backoff + random.uniform(0, backoff / 2))  # noqa: S311 -- jitter, not a secret
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
@@ -170,6 +216,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                 while not stop.is_set():
                     full = time.monotonic() - last_full >= m.full_sweep_seconds
                     report = ingestor.sweep(mbox, full=full)
+                    _record(engine, "mailbox")
                     if full:
                         last_full = time.monotonic()
                     if report.processed:
@@ -188,6 +235,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                 break
             except Exception as exc:  # any mailbox/network error: drop the connection and reconnect
                 log.warning("mailbox session ended (%s: %s); reconnecting in %.0f s", type(exc).__name__, exc, backoff)
+                _record(engine, "mailbox", exc)
                 stop.wait(backoff + random.uniform(0, backoff / 2))  # noqa: S311 -- jitter, not a secret
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
