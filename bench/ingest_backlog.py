@@ -180,7 +180,7 @@ def run_toasoan(
 ) -> dict[str, Any]:
     from ingest.mailbox import open_mailbox
     from ingest.service import Ingestor
-    from ingest.word import shutdown_pool
+    from ingest.word.pool import shutdown_pool
     from tests.appkit import open_app, write_settings
 
     env_name = f"TOASOAN_BENCH_IMAP_{secrets.token_hex(4).upper()}"

@@ -40,8 +40,8 @@ from ingest.word import (
     convert_document_isolated,
     convert_photos_isolated,
     is_document_candidate,
-    set_pool_size,
 )
+from ingest.word.pool import set_pool_size
 
 log = logging.getLogger(__name__)
 

@@ -78,7 +78,7 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
     if args.inbox_cmd == "retry":
         from ingest.service import Ingestor
-        from ingest.word import shutdown_pool
+        from ingest.word.pool import shutdown_pool
 
         try:
             row = Ingestor(settings, engine).retry(args.id)

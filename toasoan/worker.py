@@ -24,7 +24,7 @@ from core.outbox import deliver_due
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
 from ingest.service import Ingestor, SweepReport
-from ingest.word import shutdown_pool
+from ingest.word.pool import shutdown_pool
 from review.auth import purge_sign_in_records
 
 log = logging.getLogger(__name__)
