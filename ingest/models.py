@@ -27,6 +27,9 @@ class Reason(StrEnum):
     unsupported_document = "unsupported_document"
     converter_missing = "converter_missing"
     too_large = "too_large"
+    # A bug of ours while processing, not the contributor's file: retried by the worker with backoff,
+    # never mailed to the contributor.
+    internal_error = "internal_error"
 
 
 class InboundMessage(SQLModel, table=True):
