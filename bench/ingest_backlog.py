@@ -197,7 +197,7 @@ def run_toasoan(
         # Phase clocks around the sweep's two later steps (fetch+spool+commit is the rest).
         phases = {"process": 0.0, "acknowledge": 0.0}
         ingestor.process_pending = _timed(ingestor.process_pending, phases, "process")  # type: ignore[method-assign]
-        ingestor._acknowledge = _timed(ingestor._acknowledge, phases, "acknowledge")  # type: ignore[method-assign]
+        ingestor.transport._acknowledge = _timed(ingestor.transport._acknowledge, phases, "acknowledge")  # type: ignore[method-assign]
         profiler = cProfile.Profile() if profile_to else None
         cpu = CpuClock()
         watch = Stopwatch()

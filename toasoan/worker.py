@@ -23,7 +23,8 @@ from core.db import utcnow
 from core.outbox import deliver_due
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
-from ingest.service import Ingestor, SweepReport
+from ingest.service import Ingestor
+from ingest.sweep import SweepReport
 from ingest.word.pool import shutdown_pool
 from review.auth import purge_sign_in_records
 
