@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from core.db import transaction, utcnow
-from ingest import service, steps
+from ingest import notices, service, steps
 from ingest.models import InboundMessage, Reason
 from ingest.service import InboundNotFound, Ingestor, NotQuarantined, RetryError
 from ingest.steps import Context, MessageState
@@ -85,6 +85,7 @@ def test_a_bug_in_a_step_is_an_internal_error_retried_later(
     [record] = [r for r in caplog.records if r.exc_info]
     assert record.exc_info and record.exc_info[0] is KeyError
     assert REASON_LABELS["internal_error"] != REASON_LABELS["corrupt_document"]
+    assert not notices.should_notify("internal_error")  # never a "your file is damaged" email
     # The rest of the batch went on: a receipt and a quarantine notice, neither for the broken one.
     assert [m["status"] for m in msgs.values()].count("accepted") == 1
     assert [m["reason"] for m in msgs.values()].count("no_document") == 1
