@@ -3,7 +3,8 @@
 `Ingestor` is the facade the worker, the CLI and the web use; the work is in three parts, each
 testable alone: ingest.sweep (the transport: store, cursor, acknowledge), ingest.steps (the handler
 chain that decides an outcome without writing) and ingest.apply (the one transaction that writes it).
-State transitions of InboundMessage happen only in this module and ingest.sweep.
+State transitions of InboundMessage happen only in ingest: sweep (stored), apply (the outcome) and
+here (retry, and the worker's requeue after an internal error).
 """
 
 from __future__ import annotations
