@@ -259,7 +259,8 @@ def sender_verification(ctx: Context, st: MessageState) -> MessageState:
 def reply_to_draft(ctx: Context, st: MessageState) -> MessageState:
     """A verified contributor's reply with a Word file revises their open draft."""
     outcome = _outcome(st)
-    if st.sender_verified and outcome.status == InboundStatus.accepted and outcome.drafts[0].source_sha256:
+    has_file = bool(outcome.drafts and outcome.drafts[0].source_sha256)
+    if st.sender_verified and outcome.status == InboundStatus.accepted and has_file:
         outcome.revises = replied_draft(ctx, _parsed(st))
     return st
 
