@@ -180,7 +180,7 @@ def run_toasoan(
 ) -> dict[str, Any]:
     from ingest.mailbox import open_mailbox
     from ingest.service import Ingestor
-    from ingest.word import shutdown_pool
+    from ingest.word.pool import shutdown_pool
     from tests.appkit import open_app, write_settings
 
     env_name = f"TOASOAN_BENCH_IMAP_{secrets.token_hex(4).upper()}"
@@ -197,7 +197,7 @@ def run_toasoan(
         # Phase clocks around the sweep's two later steps (fetch+spool+commit is the rest).
         phases = {"process": 0.0, "acknowledge": 0.0}
         ingestor.process_pending = _timed(ingestor.process_pending, phases, "process")  # type: ignore[method-assign]
-        ingestor._acknowledge = _timed(ingestor._acknowledge, phases, "acknowledge")  # type: ignore[method-assign]
+        ingestor.transport._acknowledge = _timed(ingestor.transport._acknowledge, phases, "acknowledge")  # type: ignore[method-assign]
         profiler = cProfile.Profile() if profile_to else None
         cpu = CpuClock()
         watch = Stopwatch()

@@ -284,7 +284,7 @@ def _event_counts(rng: random.Random, statuses: Sequence[str], total: int, busy:
 
 
 def _tracking_code(draft_id: int, when: datetime, settings: Any) -> str:
-    from ingest.service import tracking_code
+    from ingest.apply import tracking_code
 
     return tracking_code(draft_id, when, settings)
 

@@ -709,7 +709,8 @@ def _status_mb(pid: int) -> dict[str, float]:
 def worker_peak(data: bytes, filename: str) -> dict[str, Any]:
     """Convert in a FRESH single conversion worker; its VmHWM afterwards is this conversion's peak
     (VmHWM is a lifetime figure, so the worker must not have converted anything before)."""
-    from ingest.word import convert_document_isolated, set_pool_size, shutdown_pool
+    from ingest.word import convert_document_isolated
+    from ingest.word.pool import set_pool_size, shutdown_pool
 
     shutdown_pool()
     set_pool_size(1)

@@ -27,6 +27,9 @@ class Reason(StrEnum):
     unsupported_document = "unsupported_document"
     converter_missing = "converter_missing"
     too_large = "too_large"
+    # A bug of ours while processing, not the contributor's file: retried by the worker with backoff,
+    # never mailed to the contributor.
+    internal_error = "internal_error"
 
 
 class InboundMessage(SQLModel, table=True):
@@ -37,7 +40,7 @@ class InboundMessage(SQLModel, table=True):
     # Identity: sha256 of the raw bytes without the trace headers a delivery prepends (Received,
     # Return-Path, Delivered-To), so one email delivered twice is one record. A message over
     # max_message_bytes is never downloaded: its identity is its header block and size
-    # (service.header_identity), and the spool holds only that header block (then size > spool file).
+    # (sweep.header_identity), and the spool holds only that header block (then size > spool file).
     sha256: str = Field(unique=True, index=True)
     raw_sha256: str  # the exact bytes as fetched: the spool file's name
     size: int  # of the whole message (RFC822.SIZE for one fetched by its header only)

@@ -78,14 +78,12 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
 
     engine = _engine(settings)
     if args.inbox_cmd == "retry":
-        from ingest.service import Ingestor
-        from ingest.word import shutdown_pool
+        from ingest.service import Ingestor, RetryError
+        from ingest.word.pool import shutdown_pool
 
         try:
             row = Ingestor(settings, engine).retry(args.id)
-        except LookupError as exc:
-            raise CliError(str(exc)) from exc
-        except ValueError as exc:
+        except RetryError as exc:  # not found, or not quarantined
             raise CliError(str(exc)) from exc
         finally:
             shutdown_pool()

@@ -24,8 +24,9 @@ from core.outbox import deliver_due
 from core.runners import record_error, record_ok
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
-from ingest.service import Ingestor, SweepReport
-from ingest.word import shutdown_pool
+from ingest.service import Ingestor
+from ingest.sweep import SweepReport
+from ingest.word.pool import shutdown_pool
 from review.auth import purge_sign_in_records
 
 log = logging.getLogger(__name__)

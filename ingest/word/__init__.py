@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING
 from core.text import nfc
 from ingest.word import images as _images
 from ingest.word import libreoffice as _lo
+from ingest.word import pool as _pool
 from ingest.word import sandbox as _sandbox
 from ingest.word.sniff import REASONS, DocumentError, check_zip, sniff
 
@@ -40,7 +39,6 @@ __all__ = [
     "convert_document",
     "convert_document_isolated",
     "is_document_candidate",
-    "shutdown_pool",
     "sniff",
 ]
 
@@ -408,47 +406,6 @@ def _mb(n: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # isolated conversion
 
-_pool: _sandbox.WorkerPool | None = None
-_pool_lock = threading.Lock()
-_POOL_CLASSES = (
-    ("ingest.word", "ConvertedDocument"),
-    ("ingest.word", "ConvertedImage"),
-    ("ingest.word.sniff", "DocumentError"),
-    ("ingest.word.libreoffice", "LibreOfficeError"),
-    ("ingest.word.libreoffice", "LibreOfficeMissing"),
-    ("ingest.word.libreoffice", "LibreOfficeTimeout"),
-    ("ingest.word.libreoffice", "LibreOfficeFailed"),
-)
-
-
-_pool_size: int | None = None
-
-
-def set_pool_size(size: int | None) -> None:
-    """Number of worker processes (the `[ingest] workers` setting); None = one per CPU."""
-    global _pool_size
-    _pool_size = size if size and size > 0 else None
-
-
-def _get_pool() -> _sandbox.WorkerPool:
-    global _pool
-    with _pool_lock:
-        if _pool is None or not _pool.usable:
-            size = int(os.environ.get("TOASOAN_WORD_WORKERS") or 0) or _pool_size
-            _pool = _sandbox.WorkerPool(
-                size, allowed_classes=_POOL_CLASSES, preload=("ingest.word", "ingest.word.docx")
-            )
-        return _pool
-
-
-def shutdown_pool() -> None:
-    """Stop the worker processes (they also exit on their own when this process ends)."""
-    global _pool
-    with _pool_lock:
-        pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown()
-
 
 def convert_document_isolated(
     data: bytes,
@@ -486,7 +443,7 @@ def _batch_in_worker(
     """A LibreOffice batch run by a worker process (which kills soffice with itself on a timeout)."""
     target_fn = f"{_lo.__name__}:{_lo.convert_batch_here.__name__}"
     try:
-        return _get_pool().call(  # type: ignore[no-any-return]
+        return _pool.get_pool().call(  # type: ignore[no-any-return]
             target_fn,
             inputs,
             target,
@@ -547,7 +504,7 @@ def _in_worker(function: Callable[..., object], deadline: float, limits: Convers
     # The worker enforces the deadline itself (LibreOffice included); the margin lets it say so.
     wall = max(0.0, deadline - time.monotonic()) + 5.0
     try:
-        return _get_pool().call(f"{__name__}:{function.__name__}", *args, timeout=wall, memory_mb=limits.memory_mb)
+        return _pool.get_pool().call(f"{__name__}:{function.__name__}", *args, timeout=wall, memory_mb=limits.memory_mb)
     except DocumentError:
         raise
     except _sandbox.WorkerTimeout as exc:

@@ -48,7 +48,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
         # beyond those are for what must not wait behind pages (a decision, an edit, a sign-in).
         anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, settings.review.threads) + SPARE_THREADS
         yield
-        from ingest.word import shutdown_pool  # "Xử lý lại" may have started conversion workers
+        from ingest.word.pool import shutdown_pool  # "Xử lý lại" may have started conversion workers
 
         shutdown_pool()
 

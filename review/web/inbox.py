@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from core.db import reading
 from ingest.models import InboundMessage, InboundStatus
-from ingest.service import Ingestor
+from ingest.service import InboundNotFound, Ingestor, NotQuarantined
 from review.service import require
 from review.web import labels
 from review.web.deps import NotFound, PostDep, UserDep, Web, WebDep
@@ -80,9 +80,9 @@ def retry(request: Request, inbound_id: int, web: WebDep, post: PostDep) -> Resp
     require(post.who.user, "edit", web.settings)
     try:
         row = Ingestor(web.settings, web.engine).retry(inbound_id)
-    except LookupError as exc:
+    except InboundNotFound as exc:
         raise NotFound(f"Không có thư số {inbound_id}.") from exc
-    except ValueError:  # someone else retried it already, or it is not in quarantine
+    except NotQuarantined:  # someone else retried it already, or it is not in quarantine
         return inbox_page(
             web, request, status=409, error=f"Thư số {inbound_id} không còn bị cách ly nên không cần xử lý lại."
         )

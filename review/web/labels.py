@@ -135,6 +135,7 @@ REASON_LABELS: dict[str, str] = {
     "unsupported_document": "Không phải tệp Word (PDF, ảnh đổi tên…)",
     "converter_missing": "Máy chủ chưa có LibreOffice để đọc tệp .doc/.odt/.rtf",
     "too_large": "Thư hoặc tệp quá lớn",
+    "internal_error": "Lỗi của chương trình khi xử lý (không phải do tệp), sẽ tự động thử lại",
 }
 
 ACTION_LABELS: dict[str, str] = {

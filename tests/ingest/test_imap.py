@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from core.db import reading
 from core.models import Draft
-from ingest import service
+from ingest import sweep
 from ingest.mailbox import ImapSession, open_mailbox
 from ingest.models import InboundMessage
 from ingest.service import Ingestor
@@ -116,7 +116,7 @@ def test_crash_between_spool_and_commit_loses_nothing(
     config, user = imap_office
     user.deliver(fixture("tin_ok.eml"))
     settings, engine = open_app(config)
-    real = service.transaction
+    real = sweep.transaction
     calls = {"n": 0}
 
     def crashing(engine: Any) -> Any:  # the first transaction is the batch commit: die right before it
@@ -125,14 +125,14 @@ def test_crash_between_spool_and_commit_loses_nothing(
             raise SystemExit("power cut")
         return real(engine)
 
-    monkeypatch.setattr(service, "transaction", crashing)
+    monkeypatch.setattr(sweep, "transaction", crashing)
     with pytest.raises(SystemExit):
         run_once(settings, engine)
     assert list((config.parent / "var" / "storage" / "spool").rglob("*.eml"))  # spooled, not committed
     with reading(engine) as s:
         assert s.exec(select(InboundMessage)).all() == []
     assert user.status()["messages"] == 1  # not acknowledged: still in INBOX
-    monkeypatch.setattr(service, "transaction", real)
+    monkeypatch.setattr(sweep, "transaction", real)
     run_once(settings, engine)
     inbox = cli_json(config, "inbox", "list", capsys=capsys)
     assert [m["status"] for m in inbox] == ["accepted"]

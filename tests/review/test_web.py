@@ -764,6 +764,26 @@ def test_problem_emails_are_listed_downloadable_and_retried(tmp_path: object, of
     assert r.status_code == 409 and "không còn bị cách ly" in text_of(r.text)
 
 
+def test_an_internal_error_is_shown_as_such_and_retried(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import steps
+
+    def broken(ctx: steps.Context, st: steps.MessageState) -> steps.MessageState:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(steps, "STEPS", tuple(broken if s is steps.documents else s for s in steps.STEPS))
+    office.deliver("tin_ok.eml")
+    office.ingest()
+    b = office.signed_in("editor")
+    [row] = soup(b.get("/inbox").text).select("#h-quarantined ~ table tbody tr")
+    assert row.select_one('td[data-label="Lý do"] strong').get_text() == REASON_LABELS["internal_error"]
+    assert "Tệp bị hỏng" not in row.get_text()
+    assert row.select_one("details[open] .detail").get_text() == "ZeroDivisionError: division by zero"
+    monkeypatch.undo()  # the bug is fixed: "Xử lý lại" goes through
+    inbound_id = int(row["id"].split("-")[1])
+    r = b.post(f"/inbox/{inbound_id}/retry", {"csrf_token": b.csrf})
+    assert r.headers["location"] == f"/inbox?tb=accepted&thu={inbound_id}"
+
+
 # ----------------------------------------------------------------------------- hostile content
 XSS = {
     "subject": "[BÀI CỘNG TÁC] <script>alert('tieu-de-thu')</script>",

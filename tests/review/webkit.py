@@ -26,7 +26,7 @@ from core.html import sanitize
 from core.models import Draft, DraftEvent, DraftImage
 from core.settings import Settings
 from core.storage import Store
-from ingest.service import tracking_code
+from ingest.apply import tracking_code
 from review.auth import add_user
 from review.web import create_app
 from tests import markup

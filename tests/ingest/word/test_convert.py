@@ -32,8 +32,8 @@ from ingest.word import (
     convert_document_isolated,
     is_document_candidate,
     libreoffice,
-    shutdown_pool,
 )
+from ingest.word.pool import get_pool, shutdown_pool
 from ingest.word.sandbox import WorkerCrashed, WorkerMemoryError, WorkerPool, WorkerTimeout
 from tests import corpus as real
 from tests.fixtures.hostile import build
@@ -298,9 +298,8 @@ def test_concurrent_callers_share_the_pool_in_parallel() -> None:
     assert not errors
     assert len(results) == 12
     assert all(r.images and r.images[0].web_width == 1200 for r in results)
-    from ingest import word
 
-    assert len(word._get_pool().worker_pids()) == word._get_pool().size  # all workers were used
+    assert len(get_pool().worker_pids()) == get_pool().size  # all workers were used
 
 
 # ------------------------------------------------------------------------------------- Word files
