@@ -66,6 +66,8 @@ def allowed(user: User, action: str, settings: Settings) -> bool:
         return settings.review.two_step and role == Role.editor
     if action == "set_coefficient":
         return role == Role.chief
+    if action == "operations":  # the status page: how the worker, the mailbox, the outbox are doing
+        return role == Role.chief
     return False
 
 

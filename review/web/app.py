@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.settings import Settings
 from review.service import Forbidden
-from review.web import drafts, files, inbox, publications, queue, reports, signin
+from review.web import drafts, files, health, inbox, publications, queue, reports, signin
 from review.web.deps import CsrfRejected, NotFound, SignInRequired, Web
 from review.web.security import SecurityHeaders
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.add_middleware(PageSlots, slots=max(1, settings.review.threads))
     app.add_middleware(SecurityHeaders, https=web.secure)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, queue, drafts, publications, inbox, files, reports):
+    for module in (signin, queue, drafts, publications, inbox, files, reports, health):
         app.include_router(module.router)
     _error_pages(app, web)
     return app

@@ -72,6 +72,7 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/bao-cao/{period}/chi-tra"):          (303, 403, 403, 409, 409),  # money: chief/admin
     ("POST", "/bao-cao/{period}/dinh-huong"):       (303, 403, 403, 303, 303),
     ("POST", "/bao-cao/{period}/chay-lai"):         (303, 403, 403, 404, 404),  # no such job: past the role
+    ("GET", "/tinh-trang"):                         (303, 403, 403, 200, 200),  # operations: chief/admin
     ("GET", "/static/style.css"):                   (200, 200, 200, 200, 200),
     ("GET", "/static/app.js"):                      (200, 200, 200, 200, 200),
 }  # fmt: skip
