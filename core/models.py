@@ -239,7 +239,8 @@ class Job(SQLModel, table=True):
 
 
 class RunnerState(SQLModel, table=True):
-    """What each loop of the worker last did (core.runners): the status page and its warnings read it.
+    """What each loop of the worker last did, and which worker runs it (core.runners): the status page
+    and its warnings read it.
 
     `failing_since` is set by the first failure after a success and cleared by the next success."""
 
@@ -250,6 +251,10 @@ class RunnerState(SQLModel, table=True):
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, sa_type=Text)
     failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The worker that runs this loop now, until when (core.runners.acquire): a second worker on the
+    # same database waits, and takes over once the lease runs out (its holder died) or is released.
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -1,24 +1,72 @@
-"""What each loop of the worker last did, for `toasoan status` and the status page.
+"""What each loop of the worker last did, and which worker runs it.
 
 Each loop (mailbox, outbox, publish, period_jobs) records a success or a failure after every round;
 a failure keeps the time the trouble started (`failing_since`) until the next success, so "the
-mailbox has been unreachable for 20 minutes" is one subtraction. Writes are upserts keyed by name:
-a missing row is a loop that never ran.
+mailbox has been unreachable for 20 minutes" is one subtraction. A missing row is a loop that never ran.
+
+Leases: a loop runs only while its worker holds the loop's lease (`acquire`, a conditional UPDATE, so
+of two workers on one database exactly one gets it). The holder renews it well before it runs out
+(LEASE_SECONDS); a worker that dies stops renewing and another takes over when the lease has run out;
+one that stops cleanly `release`s it and another takes over at its next try.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
 from core.models import RunnerState
 
-__all__ = ["RUNNERS", "record_error", "record_ok", "runner_states"]
+__all__ = ["LEASE_SECONDS", "RUNNERS", "acquire", "record_error", "record_ok", "release", "runner_states"]
 
 RUNNERS = ("mailbox", "outbox", "publish", "period_jobs")
+LEASE_SECONDS = 60  # a dead worker's loops are taken over within this
+
+
+def _ensure_row(engine: Engine, name: str) -> None:
+    with reading(engine) as s:
+        if s.get(RunnerState, name) is not None:
+            return
+    try:
+        with transaction(engine) as s:
+            s.add(RunnerState(name=name))
+    except IntegrityError:  # another worker made it first
+        pass
+
+
+def acquire(engine: Engine, name: str, owner: str, now: datetime | None = None, seconds: float = LEASE_SECONDS) -> bool:
+    """Take or renew the lease of loop `name` for `owner`; True when `owner` holds it afterwards."""
+    now = now or utcnow()
+    _ensure_row(engine, name)
+    with transaction(engine) as s:
+        result = s.execute(
+            update(RunnerState)
+            .where(
+                col(RunnerState.name) == name,
+                or_(
+                    col(RunnerState.lease_owner).is_(None),
+                    col(RunnerState.lease_owner) == owner,
+                    col(RunnerState.lease_until) < now,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release(engine: Engine, name: str, owner: str) -> None:
+    """Give the lease up (a clean stop): another worker takes the loop over at its next try."""
+    with transaction(engine) as s:
+        s.execute(
+            update(RunnerState)
+            .where(col(RunnerState.name) == name, col(RunnerState.lease_owner) == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 def record_ok(engine: Engine, name: str, now: datetime | None = None) -> None:

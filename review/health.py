@@ -119,6 +119,8 @@ def collect(settings: Settings, session: Session, now: datetime | None = None) -
             "last_error_at": r.last_error_at,
             "last_error": r.last_error,
             "failing_since": r.failing_since,
+            # the worker running the loop now (host:pid:id), while its lease lasts
+            "owner": r.lease_owner if r.lease_until is not None and r.lease_until > now else None,
         }
         for name in RUNNERS
         if (r := states.get(name)) is not None

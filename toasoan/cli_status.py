@@ -39,7 +39,8 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Quét hộp thư thành công lần cuối: {when(health.last_sweep_at)}")
     for r in health.runners.values():
         state = f"lỗi từ {when(r['failing_since'])}: {r['last_error']}" if r["failing_since"] else "bình thường"
-        print(f"  {r['label']}: {state} (thành công lần cuối {when(r['last_ok_at'])})")
+        where = f", chạy tại {r['owner']}" if r["owner"] else ", không tiến trình nào đang chạy"
+        print(f"  {r['label']}: {state} (thành công lần cuối {when(r['last_ok_at'])}{where})")
     inbox = ", ".join(f"{k} {v}" for k, v in sorted(health.inbox.items())) or "chưa có thư"
     print(f"Thư đã nhận: {inbox}; bị cách ly: {health.quarantined}")
     outbox = ", ".join(f"{k} {v}" for k, v in sorted(health.outbox.items())) or "trống"

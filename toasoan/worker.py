@@ -3,17 +3,22 @@ publish runner, period jobs.
 
 The mailbox loop runs in the main thread; outgoing mail is sent from a second thread so a slow or
 unreachable SMTP server never delays intake; due publish jobs run in a third, so a slow portal
-delays neither; the office calendar's period jobs (reports.schedule) are ticked in a fourth.
+delays neither; the office calendar's period jobs (reports.schedule) are ticked in a fourth. Each
+loop runs a round only while this worker holds its lease (core.runners): two workers on one database
+split nothing and double nothing, and one takes over the other's loops when that one stops or dies.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import random
 import signal
+import socket
 import threading
 import time
+import uuid
 from types import FrameType
 
 import schedule
@@ -21,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import utcnow
 from core.outbox import deliver_due
-from core.runners import record_error, record_ok
+from core.runners import LEASE_SECONDS, acquire, record_error, record_ok, release
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
 from ingest.service import Ingestor
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
 PERIOD_JOBS_MINUTES = 1  # how often the period jobs are looked at (the job table says what is due)
 PURGE_SIGN_INS_SECONDS = 300.0  # failed sign-ins older than the window are deleted this often
+LEASE_RETRY_SECONDS = 5.0  # how often a waiting worker tries to take a loop over
 
 
 class _Stop(Exception):
@@ -86,6 +92,52 @@ def _record(engine: Engine, runner: str, error: BaseException | str | None = Non
         log.exception("recording the state of %s failed", runner)
 
 
+class _Leases:
+    """The loops' leases this worker holds (core.runners): a loop runs a round only while it holds its
+    lease, so a second worker on the same database waits instead of doubling the work; a heartbeat
+    renews what is held, and a clean stop releases it for the other worker to take over."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.held: set[str] = set()
+        self.lock = threading.Lock()
+
+    def hold(self, name: str) -> bool:
+        try:
+            ok = acquire(self.engine, name, self.owner)
+        except Exception:  # the database is the trouble: run nothing until it answers
+            log.exception("lease %s: the database did not answer", name)
+            ok = False
+        with self.lock:
+            if ok and name not in self.held:
+                log.info("lease %s taken by %s", name, self.owner)
+            elif not ok and name in self.held:
+                log.warning("lease %s lost: another worker runs it now", name)
+            (self.held.add if ok else self.held.discard)(name)
+        return ok
+
+    def renew(self) -> None:
+        with self.lock:
+            names = list(self.held)
+        for name in names:
+            self.hold(name)
+
+    def release_all(self) -> None:
+        with self.lock:
+            names, self.held = list(self.held), set()
+        for name in names:
+            try:
+                release(self.engine, name, self.owner)
+            except Exception:  # it runs out by itself within LEASE_SECONDS
+                log.exception("releasing lease %s failed", name)
+
+
+def _heartbeat_loop(leases: _Leases, stop: threading.Event) -> None:
+    while not stop.wait(LEASE_SECONDS / 3):
+        leases.renew()
+
+
 def _health(settings: Settings, engine: Engine, kick: threading.Event) -> None:
     from review.health import sync_alerts
 
@@ -109,9 +161,14 @@ def _purge_sign_ins(settings: Settings, engine: Engine) -> None:
         log.exception("purging old sign-in records failed")
 
 
-def _outbox_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+def _outbox_loop(
+    settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event, leases: _Leases
+) -> None:
     last_purge = -PURGE_SIGN_INS_SECONDS
     while not stop.is_set():
+        if not leases.hold("outbox"):
+            stop.wait(LEASE_RETRY_SECONDS)
+            continue
         _deliver(settings, engine)
         if time.monotonic() - last_purge >= PURGE_SIGN_INS_SECONDS:  # the schedule of the sign-in tables
             _purge_sign_ins(settings, engine)
@@ -135,16 +192,23 @@ def _publish(settings: Settings, engine: Engine) -> None:
         _record(engine, "publish", exc)
 
 
-def _publish_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+def _publish_loop(
+    settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event, leases: _Leases
+) -> None:
     while not stop.is_set():
+        if not leases.hold("publish"):
+            stop.wait(LEASE_RETRY_SECONDS)
+            continue
         _publish(settings, engine)
         kick.set()  # the contributor's link email and any admin alert go out now
         stop.wait(settings.publish.run_seconds)
 
 
-def _period_jobs(settings: Settings, engine: Engine, kick: threading.Event) -> None:
+def _period_jobs(settings: Settings, engine: Engine, kick: threading.Event, leases: _Leases) -> None:
     from reports.schedule import run_due
 
+    if not leases.hold("period_jobs"):  # another worker runs the calendar (and the admins' alerts)
+        return
     try:
         report = run_due(settings, engine, utcnow())
         if any(o.status == "succeeded" for o in report.ran):
@@ -156,12 +220,14 @@ def _period_jobs(settings: Settings, engine: Engine, kick: threading.Event) -> N
     _health(settings, engine, kick)
 
 
-def _period_jobs_loop(settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event) -> None:
+def _period_jobs_loop(
+    settings: Settings, engine: Engine, stop: threading.Event, kick: threading.Event, leases: _Leases
+) -> None:
     """`schedule` is only the ticker: it holds no state, the job table does (a worker down across the
     tally day catches up at its first tick, which is at start)."""
     ticker = schedule.Scheduler()
-    ticker.every(PERIOD_JOBS_MINUTES).minutes.do(_period_jobs, settings, engine, kick)
-    _period_jobs(settings, engine, kick)
+    ticker.every(PERIOD_JOBS_MINUTES).minutes.do(_period_jobs, settings, engine, kick, leases)
+    _period_jobs(settings, engine, kick, leases)
     while not stop.is_set():
         try:
             ticker.run_pending()
@@ -187,23 +253,29 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
 
-    sender = threading.Thread(target=_outbox_loop, args=(settings, engine, stop, kick), name="outbox", daemon=True)
-    sender.start()
-    publisher = threading.Thread(target=_publish_loop, args=(settings, engine, stop, kick), name="publish", daemon=True)
-    publisher.start()
-    calendar = threading.Thread(
-        target=_period_jobs_loop, args=(settings, engine, stop, kick), name="period-jobs", daemon=True
-    )
-    calendar.start()
+    leases = _Leases(engine)
+    loops = [
+        threading.Thread(target=target, args=(settings, engine, stop, kick, leases), name=name, daemon=True)
+        for target, name in ((_outbox_loop, "outbox"), (_publish_loop, "publish"), (_period_jobs_loop, "period-jobs"))
+    ]
+    loops.append(threading.Thread(target=_heartbeat_loop, args=(leases, stop), name="leases", daemon=True))
+    for thread in loops:
+        thread.start()
     ingestor = Ingestor(settings, engine)
     m = settings.mailbox
     wait_seconds = float(min(m.poll_seconds, m.idle_renew_seconds))
     backoff = 1.0
     last_full = 0.0
     log.info("worker started: %s %s", m.backend, m.path if m.backend == "maildir" else f"{m.host}:{m.port}")
+    pending_done = False
     try:
-        ingestor.process_pending()
         while not stop.is_set():
+            if not leases.hold("mailbox"):  # another worker on this database takes the mail
+                stop.wait(LEASE_RETRY_SECONDS)
+                continue
+            if not pending_done:
+                ingestor.process_pending()  # rows a crash left unprocessed
+                pending_done = True
             try:
                 mbox = open_mailbox(settings)
             except MailboxError as exc:
@@ -225,7 +297,7 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
                             "sweep: %s stored, %s processed, %s moved", report.stored, report.processed, report.acked
                         )
                         kick.set()
-                    if stop.is_set():
+                    if stop.is_set() or not leases.hold("mailbox"):
                         break
                     waiting.set()
                     try:
@@ -247,9 +319,9 @@ def run_worker(settings: Settings, engine: Engine, *, stop: threading.Event | No
     finally:
         stop.set()
         kick.set()
-        sender.join(timeout=10)
-        publisher.join(timeout=10)
-        calendar.join(timeout=10)
+        for thread in loops:
+            thread.join(timeout=10)
+        leases.release_all()  # the other worker, if any, takes over at its next try
         shutdown_pool()
     log.info("worker stopped")
     return 0

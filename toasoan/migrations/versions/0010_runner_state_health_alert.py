@@ -1,5 +1,6 @@
-"""runner_state (what each loop of the worker last did) and health_alert (the warnings that need a
-person while they last) for `toasoan status` and the status page (issue "Operations")
+"""runner_state (what each loop of the worker last did, and the lease of the worker running it) and
+health_alert (the warnings that need a person while they last) for `toasoan status`, the status page
+and one worker per database (issue "Operations")
 
 Revision ID: 0010
 Revises: 0009
@@ -27,6 +28,8 @@ def upgrade() -> None:
         sa.Column("last_error_at", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("failing_since", core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_owner", sa.String(), nullable=True),
+        sa.Column("lease_until", core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
