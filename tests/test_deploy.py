@@ -60,10 +60,14 @@ def _tool(name: str, package: str) -> str:
 
 # ------------------------------------------------------------------------------------------ units
 def unit_entries(path: Path) -> list[tuple[str, str, str]]:
+    return parse_unit(path.read_text(encoding="utf-8"))
+
+
+def parse_unit(text: str) -> list[tuple[str, str, str]]:
     """(section, key, value) of a unit file in order; keys may repeat (SystemCallFilter=), so no dict."""
     entries: list[tuple[str, str, str]] = []
     section = ""
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
@@ -468,3 +472,121 @@ def test_nginx_serves_the_site_and_proxies_the_ui(tmp_path: Path, upstream: int)
         err = proc.stderr.read().decode("utf-8", "replace")
         proc.stderr.close()
     assert "[emerg]" not in err, err
+
+
+# ------------------------------------------------------------------- LibreOffice in the sandbox
+def _expand_syscalls(analyze: str, names: list[str], seen: set[str] | None = None) -> set[str]:
+    """System calls of SystemCallFilter= entries, groups (@system-service) expanded by systemd itself."""
+    seen = set() if seen is None else seen
+    calls: set[str] = set()
+    for name in names:
+        if not name.startswith("@"):
+            calls.add(name)
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        listing = subprocess.run(
+            [analyze, "syscall-filter", name], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.splitlines()[1:]
+        members = [line.strip() for line in listing if line.strip() and not line.strip().startswith("#")]
+        calls |= _expand_syscalls(analyze, members, seen)
+    return calls
+
+
+def _python_for_service_user() -> tuple[str, str]:
+    """(interpreter, PYTHONPATH) that user 65534 can run with this venv's packages: this venv's own
+    Python, or the system's of the same version when the venv's lives under a private home (pyenv)."""
+    import sysconfig
+
+    path = os.pathsep.join([str(ROOT), sysconfig.get_paths()["purelib"]])
+    for python in (sys.executable, "/usr/bin/python3"):
+        probe = subprocess.run(
+            ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", f"PYTHONPATH={path}",
+             python, "-c", f"import sys, lxml; sys.exit(sys.version_info[:2] != {tuple(sys.version_info[:2])})"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        if probe.returncode == 0:
+            return python, path
+    pytest.skip(f"no Python {sys.version_info[0]}.{sys.version_info[1]} that user 65534 can run with {path}")
+
+
+# The units' sandbox as far as it matters to bubblewrap, built by hand: a private mount namespace with
+# the whole system read-only but /proc, /sys, /dev and the one writable folder (ProtectSystem=strict,
+# ReadWritePaths=), then an unprivileged user with no capabilities that cannot gain any
+# (User=, CapabilityBoundingSet=, NoNewPrivileges=), then the unit's seccomp policy.
+_SANDBOX = r"""
+set -e
+mount --bind "$W" "$W"
+awk '{print $5}' /proc/self/mountinfo | sort -u | while read -r mp; do
+  case "$mp" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|"$W") continue;; esac
+  mount -o remount,bind,ro "$mp" 2>/dev/null || true
+done
+if [ -w /usr ] || [ -w /etc ]; then echo "the system is not read-only" >&2; exit 97; fi
+cd "$W"
+exec setpriv --reuid 65534 --regid 65534 --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
+  env -i PATH=/usr/bin:/bin HOME="$W" TMPDIR="$W" LANG=C.UTF-8 PYTHONPATH="$TOASOAN_PATH" \
+  "$PY" "$SECCOMP_EXEC" "$W/policy.json" "$PY" -c "$CONVERT"
+"""
+_CONVERT = """
+from ingest.word.libreoffice import convert
+out = convert(rb"{\\rtf1\\ansi Xin ch\\u224?o}", "docx", confinement="required")
+assert out[:2] == b"PK", out[:20]
+print("converted", len(out))
+"""
+
+
+def _convert_in_sandbox(unit_text: str) -> subprocess.CompletedProcess[str]:
+    import socket
+    import tempfile
+
+    analyze = _tool("systemd-analyze", "systemd")
+    for tool, package in (("unshare", "util-linux"), ("setpriv", "util-linux"), ("bwrap", "bubblewrap")):
+        _tool(tool, package)
+    if shutil.which("soffice") is None:
+        pytest.fail("soffice is not installed: " + HINT.format(pkg="libreoffice-writer-nogui"))
+    if os.geteuid() != 0:
+        pytest.skip("building the units' sandbox by hand (mount namespace, another user) needs root")
+    python, path = _python_for_service_user()
+    entries = [(k, v) for s, k, v in parse_unit(unit_text) if s == "Service"]
+    filters = [word for k, v in entries if k == "SystemCallFilter" for word in v.split()]
+    families = [getattr(socket, f) for k, v in entries if k == "RestrictAddressFamilies" for f in v.split()]
+    # Outside pytest's tmp_path: its parents are private to root, and the service user must get in.
+    with tempfile.TemporaryDirectory(prefix="toasoan-unit-") as w:
+        os.chown(w, 65534, 65534)
+        policy = {"syscalls": sorted(_expand_syscalls(analyze, filters)), "families": families}
+        Path(w, "policy.json").write_text(json.dumps(policy), encoding="utf-8")
+        env = {
+            **os.environ,
+            "W": w,
+            "PY": python,
+            "TOASOAN_PATH": path,
+            "SECCOMP_EXEC": str(ROOT / "tests" / "seccomp_exec.py"),
+            "CONVERT": _CONVERT,
+        }
+        return subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "bash", "-c", _SANDBOX],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+
+@pytest.mark.parametrize("unit", UNIT_FILES, ids=lambda p: p.name)
+def test_libreoffice_converts_inside_the_unit_sandbox(unit: Path) -> None:
+    """Both services may run LibreOffice (the worker, and the UI's "Xử lý lại"), and always inside
+    bubblewrap: under the unit's policy a file still converts, confined."""
+    done = _convert_in_sandbox(unit.read_text(encoding="utf-8"))
+    assert done.returncode == 0 and "converted" in done.stdout, done.stdout + done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("removed", ["SystemCallFilter=@mount\n", " AF_NETLINK"])
+def test_bubblewrap_needs_what_the_units_add(removed: str) -> None:
+    """Why the units allow more than @system-service and IP sockets: without mount() or a netlink
+    socket bubblewrap cannot build its jail, and .doc files would wait as converter_missing."""
+    text = (UNITS / "toasoan-worker.service").read_text(encoding="utf-8")
+    assert removed in text
+    done = _convert_in_sandbox(text.replace(removed, ""))
+    assert done.returncode != 0 and "LibreOfficeMissing" in done.stderr, done.stdout + done.stderr[-3000:]
