@@ -402,7 +402,9 @@ def test_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
     done = subprocess.run(_nginx_cmd(nginx, conf, "-t"), capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "syntax is ok" in done.stderr and "test is successful" in done.stderr
-    assert "[warn]" not in done.stderr, done.stderr
+    # nginx 1.25+ deprecates `listen ... http2` (the only form 1.22 knows): that warning alone is fine.
+    warnings = [line for line in done.stderr.splitlines() if "[warn]" in line and "http2" not in line]
+    assert not warnings, done.stderr
 
 
 def test_nginx_serves_the_site_and_proxies_the_ui(tmp_path: Path, upstream: int) -> None:
