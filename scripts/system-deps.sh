@@ -11,6 +11,8 @@ PACKAGES=(
   postgresql                                        # the same suite's PostgreSQL tests (a throwaway cluster)
   fonts-dejavu-core                                 # Vietnamese glyphs for sample photos and screenshots
   wrk                                               # HTTP load for the review pages benchmark (make bench)
+  nginx                                             # deploy/nginx/toasoan.conf checked (nginx -t) and run by tests/test_deploy.py
+  systemd                                           # systemd-analyze verify of deploy/systemd/*.service (no systemd as PID 1 needed)
   wordpress wordpress-theme-twentytwentythree       # the WordPress target's tests: a real WordPress (php -S)
   php-cli php-mysql php-gd mariadb-server           # ... its PHP and a throwaway MariaDB (research/wordpress.md)
 )
