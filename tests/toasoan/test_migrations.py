@@ -13,14 +13,16 @@ import publish.models  # noqa: F401
 import reports.models  # noqa: F401
 import review.models  # noqa: F401
 from core.db import make_engine
-from toasoan.database import alembic_config, upgrade
+from toasoan.database import alembic_config, include_object, upgrade
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_object": include_object}), SQLModel.metadata
+        )
     assert diff == []
 
 

@@ -11,6 +11,7 @@ import publish.models  # noqa: F401
 import reports.models  # noqa: F401
 import review.models  # noqa: F401
 from core.db import make_engine
+from toasoan.database import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -32,6 +33,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,78 @@
+"""The queue's search on a real SQLite database (the FTS5 index of migration 0011): words match the
+start of a draft's words without diacritics, every word is required, the index follows inserts, edits
+and deletes, and no query text is taken as FTS5 syntax."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import delete
+
+from core.db import transaction
+from core.drafts import refresh_search_text
+from core.models import Draft
+from review.service import QueueFilter, fts_query, queue
+from tests.appkit import open_app, write_settings
+
+TITLES = {
+    1: "Đảng bộ xã Tân Phú sơ kết công tác xây dựng Đảng",
+    2: "Hội nghị Ban Chấp hành Đoàn thanh niên",
+    3: "Chi bộ Văn phòng học tập Nghị quyết",
+}
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> tuple[Any, Any]:
+    settings, engine = open_app(write_settings(tmp_path))
+    with transaction(engine) as s:
+        for n, title in TITLES.items():
+            d = Draft(id=n, tracking_code=f"TS-2026-{n:04d}", title=title, sender=f"nguoi{n}@donvi.example")
+            refresh_search_text(d)
+            s.add(d)
+    return settings, engine
+
+
+def found(office: tuple[Any, Any], q: str) -> list[int]:
+    settings, engine = office
+    return sorted(r.id for r in queue(engine, settings, QueueFilter(q=q)).rows)
+
+
+def test_words_without_diacritics_match_the_start_of_words_all_required(office: tuple[Any, Any]) -> None:
+    assert found(office, "dang bo") == [1]
+    assert found(office, "ĐẢNG") == [1]
+    assert found(office, "chi bo") == [3]
+    assert found(office, "bo") == [1, 3]
+    assert found(office, "nghi") == [2, 3]  # "nghị" and "Nghị quyết"
+    assert found(office, "nghi quyet") == [3]
+    assert found(office, "doan thanh") == [2]
+    assert found(office, "0002") == [2]  # the tracking code
+    assert found(office, "nguoi3") == [3]  # the sender's address
+    assert found(office, "khong co dau") == []
+
+
+@pytest.mark.parametrize(
+    "hostile", ['"', "dang*", "dang OR bo", "NEAR(dang bo)", "-dang", "^dang", "dang:bo", "(", "%", "_", "'; --"]
+)
+def test_no_query_text_is_fts_syntax(office: tuple[Any, Any], hostile: str) -> None:
+    settings, engine = office
+    page = queue(engine, settings, QueueFilter(q=hostile))  # never an FTS5 syntax error
+    assert re.fullmatch(r'(?:"[^"\s]+"\*(?: |$))*', fts_query(hostile.lower()))  # quoted words, nothing else
+    if "dang" in hostile and "bo" in hostile:
+        assert {r.id for r in page.rows} <= {1}
+
+
+def test_the_index_follows_edits_and_deletes(office: tuple[Any, Any]) -> None:
+    _settings, engine = office
+    with transaction(engine) as s:
+        d = s.get(Draft, 2)
+        assert d is not None
+        d.title = "Hội nghị tổng kết công tác Đoàn"
+        refresh_search_text(d)
+        s.add(d)
+        s.exec(delete(Draft).where(Draft.id == 3))  # type: ignore[call-overload]
+    assert found(office, "tong ket") == [2]
+    assert found(office, "thanh nien") == []
+    assert found(office, "chi bo") == []
