@@ -1,8 +1,8 @@
 """The `toasoan` command. Every subcommand is safe to run twice.
 
 Exit codes: 0 success (a quarantined message is not a failure), 1 bad usage or not found,
-2 configuration error, 3 mailbox unreachable, 4 database unreachable, 5 a publish job failed
-(`publish --once`).
+2 configuration error (or a backup or restore refused), 3 mailbox unreachable, 4 database
+unreachable, 5 a publish job failed (`publish --once`).
 """
 
 from __future__ import annotations
