@@ -30,7 +30,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import MetaData, inspect, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from core.db import redact, safe_url
 from core.settings import Settings
@@ -87,7 +87,8 @@ def _sqlite_copy(source: Path, target: Path, *, dump: bool) -> None:
     """Online backup: one step, so the copy is one consistent snapshot (WAL lets writers go on).
     `dump`: from the live database into a new dump; else from a dump into the live database."""
     # A missing source is an error, never a new empty database; a dump being restored is only read.
-    src = sqlite3.connect(f"file:{source}?mode={'rw' if dump else 'ro'}", uri=True, timeout=SQLITE_TIMEOUT_S)
+    src_uri = f"{source.resolve().as_uri()}?mode={'rw' if dump else 'ro'}"  # as_uri: '?', '#', '%' in names
+    src = sqlite3.connect(src_uri, uri=True, timeout=SQLITE_TIMEOUT_S)
     dst = sqlite3.connect(target, timeout=SQLITE_TIMEOUT_S)
     try:
         src.backup(dst, pages=-1)
@@ -100,7 +101,7 @@ def _sqlite_copy(source: Path, target: Path, *, dump: bool) -> None:
 
 
 def _sqlite_revision(path: Path) -> str | None:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.OperationalError:  # no alembic_version: a database never migrated
@@ -131,7 +132,16 @@ def _pg_connection(url: str) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
-    uri = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # A new URL rather than .set(password=None), which leaves the password in place.
+    bare = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
+    uri = bare.render_as_string(hide_password=False)
     return uri, env
 
 
@@ -273,6 +283,8 @@ def read_manifest(source: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if manifest["format"] != FORMAT or manifest["database"] not in DUMP_NAMES:
             raise ValueError("unknown format")
+        if manifest["database_file"] != DUMP_NAMES[manifest["database"]]:  # a name, never a path
+            raise ValueError(f"unexpected database_file {manifest['database_file']!r}")
         missing = {"database_file", "database_sha256", "files", "bytes"} - manifest.keys()
         if missing:
             raise KeyError(", ".join(sorted(missing)))
@@ -284,7 +296,7 @@ def read_manifest(source: Path) -> dict[str, Any]:
 def verify(source: Path, manifest: dict[str, Any]) -> list[Path]:
     """Checks the dump's checksum and the stored files (count, size, content named by its sha256);
     returns the files. Nothing is changed, whatever is found."""
-    dump = source / Path(manifest["database_file"]).name
+    dump = source / DUMP_NAMES[manifest["database"]]
     if not dump.is_file() or _sha256(dump) != manifest["database_sha256"]:
         raise BackupError(f"Tệp {dump} bị hỏng hoặc thiếu (sai mã kiểm tra sha256) / damaged database dump")
     files = list(_stored_files(source / STORAGE))
@@ -338,7 +350,7 @@ def restore(settings: Settings, source: Path, *, force: bool = False, progress: 
                 "the backup is from a newer release"
             ) from None
     files = verify(source, manifest)
-    dump = source / manifest["database_file"]
+    dump = source / DUMP_NAMES[kind]
     engine = open_database(settings, migrate=False)
     try:
         if holds_data(engine, settings.storage_dir) and not force:

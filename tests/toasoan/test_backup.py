@@ -310,3 +310,61 @@ def test_backup_refuses_a_folder_that_is_not_empty(tmp_path: Path, capsys: pytes
     err = run(config, "backup", str(target), capsys=capsys, code=2)
     assert "không trống" in err
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+def users_of(config: Path) -> list[str]:
+    from sqlmodel import col, select
+
+    from core.db import reading
+    from review.models import User
+
+    _, engine = open_app(config)
+    try:
+        with reading(engine) as s:
+            return list(s.exec(select(User.username).order_by(col(User.username))).all())
+    finally:
+        engine.dispose()
+
+
+def test_postgres_restore_over_data_needs_force(
+    tmp_path: Path, postgres_server: Postgres, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    import toasoan.backup
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # The test server trusts loopback, so a password is accepted and ignored: enough to see where it goes.
+    url_a = postgres_server.new_database().replace("//postgres@", "//postgres:kh%C3%B3a-b%C3%AD-m%E1%BA%ADt@")
+    config_a = write_settings(tmp_path / "a", database_url=url_a)
+    config_b = write_settings(tmp_path / "b", database_url=postgres_server.new_database())
+    calls: list[tuple[list[str], dict[str, str]]] = []
+    real_run = subprocess.run
+
+    def recording_run(command: list[str], **kwargs: Any) -> Any:
+        calls.append((command, kwargs["env"]))
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(toasoan.backup.subprocess, "run", recording_run)
+    for config, name in ((config_a, "lan"), (config_b, "hung")):
+        _, engine = open_app(config)
+        add_user(engine, name, "mật-khẩu-dài", role="editor")
+        engine.dispose()
+    run(config_a, "backup", str(tmp_path / "backup"), capsys=capsys)
+    err = run(config_b, "restore", str(tmp_path / "backup"), capsys=capsys, code=2)
+    assert "đã có dữ liệu" in err
+    assert users_of(config_b) == ["hung"]
+    run(config_b, "restore", str(tmp_path / "backup"), "--force", capsys=capsys)
+    assert users_of(config_b) == ["lan"]
+    [(dump_command, dump_env), *_] = calls
+    assert dump_command[0].endswith("pg_dump") and dump_env["PGPASSWORD"] == "khóa-bí-mật"
+    assert not any("kh%C3%B3a" in arg or "khóa" in arg for command, _ in calls for arg in command)
+
+
+def test_the_postgres_password_travels_in_the_environment() -> None:
+    from toasoan.backup import _pg_connection
+
+    uri, env = _pg_connection("postgresql+psycopg://lan:b%C3%AD%20m%E1%BA%ADt@db.example:5433/toasoan?sslmode=require")
+    assert uri == "postgresql://lan@db.example:5433/toasoan?sslmode=require"
+    assert env["PGPASSWORD"] == "bí mật"
