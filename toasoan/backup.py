@@ -231,15 +231,22 @@ def backup(settings: Settings, target: Path, *, progress: Progress | None = None
     url = settings.database_url
     kind = database_kind(url)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        unfinished = (target / DUMP_NAMES[kind]).exists() and not (target / MANIFEST).exists()
+        hint = " (bản sao lưu dở dang, không có manifest.json: xóa thư mục này rồi chạy lại)" if unfinished else ""
         raise BackupError(
-            f"Thư mục {target} không trống: hãy chọn một thư mục mới hoặc trống / the backup folder must be empty"
+            f"Thư mục {target} không trống{hint}: hãy chọn một thư mục mới hoặc trống / the backup folder must be empty"
         )
-    target.mkdir(parents=True, exist_ok=True)
+    storage = settings.storage_dir.resolve()
+    if target.resolve().is_relative_to(storage):
+        raise BackupError(
+            f"Thư mục sao lưu không được nằm trong thư mục lưu trữ {storage} / the backup cannot go inside the storage"
+        )
     dump = target / DUMP_NAMES[kind]
     if kind == "sqlite":
         source = _sqlite_path(url)
         if not source.is_file():
             raise BackupError(f"Không có cơ sở dữ liệu {source} / no database file")
+        target.mkdir(parents=True, exist_ok=True)
         _sqlite_copy(source, dump, dump=True)
         revision = _sqlite_revision(dump)
     else:
@@ -249,8 +256,10 @@ def backup(settings: Settings, target: Path, *, progress: Progress | None = None
         finally:
             engine.dispose()
         uri, env = _pg_connection(url)
+        pg_dump = _pg_tool(settings, "pg_dump")
+        target.mkdir(parents=True, exist_ok=True)
         # pg_dump reads every table in one snapshot: consistent while the worker writes.
-        _run([_pg_tool(settings, "pg_dump"), "--format=custom", f"--file={dump}", f"--dbname={uri}"], env, url)
+        _run([pg_dump, "--format=custom", f"--file={dump}", f"--dbname={uri}"], env, url)
     _fsync(dump)
     files = list(_stored_files(settings.storage_dir))
     size = _copy_tree(settings.storage_dir, target / STORAGE, files, progress)

@@ -368,3 +368,15 @@ def test_the_postgres_password_travels_in_the_environment() -> None:
     uri, env = _pg_connection("postgresql+psycopg://lan:b%C3%AD%20m%E1%BA%ADt@db.example:5433/toasoan?sslmode=require")
     assert uri == "postgresql://lan@db.example:5433/toasoan?sslmode=require"
     assert env["PGPASSWORD"] == "bí mật"
+
+
+def test_an_unfinished_backup_is_named_as_such(
+    backed_up: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backup_dir, _ = backed_up
+    (backup_dir / "manifest.json").unlink()  # as a backup interrupted before its end leaves it
+    err = run(tmp_path / "a" / "settings.toml", "backup", str(backup_dir), capsys=capsys, code=2)
+    assert "bản sao lưu dở dang" in err and "không trống" in err
+    inside = tmp_path / "a" / "var" / "storage" / "backup"
+    err = run(tmp_path / "a" / "settings.toml", "backup", str(inside), capsys=capsys, code=2)
+    assert "không được nằm trong thư mục lưu trữ" in err and not inside.exists()
