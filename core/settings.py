@@ -50,7 +50,15 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
             doc="Addresses told when something needs an administrator (a publish target's credentials refused)",
         ),
     ),
-    "database": (Key("url", str, "sqlite:///var/toasoan.db", doc="SQLAlchemy URL; SQLite or PostgreSQL"),),
+    "database": (
+        Key("url", str, "sqlite:///var/toasoan.db", doc="SQLAlchemy URL; SQLite or PostgreSQL"),
+        Key(
+            "pg_bin_dir",
+            str,
+            "",
+            doc="Folder of pg_dump and pg_restore for `toasoan backup`/`restore` on PostgreSQL ('' = found on PATH)",
+        ),
+    ),
     "storage": (Key("path", str, "var/storage", doc="Folder for the raw mail spool, documents and images"),),
     "mailbox": (
         Key("backend", str, "maildir", choices=("imap", "maildir"), doc="Where contributions arrive"),

@@ -1,8 +1,8 @@
 """The `toasoan` command. Every subcommand is safe to run twice.
 
 Exit codes: 0 success (a quarantined message is not a failure), 1 bad usage or not found,
-2 configuration error, 3 mailbox unreachable, 4 database unreachable, 5 a publish job failed
-(`publish --once`).
+2 configuration error (or a backup or restore refused), 3 mailbox unreachable, 4 database
+unreachable, 5 a publish job failed (`publish --once`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from core.settings import Settings, SettingsError, check_serving, default_config
 from ingest.mailbox import MailboxError
 from publish.site.cli import add_parser as add_site_parser
 from reports import cli as reports_cli
+from toasoan.backup import add_backup_commands
 from toasoan.cli_publish import add_publish_commands
 from toasoan.cli_status import add_status_command
 
@@ -611,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_publish_commands(sub)
     add_status_command(sub)
+    add_backup_commands(sub)
 
     seed = sub.add_parser("seed", help="đặt thư mẫu vào Maildir (make run)")
     seed.add_argument("--force", action="store_true")

@@ -32,7 +32,9 @@ def published_articles(engine: Engine, settings: Settings) -> Iterator[PublishAr
             yield build_article(s, settings, draft_id, published_at or utcnow())
 
 
-def progress_bar(stream: TextIO | None = None, width: int = 30) -> Callable[[int, int], None]:
+def progress_bar(
+    stream: TextIO | None = None, width: int = 30, label: str = "Dựng lại trang"
+) -> Callable[[int, int], None]:
     """(done, total) -> one line redrawn on `stream` (stderr); a newline when done."""
     stream = stream or sys.stderr
     started = time.monotonic()
@@ -45,7 +47,7 @@ def progress_bar(stream: TextIO | None = None, width: int = 30) -> Callable[[int
         last[0] = now
         filled = width * done // total if total else width
         bar = "#" * filled + "." * (width - filled)
-        stream.write(f"\rDựng lại trang: [{bar}] {done}/{total} ({now - started:.0f} s)")
+        stream.write(f"\r{label}: [{bar}] {done}/{total} ({now - started:.0f} s)")
         if done >= total:
             stream.write("\n")
         stream.flush()
