@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -10,7 +11,9 @@ import pytest
 
 from core.storage import Store
 from ingest.diagnostics import FULL_LIMIT, HEADER_LIMIT, MAX_HOPS, TEXT_LIMIT, diagnose, diagnose_inbound
+from tests.appkit import write_settings
 from tests.fixtures.intake.build import submission
+from toasoan.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REAL = FIXTURES / "real" / "email"
@@ -182,3 +185,53 @@ def test_a_stored_email_is_read_from_the_spool(tmp_path: Path) -> None:
     # A spool file that is gone is said so.
     missing = diagnose_inbound(store, "0" * 64, 10)
     assert missing.scope == "none" and missing.error and missing.error.startswith("Không đọc được thư gốc")
+
+
+# ------------------------------------------------------------------------------ toasoan inbox show
+def problem_email() -> bytes:
+    """corrupt.eml (a broken Word file: quarantined) as it arrives through two servers, one of which
+    writes hostile text into its Received header, and cut before its closing boundary."""
+    raw = (FIXTURES / "intake" / "corrupt.eml").read_bytes()
+    cut = raw.replace(b"\r\n--===============5047623975159206932==--\r\n", b"\r\n")
+    assert len(cut) < len(raw)
+    received = (
+        "Received: from mail.vanphong.tinhuy.example (mail.vanphong.tinhuy.example [203.0.113.7])\n"
+        "\tby mx.tinhuy.example with ESMTPS; Fri, 20 Nov 2026 08:30:05 +0700\n"
+        "Received: from <script>alert('hop')</script> (unknown [198.51.100.9])\n"
+        "\tby mail.vanphong.tinhuy.example with ESMTPA; Fri, 20 Nov 2026 08:30:01 +0700\n"
+    )
+    return received.replace("\n", "\r\n").encode() + cut
+
+
+def test_inbox_show_adds_the_diagnostics_of_the_stored_email(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_settings(tmp_path)
+    new = tmp_path / "maildir" / "new"
+    new.mkdir(parents=True)
+    (new / "1.host").write_bytes(problem_email())
+    assert main(["--config", str(config), "ingest", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "inbox", "list", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert (listed["status"], listed["reason"]) == ("quarantined", "corrupt_document")
+    assert "diagnostics" not in listed  # the list stays as it was: mail-parser runs for one email only
+
+    assert main(["--config", str(config), "inbox", "show", str(listed["id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in shown.items() if k != "diagnostics"} == listed  # no field renamed or dropped
+    found = shown["diagnostics"]
+    assert (found["scope"], found["error"], found["notes"]) == ("message", None, [])
+    assert found["reader"].startswith("mail-parser ")
+    assert [d["category"] for d in found["defects"]] == ["CloseBoundaryNotFoundDefect"]
+    assert [(h["hop"], h["by"], h["delay"]) for h in found["received"]] == [
+        (1, "mail.vanphong.tinhuy.example", None),
+        (2, "mx.tinhuy.example", 4.0),
+    ]
+    assert found["received"][0]["from"].startswith("<script>alert('hop')</script>")
+
+    assert main(["--config", str(config), "inbox", "show", str(listed["id"])]) == 0
+    text = capsys.readouterr().out
+    assert f"id: {listed['id']}" in text and "chẩn đoán (mail-parser):" in text
+    assert "Thiếu ranh giới kết thúc" in text
+    assert " 2. từ mail.vanphong.tinhuy.example" in text and "(+4 giây)" in text
