@@ -6,8 +6,8 @@ structure and headers, and reading the Received chain into hops with their delay
 (`toasoan inbox show`, the problem-email page), on the spool copy.
 
 Everything in a message is written by whoever sent it, so the input is bounded before mail-parser
-sees it: some of its per-part work grows with the square of a header's length, and a whole 25 MB
-message costs it most of a second and a few hundred MB. Only a message of at most `FULL_LIMIT` bytes
+sees it: some of its per-part work grows with the square of a header's length, and it holds a whole
+message several times over in memory (figures: bench/README.md). Only a message of at most `FULL_LIMIT` bytes
 is read whole; a larger one, or one shaped to be slow (a huge header block, thousands of parts), is
 read from its header block alone, and the notes say so. Every string handed back is cleaned of
 control and direction characters and cut to a length; it is still the sender's text and is only

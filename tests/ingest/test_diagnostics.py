@@ -141,7 +141,7 @@ def test_a_25_mb_message_is_read_from_its_header_block_at_once() -> None:
 @pytest.mark.parametrize(
     "shape",
     [
-        # mail-parser alone spends ~16 s on this 1 MB message (its filename decoding grows with the square).
+        # mail-parser alone takes seconds on this 1 MB message (its filename decoding grows with the square).
         pytest.param(
             b'Content-Disposition: attachment; filename="' + b"=?utf-8?q?a?= " * 75_000 + b'"\r\n', id="filename"
         ),
