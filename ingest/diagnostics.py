@@ -222,7 +222,7 @@ def _whole(raw: bytes) -> tuple[Message | None, str | None]:
 def _cut_fields(part: Message) -> int:
     """Cut header fields longer than FIELD_LIMIT in place. `_headers` is edited directly so that the
     order of the Received fields (which is the route) is kept; the public API appends at the end."""
-    headers: list[tuple[str, Any]] = part._headers  # type: ignore[attr-defined]
+    headers: list[tuple[str, Any]] = vars(part)["_headers"]
     cut = 0
     for i, (name, value) in enumerate(headers):
         if isinstance(value, str) and len(value) > FIELD_LIMIT:
