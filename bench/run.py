@@ -1,8 +1,8 @@
 """Run every benchmark (`make bench`): intake backlog, latency and memory; Word conversion; review pages;
-WordPress publishing; the static site.
+WordPress publishing; the static site; mail-parser diagnostics.
 
-    .venv/bin/python bench/run.py [--quick] [--only backlog,latency,memory,word,review,reports,wordpress,site]
-        [--results DIR] [--nice -10]
+    .venv/bin/python bench/run.py [--quick] [--results DIR] [--nice -10]
+        [--only backlog,latency,memory,word,review,reports,wordpress,site,diagnostics]
 
 Each prints its figures beside a baseline measured in the same run and writes bench/results/<name>.json.
 Exit status 1 if a benchmark could not measure what it promises (e.g. a message did not become a
@@ -29,6 +29,7 @@ BENCHMARKS = {
     "reports": "bench.reports",
     "wordpress": "bench.wordpress_publish",
     "site": "bench.site_build",
+    "diagnostics": "bench.diagnostics",
 }
 
 

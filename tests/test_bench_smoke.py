@@ -172,3 +172,17 @@ def test_reports_times_the_month_and_the_dashboard_against_the_sql_aggregate(tmp
         assert _positive(result[key]), key
     assert _positive(result["month_ratio"]) and _positive(result["page_ratio"])
     assert _saved(tmp_path, "reports")["lines"] == result["lines"]
+
+
+def test_diagnostics_reads_every_case_bounded_and_against_mail_parser_alone(tmp_path: Path) -> None:
+    from bench import diagnostics
+
+    result = diagnostics.run(quick=True, results_dir=tmp_path)
+
+    scopes = {name: case["scope"] for name, case in result["cases"].items()}
+    assert scopes["submission + 4 MB photo (read whole)"] == "message"
+    assert scopes["submission + 25 MB photo (header block)"] == "headers"
+    assert scopes["thousands of parts"] == "headers"
+    for case in result["cases"].values():
+        assert _positive(case["diagnose_s"]) and _positive(case["mail_parser_alone_s"])
+    assert _saved(tmp_path, "diagnostics")["cases"] == result["cases"]

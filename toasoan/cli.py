@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
@@ -27,6 +27,10 @@ from reports import cli as reports_cli
 from toasoan.backup import add_backup_commands
 from toasoan.cli_publish import add_publish_commands
 from toasoan.cli_status import add_status_command
+
+if TYPE_CHECKING:
+    from ingest.diagnostics import Diagnostics
+    from ingest.models import InboundMessage
 
 log = logging.getLogger("toasoan")
 
@@ -100,11 +104,13 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
             if row is None:
                 raise CliError(f"Không có thư số {args.id} / no inbound message {args.id}")
             data: Any = inbound_json(row)
+            found = _diagnostics(settings, row)
             if args.json:
-                _print_json(data)
+                _print_json({**data, "diagnostics": found.as_json()})
             else:
                 for k, v in data.items():
                     print(f"{k}: {v}")
+                _print_diagnostics(found)
             return 0
         q = select(InboundMessage).order_by(col(InboundMessage.id))
         if args.status:
@@ -116,6 +122,30 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
         for r in rows:
             print(f"{r.id:>5}  {r.status:<11} {r.reason or '':<20} {r.sender:<35} {r.subject}")
     return 0
+
+
+def _diagnostics(settings: Settings, row: InboundMessage) -> Diagnostics:
+    """mail-parser's reading of the stored email (ingest.diagnostics), on demand."""
+    from core.storage import Store
+    from ingest.diagnostics import diagnose_inbound
+
+    return diagnose_inbound(Store(settings.storage_dir), row.raw_sha256, row.size)
+
+
+def _print_diagnostics(found: Diagnostics) -> None:
+    print("chẩn đoán (mail-parser):")
+    for note in found.notes:
+        print(f"  lưu ý: {note}")
+    if found.error:
+        print(f"  lỗi: {found.error}")
+    print(f"  lỗi cấu trúc: {len(found.defects)}")
+    for d in found.defects:
+        print(f"    [{d.part}] {d.label} ({d.category}: {d.text})")
+    omitted = f", bỏ qua {found.hops_omitted} chặng cũ nhất" if found.hops_omitted else ""
+    print(f"  đường đi (Received), chặng 1 là máy chủ đầu tiên: {len(found.received)}{omitted}")
+    for h in found.received:
+        delay = "" if h.delay is None else f" (+{h.delay:g} giây)" if h.delay >= 0 else f" ({h.delay:g} giây)"
+        print(f"    {h.hop:>2}. từ {h.from_ or '?'} qua {h.by or '?'} lúc {h.date or '?'}{delay}")
 
 
 def cmd_drafts(settings: Settings, args: argparse.Namespace) -> int:

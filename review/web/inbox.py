@@ -1,5 +1,6 @@
 """“Thư có vấn đề”: quarantined emails with their reasons, and the accepted ones with a broken file;
-the raw email to download, and “Xử lý lại” (reprocess) for the editors."""
+the raw email to download, one email's page with mail-parser's technical reading of it (its defects
+and Received chain), and “Xử lý lại” (reprocess) for the editors."""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from core.db import reading
+from ingest.diagnostics import diagnose_inbound
 from ingest.models import InboundMessage, InboundStatus
 from ingest.service import InboundNotFound, Ingestor, NotQuarantined
 from review.service import require
 from review.web import labels
 from review.web.deps import NotFound, PostDep, UserDep, Web, WebDep
+from review.web.files import RAW_EMAIL_STATUSES
 
 router = APIRouter()
 
 LIMIT = 200  # quarantine is an exception list; more than this means something else is wrong
+STATUS_LABELS = {
+    InboundStatus.quarantined: "Bị cách ly",
+    InboundStatus.accepted: "Đã nhận, đã tạo bài",
+}
 
 
 def problem_messages(web: Web) -> tuple[list[InboundMessage], list[InboundMessage]]:
@@ -73,6 +80,25 @@ def inbox_page(web: Web, request: Request, *, status: int = 200, error: str | No
 def inbox(request: Request, web: WebDep, who: UserDep) -> Response:
     require(who.user, "view", web.settings)
     return inbox_page(web, request)
+
+
+@router.get("/inbox/{inbound_id:int}")
+def message_page(request: Request, inbound_id: int, web: WebDep, who: UserDep) -> Response:
+    """One problem email: its reasons, the raw email, “Xử lý lại”, and mail-parser's reading of it."""
+    require(who.user, "edit", web.settings)  # the route of the sender's email (servers, addresses), as the raw email
+    with reading(web.engine) as s:
+        row = s.get(InboundMessage, inbound_id)
+    if row is None or row.status not in RAW_EMAIL_STATUSES:  # never an ignored non-submission
+        raise NotFound(f"Không có thư số {inbound_id}.")
+    return web.render(
+        request,
+        "review/inbox_message.html",
+        page_title=f"Thư số {inbound_id}",
+        m=row,
+        diagnostics=diagnose_inbound(web.store, row.raw_sha256, row.size),
+        reason_label=lambda r: labels.REASON_LABELS.get(r or "", r or "(không rõ)"),
+        status_label=STATUS_LABELS.get(row.status, row.status),
+    )
 
 
 @router.post("/inbox/{inbound_id:int}/retry")

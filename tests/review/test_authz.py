@@ -46,6 +46,9 @@ ONE_STEP: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/drafts/{draft}/duplicate/{other}"):   (303, 200, 200, 200, 200),
     ("GET", "/drafts/{draft}/source"):              (303, 200, 200, 200, 200),
     ("GET", "/inbox"):                              (303, 200, 200, 200, 200),
+    ("GET", "/inbox/{quarantined}"):                (303, 403, 200, 200, 200),  # its route: as the raw email
+    ("GET", "/inbox/{inbound}"):                    (303, 403, 200, 200, 200),
+    ("GET", "/inbox/{ignored}"):                    (303, 403, 404, 404, 404),  # not a submission: never
     ("GET", "/inbox/{inbound}/raw"):                (303, 403, 200, 200, 200),  # editors and above
     ("GET", "/inbox/{quarantined}/raw"):            (303, 403, 200, 200, 200),  # on the problem page
     ("GET", "/inbox/{ignored}/raw"):                (303, 403, 404, 404, 404),  # not a submission: never

@@ -165,6 +165,8 @@ def test_every_page_is_vietnamese_nfc_with_labelled_controls(office: Office) -> 
     office.ingest()
     draft = first_draft(office)
     other = seed_draft(office, title="Bài khác")
+    with reading(office.engine) as s:
+        quarantined = s.exec(select(InboundMessage.id).where(InboundMessage.status == "quarantined")).one()
     chief = office.signed_in("chief")
     chief.submit(f"/drafts/{draft}/edit", f"/drafts/{draft}/edit", title="Tiêu đề đã sửa", intent="save")
     pages = [
@@ -175,6 +177,7 @@ def test_every_page_is_vietnamese_nfc_with_labelled_controls(office: Office) -> 
         f"/drafts/{draft}/compare",
         f"/drafts/{draft}/duplicate/{other}",
         "/inbox",
+        f"/inbox/{quarantined}",
         "/khong-co-trang-nay",
     ]
     for path in pages:
@@ -882,6 +885,7 @@ def test_nothing_a_contributor_sends_becomes_live_markup(office: Office) -> None
         "compare": f"/drafts/{word.id}/compare?a=1&b=2",
         "duplicate": f"/drafts/{word.id}/duplicate/{body_draft.id}",
         "problem emails": "/inbox",
+        "problem email": f"/inbox/{quarantined.id}",
         "login next": "/login?next=" + quote('/"><script>alert(1)</script>'),
     }
     for name, path in pages.items():
