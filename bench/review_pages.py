@@ -584,6 +584,7 @@ def bench_app() -> Any:
     from sqlalchemy import text
 
     from core.text import fold_words
+    from review.service import fts_query
     from toasoan.web import app_from_environment
 
     app = app_from_environment()
@@ -594,9 +595,13 @@ def bench_app() -> Any:
     @app.get("/_bench/queue")
     def bare_queue(status: str = "", q: str = "", page: int = 1) -> JSONResponse:
         where, params = [], {}
-        for n, word in enumerate(fold_words(q).split()[:8]):
-            where.append(f"search_text LIKE :w{n} ESCAPE '/'")
-            params[f"w{n}"] = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        if engine.dialect.name == "sqlite" and fts_query(fold_words(q)):  # the same index as the product's
+            where.append("id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)")
+            params["fts"] = fts_query(fold_words(q))
+        elif engine.dialect.name != "sqlite":
+            for n, word in enumerate(fold_words(q).split()[:8]):
+                where.append(f"search_text LIKE :w{n} ESCAPE '/'")
+                params[f"w{n}"] = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with engine.connect() as conn:
             counts = dict(
