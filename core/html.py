@@ -84,6 +84,8 @@ def sanitize(html: str) -> str:
         return ""
     # NFC first and last: normalization can merge characters, never create markup.
     out = nfc(_CLEANER.clean(nfc(html)))
+    if out == html:  # already the stored form (most calls): cleaning it again gives it back
+        return out
     # Misnested input (an <a> around a <table>, ...) can serialize to markup that an HTML parser
     # rebuilds differently; cleaning to a fixed point makes sanitize(sanitize(x)) == sanitize(x).
     for _ in range(_MAX_PASSES):
