@@ -140,6 +140,15 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("backoff_max_seconds", int, 3600, doc="Longest retry delay"),
         Key("max_per_recipient_per_day", int, 20, doc="Automatic emails to one address in 24 h; more are suppressed"),
     ),
+    "logging": (
+        Key(
+            "format",
+            str,
+            "text",
+            choices=("text", "json"),
+            doc="Log lines on stderr: text for a terminal, or one JSON object a line for a log collector",
+        ),
+    ),
     "worker": (
         Key("outbox_seconds", int, 30, doc="How often the worker sends queued mail"),
         Key(
@@ -324,6 +333,7 @@ OPTIONAL_SECTIONS = {
     "smtp",
     "outbox",
     "worker",
+    "logging",
     "ingest",
     "storage",
     "database",
@@ -405,6 +415,7 @@ class Settings:
     ingest: Section
     smtp: Section | None
     outbox: Section
+    logging: Section
     worker: Section
     review: Section
     publish: Section

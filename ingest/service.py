@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import reading, transaction, utcnow
+from core.logs import bound
 from core.settings import Settings
 from ingest import steps
 from ingest.apply import apply, tracking_code
@@ -113,6 +114,10 @@ class Ingestor:
         return len(ids)
 
     def process_one(self, inbound_id: int) -> None:
+        with bound(inbound_id=inbound_id):
+            self._process_one(inbound_id)
+
+    def _process_one(self, inbound_id: int) -> None:
         with reading(self.engine) as s:
             row = s.get(InboundMessage, inbound_id)
         if row is None or row.status != InboundStatus.received:

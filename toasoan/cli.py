@@ -657,42 +657,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+def _configure_logs(fmt: str, database_url: str) -> None:
+    """The log format of the settings, with the ids of the work and without the database password.
+    Only the stderr handler basicConfig made: a host's own handlers (pytest's capture) keep theirs."""
+    from core.logs import configure
 
-
-class _RedactingFormatter(logging.Formatter):
-    """Log lines (tracebacks included) without the database password, whatever a driver put in them."""
-
-    def __init__(self, fmt: str, url: str) -> None:
-        super().__init__(fmt)
-        self.url = url
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.url)
-
-
-def _redact_logs(database_url: str) -> None:
-    # Only the stderr handler basicConfig made: a host's own handlers (pytest's capture) keep theirs.
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:
-            handler.setFormatter(_RedactingFormatter(LOG_FORMAT, database_url))
+            configure(handler, fmt, database_url)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format=LOG_FORMAT,
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks run on every command
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     database_url = ""
     try:
         settings = load_settings(args.config or default_config_path())
         database_url = settings.database_url
-        _redact_logs(database_url)
+        _configure_logs(settings.logging.format, database_url)
         return func(settings, args)
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)

@@ -26,7 +26,7 @@ from core.settings import Settings
 from review.service import Forbidden
 from review.web import drafts, files, health, inbox, publications, queue, reports, signin
 from review.web.deps import CsrfRejected, NotFound, SignInRequired, Web
-from review.web.security import SecurityHeaders
+from review.web.security import RequestId, SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app.state.web = web
     app.add_middleware(PageSlots, slots=max(1, settings.review.threads))
     app.add_middleware(SecurityHeaders, https=web.secure)
+    app.add_middleware(RequestId)  # outermost: the id is bound for the whole request
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (signin, queue, drafts, publications, inbox, files, reports, health):
         app.include_router(module.router)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
+import uuid
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.logs import bound
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +144,30 @@ def safe_next(target: str | None) -> str:
     if any(ord(c) < 32 for c in target):
         return "/"
     return target
+
+
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestId:
+    """ASGI middleware: every request gets an id (the proxy's `X-Request-ID` when it is a plain token,
+    else a new one), on every log line written while it is served (core.logs) and on the response,
+    so a line in the log and a person's complaint about a page meet."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"")
+        rid = given.decode() if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        with bound(request_id=rid):
+            await self.app(scope, receive, send_with_id)
