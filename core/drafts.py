@@ -26,6 +26,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.withdrawn: frozenset(),
 }
 
+# The status sets the packages ask about, each read against TRANSITIONS (tests/core/test_transitions.py
+# checks these relations):
+# - REVISABLE: still being worked on, before any decision: each may go back to pending_review or is it, so
+#   a contributor's reply revises the draft (after a decision a reply is a new submission).
+REVISABLE: frozenset[str] = frozenset({S.pending_review, S.proposed, S.changes_requested})
+# - EDITABLE: an editor may change the content: while it is REVISABLE, and once published as an audited
+#   correction, republished wherever it is live (approved waits for its publication, so it is not edited).
+EDITABLE: frozenset[str] = REVISABLE | {S.published}
+# - LIVE: every status that can still change (not rejected, not withdrawn): a re-sent document links to
+#   the live draft of the same file instead of making a second one.
+LIVE: frozenset[str] = frozenset(status for status, targets in TRANSITIONS.items() if targets)
+
 STATUS_LABELS = {
     S.pending_review: "Chờ biên tập",
     S.proposed: "Chờ Trưởng ban duyệt",

@@ -24,12 +24,11 @@ from ingest.mailbox import MailboxSession
 from ingest.models import InboundMessage, InboundStatus, Reason
 from ingest.outcome import DraftPlan, ImagePlan, Outcome
 from ingest.parse import ParsedMessage
-from ingest.steps import REVISABLE, TRACKING_CODE, MessageState
+from ingest.steps import TRACKING_CODE, MessageState
 from ingest.sweep import Sweep, SweepReport, header_block, header_identity, identity_sha256
 from ingest.word.pool import set_pool_size
 
 __all__ = [
-    "REVISABLE",
     "TRACKING_CODE",
     "DraftPlan",
     "ImagePlan",

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import reading
-from core.models import Draft, DraftStatus, OutboxMail
+from core.drafts import REVISABLE
+from core.models import Draft, OutboxMail
 from core.senders import unit_for_address
 from core.settings import Settings, Unit
 from core.storage import Store, sha256_hex
@@ -39,8 +40,6 @@ from ingest.word import (
 log = logging.getLogger(__name__)
 
 TRACKING_CODE = re.compile(r"\bTS-\d{4}-\d{5,}\b", re.IGNORECASE)
-# A reply revises a draft that is still being worked on; after a decision it is a new submission.
-REVISABLE = {DraftStatus.pending_review, DraftStatus.proposed, DraftStatus.changes_requested}
 # Small inline pictures in an HTML mail are signatures and logos, not the article's photos.
 _MIN_INLINE_PHOTO_BYTES = 30_000
 _REFETCH_HINT = (

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
 from core.drafts import (
+    EDITABLE,
     DraftError,
     add_event,
     check_revision,
@@ -37,8 +38,6 @@ from review import notices
 from review.models import Role, User
 
 S = DraftStatus
-# A published draft stays editable: a correction, audited, republished on every target where it is live.
-EDITABLE = {S.pending_review, S.proposed, S.changes_requested, S.published}
 
 
 class Forbidden(DraftError):

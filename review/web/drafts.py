@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from core.article import Photo, compose
 from core.db import reading
-from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
+from core.drafts import EDITABLE, TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
 from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
 from core.text import nfc
@@ -26,7 +26,7 @@ from ingest.models import InboundMessage
 from review import service
 from review.auth import SignedIn
 from review.models import User
-from review.service import EDITABLE, Forbidden, Invalid, RevisionInfo, require
+from review.service import Forbidden, Invalid, RevisionInfo, require
 from review.web import labels
 from review.web.article import editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
