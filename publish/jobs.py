@@ -36,10 +36,9 @@ from core.drafts import add_event, load_for_update, transition
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent, DraftStatus, Job, JobStatus
 from core.outbox import enqueue as enqueue_mail
-from core.senders import mail_to, short_title, unit_for_address
+from core.senders import kind_label, letter, mail_to, short_title, unit_for_address
 from core.settings import Settings
 from core.templating import render
-from ingest.notices import greeting
 from publish.article import build_article
 from publish.models import Publication, PublicationStatus, TargetState
 from publish.targets import (
@@ -446,17 +445,14 @@ def _tell_contributor(s: Session, settings: Settings, draft: Draft, url: str, at
     to = mail_to(draft)
     if to is None or unit_for_address(s, settings, to) is None:
         return
-    genre = settings.genres.get(draft.kind)
     body = render(
         "email/published.txt",
-        greeting=greeting(draft.sender_name),
+        **letter(settings, draft.sender_name),
         title=draft.title,
         code=draft.tracking_code,
-        kind_label=(genre.label if genre else draft.kind).lower(),
+        kind_label=kind_label(settings, draft.kind),
         url=url,
         published_at=format_datetime(at, settings.tz),
-        office=settings.organization.office_name,
-        organization=settings.organization.name,
     )
     enqueue_mail(
         s,
