@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.db import utcnow
+from core.errors import Bilingual
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision, DraftStatus
 from core.text import fold_words
 
@@ -49,8 +50,8 @@ STATUS_LABELS = {
 }
 
 
-class DraftError(Exception):
-    """A draft operation that cannot be done; the message is for the user (Vietnamese / English)."""
+class DraftError(Bilingual):
+    """A draft operation that cannot be done; `vi` is what the user is shown."""
 
 
 class StaleRevision(DraftError):
@@ -65,7 +66,7 @@ def load_for_update(s: Session, draft_id: int) -> Draft:
     """The draft row, locked for the rest of the transaction (PostgreSQL; SQLite locks at BEGIN)."""
     draft = s.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
     if draft is None:
-        raise DraftError(f"Không có bài số {draft_id} / no draft {draft_id}")
+        raise DraftError(f"Không có bài số {draft_id}", f"no draft {draft_id}")
     return draft
 
 
@@ -75,7 +76,8 @@ def check_revision(draft: Draft, expected: int | None, status: str | None = None
     if (expected is not None and draft.revision != expected) or (status is not None and draft.status != status):
         raise StaleRevision(
             f"Bài đã được thay đổi (phiên bản {draft.revision}, trang đang mở là phiên bản {expected}); "
-            f"hãy tải lại trang / the draft changed since the page was loaded"
+            "hãy tải lại trang",
+            "the draft changed since the page was loaded",
         )
 
 
@@ -123,7 +125,8 @@ def transition(
     if to not in TRANSITIONS.get(draft.status, frozenset()):
         raise InvalidTransition(
             f"Không thể chuyển bài từ “{STATUS_LABELS.get(draft.status, draft.status)}” sang "
-            f"“{STATUS_LABELS.get(to, to)}” / cannot go from {draft.status} to {to}"
+            f"“{STATUS_LABELS.get(to, to)}”",
+            f"cannot go from {draft.status} to {to}",
         )
     before = draft.status
     draft.status = to

@@ -74,7 +74,7 @@ def _month(web: Web, period: Period, now: datetime, *, priced: bool = True) -> M
         with reading(web.engine) as session:
             return load_month(web.settings, session, period, now, priced=priced)
     except RoyaltyError as exc:
-        raise NotFound(f"Chưa tính được nhuận bút {period.label}: {exc}") from None
+        raise NotFound(f"Chưa tính được nhuận bút {period.label}: {exc.vi}") from None
 
 
 @dataclass(frozen=True)
