@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import reading, transaction, utcnow
+from core.errors import Bilingual
 from core.settings import Settings
 from ingest import steps
 from ingest.apply import apply, tracking_code
@@ -52,12 +53,12 @@ INTERNAL_ERROR_RETRIES = 5
 INTERNAL_ERROR_DELAY_SECONDS = 60
 
 
-class RetryError(Exception):
+class RetryError(Bilingual):
     """A message that cannot be retried; the text in Vietnamese and in English, as separate fields."""
 
     def __init__(self, inbound_id: int, vi: str, en: str) -> None:
-        super().__init__(f"{vi} / {en}")
-        self.inbound_id, self.vi, self.en = inbound_id, vi, en
+        super().__init__(vi, en)
+        self.inbound_id = inbound_id
 
 
 class InboundNotFound(RetryError):

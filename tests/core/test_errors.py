@@ -8,6 +8,7 @@ import pytest
 
 from core.drafts import DraftError, InvalidTransition, StaleRevision
 from core.errors import Bilingual
+from ingest.service import RetryError
 from publish.jobs import PublishError
 from reports.royalty import RoyaltyError
 from review.auth import AuthError, RateLimited, TooLong
@@ -33,7 +34,18 @@ def test_a_copied_error_keeps_both_halves() -> None:
 
 @pytest.mark.parametrize(
     "cls",
-    [DraftError, StaleRevision, InvalidTransition, Forbidden, Invalid, AuthError, RateLimited, TooLong, PublishError],
+    [
+        DraftError,
+        StaleRevision,
+        InvalidTransition,
+        Forbidden,
+        Invalid,
+        AuthError,
+        RateLimited,
+        TooLong,
+        PublishError,
+        RetryError,
+    ],
 )
 def test_every_error_the_pages_show_is_bilingual(cls: type[Exception]) -> None:
     assert issubclass(cls, Bilingual)
