@@ -10,6 +10,8 @@ from core.drafts import DraftError, InvalidTransition, StaleRevision
 from core.errors import Bilingual
 from ingest.service import RetryError
 from publish.jobs import PublishError
+from reports.orientation import OrientationError
+from reports.periods import PeriodError
 from reports.royalty import RoyaltyError
 from review.auth import AuthError, RateLimited, TooLong
 from review.service import Forbidden, Invalid
@@ -51,6 +53,7 @@ def test_every_error_the_pages_show_is_bilingual(cls: type[Exception]) -> None:
     assert issubclass(cls, Bilingual)
 
 
-def test_royalty_errors_stay_value_errors() -> None:
-    exc = RoyaltyError("cần ít nhất một phần chia", "at least one share is needed")
+@pytest.mark.parametrize("cls", [RoyaltyError, OrientationError, PeriodError])
+def test_the_reports_errors_stay_value_errors(cls: type[Bilingual]) -> None:
+    exc = cls("cần ít nhất một phần chia", "at least one share is needed")
     assert isinstance(exc, ValueError) and exc.vi == "cần ít nhất một phần chia"
