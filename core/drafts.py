@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from core.db import utcnow
+from core.errors import Bilingual
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision, DraftStatus
 from core.text import fold_words
 
@@ -26,6 +27,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.withdrawn: frozenset(),
 }
 
+# The status sets the packages ask about, each read against TRANSITIONS (tests/core/test_transitions.py
+# checks these relations):
+# - REVISABLE: still being worked on, before any decision: each may go back to pending_review or is it, so
+#   a contributor's reply revises the draft (after a decision a reply is a new submission).
+REVISABLE: frozenset[str] = frozenset({S.pending_review, S.proposed, S.changes_requested})
+# - EDITABLE: an editor may change the content: while it is REVISABLE, and once published as an audited
+#   correction, republished wherever it is live (approved waits for its publication, so it is not edited).
+EDITABLE: frozenset[str] = REVISABLE | {S.published}
+# - LIVE: every status that can still change (not rejected, not withdrawn): a re-sent document links to
+#   the live draft of the same file instead of making a second one.
+LIVE: frozenset[str] = frozenset(status for status, targets in TRANSITIONS.items() if targets)
+
 STATUS_LABELS = {
     S.pending_review: "Chờ biên tập",
     S.proposed: "Chờ Trưởng ban duyệt",
@@ -37,8 +50,8 @@ STATUS_LABELS = {
 }
 
 
-class DraftError(Exception):
-    """A draft operation that cannot be done; the message is for the user (Vietnamese / English)."""
+class DraftError(Bilingual):
+    """A draft operation that cannot be done; `vi` is what the user is shown."""
 
 
 class StaleRevision(DraftError):
@@ -53,7 +66,7 @@ def load_for_update(s: Session, draft_id: int) -> Draft:
     """The draft row, locked for the rest of the transaction (PostgreSQL; SQLite locks at BEGIN)."""
     draft = s.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
     if draft is None:
-        raise DraftError(f"Không có bài số {draft_id} / no draft {draft_id}")
+        raise DraftError(f"Không có bài số {draft_id}", f"no draft {draft_id}")
     return draft
 
 
@@ -63,7 +76,8 @@ def check_revision(draft: Draft, expected: int | None, status: str | None = None
     if (expected is not None and draft.revision != expected) or (status is not None and draft.status != status):
         raise StaleRevision(
             f"Bài đã được thay đổi (phiên bản {draft.revision}, trang đang mở là phiên bản {expected}); "
-            f"hãy tải lại trang / the draft changed since the page was loaded"
+            "hãy tải lại trang",
+            "the draft changed since the page was loaded",
         )
 
 
@@ -111,7 +125,8 @@ def transition(
     if to not in TRANSITIONS.get(draft.status, frozenset()):
         raise InvalidTransition(
             f"Không thể chuyển bài từ “{STATUS_LABELS.get(draft.status, draft.status)}” sang "
-            f"“{STATUS_LABELS.get(to, to)}” / cannot go from {draft.status} to {to}"
+            f"“{STATUS_LABELS.get(to, to)}”",
+            f"cannot go from {draft.status} to {to}",
         )
     before = draft.status
     draft.status = to

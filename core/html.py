@@ -99,16 +99,19 @@ def sanitize(html: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # HTML -> text
 
+# Tags that end a line: the article's blocks and those of the HTML emails contributors write.
 _BLOCK_TAGS: Final = frozenset(
     {
         "p", "div", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-        "ul", "ol", "li", "table", "caption", "thead", "tbody", "tfoot", "tr",
-        "figure", "figcaption", "section", "article", "header", "footer", "address",
+        "ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot", "tr",
+        "figure", "figcaption", "section", "article", "aside", "header", "footer", "main", "nav",
+        "address", "center", "fieldset", "form",
     }
 )  # fmt: skip
 _CELL_TAGS: Final = frozenset({"td", "th"})
 _SKIP_TAGS: Final = frozenset({"script", "style", "template", "noscript", "head", "title"})
 _SPACES: Final = re.compile(r"[ \t\r\f\v\u00a0]+")
+_SOURCE_SPACE: Final = re.compile(r"\s+")
 
 
 class _TextCollector(HTMLParser):
@@ -116,11 +119,16 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.in_pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":  # a <head> an email never closed ends here, as browsers end it
+            self.skipping = 0
         if tag in _SKIP_TAGS:
             self.skipping += 1
         elif tag in _BLOCK_TAGS:
+            if tag == "pre":
+                self.in_pre += 1
             self.parts.append("\n")
         elif tag in _CELL_TAGS:
             self.parts.append("\t")
@@ -133,21 +141,29 @@ class _TextCollector(HTMLParser):
         if tag in _SKIP_TAGS:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _BLOCK_TAGS:
+            if tag == "pre":
+                self.in_pre = max(0, self.in_pre - 1)
             self.parts.append("\n")
         elif tag in _CELL_TAGS:
             self.parts.append("\t")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:
-            self.parts.append(data)
+            # A line break in the source is a space (only blocks and <br> end a line), except in <pre>.
+            self.parts.append(data if self.in_pre else _SOURCE_SPACE.sub(" ", data))
 
 
 def html_to_text(html: str) -> str:
-    """Plain NFC text of an HTML fragment: one line per block, table cells separated by spaces."""
+    """Plain NFC text of HTML (an article's body, an email's, a web page): one line per block, table
+    cells separated by spaces, source line breaks kept only inside <pre>."""
     if not html:
         return ""
     collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    lines = (_SPACES.sub(" ", line).strip() for line in "".join(collector.parts).split("\n"))
+    try:
+        collector.feed(html)
+        collector.close()
+        text = "".join(collector.parts)
+    except Exception:  # a declaration the parser refuses: strip tags crudely rather than fail the email
+        text = re.sub(r"<[^>]*>", "\n", html)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return nfc("\n".join(line for line in lines if line))

@@ -28,16 +28,6 @@ class DraftStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
-# A re-sent document links to an existing draft in one of these states instead of a new draft.
-LIVE_DRAFT_STATUSES = (
-    DraftStatus.pending_review,
-    DraftStatus.proposed,
-    DraftStatus.changes_requested,
-    DraftStatus.approved,
-    DraftStatus.published,
-)
-
-
 class Kind(StrEnum):
     tin = "tin"  # news item
     bai = "bai"  # article

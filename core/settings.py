@@ -718,15 +718,19 @@ _VALIDATORS["smtp"] = _validate_smtp
 _VALIDATORS["report"] = _validate_report
 
 
-def _units(raw: Any) -> tuple[Unit, ...]:
+def _tables(name: str, raw: Any, keys: tuple[Key, ...]) -> list[dict[str, Any]]:
+    """An array of tables ([[units]], [[categories]]): each one checked against its keys, numbered from 1."""
     if raw is None:
-        return ()
+        return []
     if not isinstance(raw, list):
-        raise _bad("[[units]]", "phải là danh sách [[units]]", "must be an array of tables [[units]]")
+        raise _bad(f"[[{name}]]", f"phải là danh sách [[{name}]]", f"must be an array of tables [[{name}]]")
+    return [_section(f"{name} #{i}", item, keys) for i, item in enumerate(raw, 1)]
+
+
+def _units(raw: Any) -> tuple[Unit, ...]:
     units: list[Unit] = []
     seen: set[str] = set()
-    for i, item in enumerate(raw, 1):
-        v = _section(f"units #{i}", item, UNIT_KEYS)
+    for i, v in enumerate(_tables("units", raw, UNIT_KEYS), 1):
         senders = []
         for s in v["senders"]:
             if not isinstance(s, str) or "@" not in s:
@@ -815,14 +819,9 @@ def _genres(raw: Any) -> dict[str, Genre]:
 
 
 def _categories(raw: Any) -> tuple[Category, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise _bad("[[categories]]", "phải là danh sách [[categories]]", "must be an array of tables")
     seen: set[str] = set()
     out: list[Category] = []
-    for i, item in enumerate(raw, 1):
-        v = _section(f"categories #{i}", item, CATEGORY_KEYS)
+    for i, v in enumerate(_tables("categories", raw, CATEGORY_KEYS), 1):
         slug = v["slug"].strip()
         if not slug or not slug.isascii() or slug in seen:
             raise _bad(

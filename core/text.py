@@ -32,10 +32,17 @@ def clean_line(text: str | None) -> str:
     return _WS.sub(" ", _INVISIBLE.sub(" ", nfc(text))).strip()
 
 
-def _slow_fold(text: str) -> str:
+def strip_diacritics(text: str | None) -> str:
+    """Every diacritic removed and đ mapped to d, case kept: 'Đảng ủy' becomes 'Dang uy' (ASCII names)."""
+    if not text:
+        return ""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped).casefold()
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _slow_fold(text: str) -> str:
+    return strip_diacritics(text).casefold()
 
 
 # Every Latin letter with diacritics (Latin-1, Extended-A/B, Extended Additional = all Vietnamese

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from core.db import lock_name, utcnow
-from core.drafts import add_event, load_for_update, new_revision, refresh_search_text, snapshot, transition
-from core.models import LIVE_DRAFT_STATUSES, Draft, DraftImage, DraftStatus
+from core.drafts import LIVE, add_event, load_for_update, new_revision, refresh_search_text, snapshot, transition
+from core.models import Draft, DraftImage, DraftStatus
 from core.outbox import enqueue
 from core.senders import unit_for_address
 from core.settings import Settings, Unit
@@ -105,7 +105,7 @@ def _create_or_link(
     if plan.source_sha256:
         lock_name(s, f"document:{plan.source_sha256}")  # two emails with one file: one draft
         earlier = s.exec(select(Draft).where(Draft.source_sha256 == plan.source_sha256).order_by(col(Draft.id))).all()
-        live = [d for d in earlier if d.status in LIVE_DRAFT_STATUSES]
+        live = [d for d in earlier if d.status in LIVE]
         if live:
             return live[0], True  # the same document re-sent: no second pending draft
         if earlier:  # re-sent after a rejection: a new draft, flagged for the editors

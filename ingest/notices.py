@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from core.formats import format_datetime, format_size
+from core.senders import kind_label, letter
 from core.settings import Settings
 from core.templating import render
-
-KIND_LABELS = {"tin": "tin", "bai": "bài"}
 
 # reason -> (what is wrong, how to resend). Only reasons the contributor can act on are here;
 # converter_missing is the office's own problem and is not mailed.
@@ -56,14 +55,6 @@ class ReceiptItem:
     linked: bool = False  # the same document was received before: no new draft
     revised: bool = False  # the contributor's revised file for a draft already in the queue
 
-    @property
-    def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
-
-
-def greeting(sender_name: str) -> str:
-    return f"đồng chí {sender_name}" if sender_name else "đồng chí"
-
 
 def receipt(
     settings: Settings,
@@ -81,13 +72,10 @@ def receipt(
     title = f"Đã nhận bài cộng tác — mã theo dõi {codes}"
     body = render(
         "email/receipt.txt",
-        echo=echo,
-        greeting=greeting(sender_name if echo else ""),
-        office=settings.organization.office_name,
-        organization=settings.organization.name,
+        **letter(settings, sender_name, echo=echo),
         subject=subject,
         received_at=format_datetime(received_at, settings.tz),
-        drafts=items,
+        drafts=[{**asdict(i), "kind_label": kind_label(settings, i.kind)} for i in items],
         problems=[{"file": p["file"], "explanation": explanation(p["reason"])[0]} for p in problems],
     )
     return title, body
@@ -100,10 +88,7 @@ def quarantine_notice(
     what, advice = explanation(reason, limit)
     body = render(
         "email/quarantine.txt",
-        echo=echo,
-        greeting=greeting(sender_name if echo else ""),
-        office=settings.organization.office_name,
-        organization=settings.organization.name,
+        **letter(settings, sender_name, echo=echo),
         subject=subject,
         received_at=format_datetime(received_at, settings.tz),
         explanation=what,

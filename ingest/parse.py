@@ -28,6 +28,7 @@ from email.parser import BytesFeedParser, BytesHeaderParser
 from email.policy import Compat32
 from typing import Literal
 
+from core.html import html_to_text
 from core.msgid import clean_msg_id
 from core.text import clean_line, nfc
 from ingest import containers
@@ -332,39 +333,6 @@ def _is_auto_reply(msg: Message, sender: str) -> bool:
 
 
 # --- body text -------------------------------------------------------------------------------------
-
-_BLOCK_TAGS = (
-    "address", "article", "aside", "blockquote", "br", "center", "dd", "div", "dl", "dt", "fieldset",
-    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
-    "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
-)  # fmt: skip
-_WS = re.compile(r"\s+")
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML body, one line per paragraph/block, NFC."""
-    from bs4 import BeautifulSoup, CData, NavigableString
-
-    try:
-        soup = BeautifulSoup(html, "lxml")
-        for tag in soup.find_all(["script", "style", "head", "title", "template", "noscript"]):
-            tag.decompose()
-        # Source line breaks are plain spaces in HTML; only blocks and <br> end a line.
-        for string in list(soup.find_all(string=True)):
-            if type(string) not in (NavigableString, CData):
-                continue
-            in_pre = string.find_parent("pre") is not None
-            text = str(string).replace("\n", "\x00") if in_pre else str(string)
-            text = _WS.sub(" ", text).replace("\x00", "\n")
-            string.replace_with(text)
-        for tag in soup.find_all(_BLOCK_TAGS):
-            tag.insert_before("\n")
-            tag.insert_after("\n")
-        text = soup.get_text()
-    except Exception:  # a hostile or broken document: strip tags crudely rather than fail
-        text = re.sub(r"<[^>]*>", "\n", html)
-    lines = (line.strip() for line in text.replace("\r", "").split("\n"))
-    return nfc("\n".join(line for line in lines if line))
 
 
 def _unflow(text: str, delsp: bool) -> str:

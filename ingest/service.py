@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import reading, transaction, utcnow
+from core.errors import Bilingual
 from core.logs import bound
 from core.settings import Settings
 from ingest import steps
@@ -25,12 +26,11 @@ from ingest.mailbox import MailboxSession
 from ingest.models import InboundMessage, InboundStatus, Reason
 from ingest.outcome import DraftPlan, ImagePlan, Outcome
 from ingest.parse import ParsedMessage
-from ingest.steps import REVISABLE, TRACKING_CODE, MessageState
+from ingest.steps import TRACKING_CODE, MessageState
 from ingest.sweep import Sweep, SweepReport, header_block, header_identity, identity_sha256
 from ingest.word.pool import set_pool_size
 
 __all__ = [
-    "REVISABLE",
     "TRACKING_CODE",
     "DraftPlan",
     "ImagePlan",
@@ -54,12 +54,12 @@ INTERNAL_ERROR_RETRIES = 5
 INTERNAL_ERROR_DELAY_SECONDS = 60
 
 
-class RetryError(Exception):
+class RetryError(Bilingual):
     """A message that cannot be retried; the text in Vietnamese and in English, as separate fields."""
 
     def __init__(self, inbound_id: int, vi: str, en: str) -> None:
-        super().__init__(f"{vi} / {en}")
-        self.inbound_id, self.vi, self.en = inbound_id, vi, en
+        super().__init__(vi, en)
+        self.inbound_id = inbound_id
 
 
 class InboundNotFound(RetryError):

@@ -17,7 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import reading
-from core.models import Draft, DraftStatus, OutboxMail
+from core.drafts import REVISABLE
+from core.models import Draft, OutboxMail
+from core.msgid import angled, clean_msg_id
 from core.senders import unit_for_address
 from core.settings import Settings, Unit
 from core.storage import Store, sha256_hex
@@ -39,8 +41,6 @@ from ingest.word import (
 log = logging.getLogger(__name__)
 
 TRACKING_CODE = re.compile(r"\bTS-\d{4}-\d{5,}\b", re.IGNORECASE)
-# A reply revises a draft that is still being worked on; after a decision it is a new submission.
-REVISABLE = {DraftStatus.pending_review, DraftStatus.proposed, DraftStatus.changes_requested}
 # Small inline pictures in an HTML mail are signatures and logos, not the article's photos.
 _MIN_INLINE_PHOTO_BYTES = 30_000
 _REFETCH_HINT = (
@@ -313,18 +313,22 @@ def replied_draft(ctx: Context, parsed: ParsedMessage) -> int | None:
         if code:
             draft = s.exec(select(Draft).where(Draft.tracking_code == code.group(0).upper())).first()
         if draft is None and ids:
-            angled = [i if i.startswith("<") else f"<{i}>" for i in ids]
+            ours = _angled_all(ids)  # our Message-IDs are stored with their brackets
             mail = s.exec(
-                select(OutboxMail).where(col(OutboxMail.message_id).in_(angled), col(OutboxMail.draft_id).is_not(None))
+                select(OutboxMail).where(col(OutboxMail.message_id).in_(ours), col(OutboxMail.draft_id).is_not(None))
             ).first()
             if mail is not None:
                 draft = s.get(Draft, mail.draft_id)
             else:
-                bare = [i.strip("<>") for i in ids]
+                bare = [i for i in map(clean_msg_id, ids) if i]  # a contributor's, without them
                 draft = s.exec(select(Draft).where(col(Draft.message_id).in_(bare)).order_by(col(Draft.id))).first()
     if draft is None or draft.sender != parsed.sender_address or draft.status not in REVISABLE:
         return None
     return draft.id
+
+
+def _angled_all(ids: Sequence[str]) -> list[str]:
+    return [i for i in map(angled, ids) if i]
 
 
 def _answers_us(ctx: Context, row: InboundMessage) -> bool:
@@ -336,10 +340,11 @@ def _answers_us(ctx: Context, row: InboundMessage) -> bool:
         replied = parse_headers(fh.read(256_000)).replied_ids
     if not replied:
         return False
-    angled = [f"<{i}>" for i in replied]
     with reading(ctx.engine) as s:
         mail = s.exec(
-            select(OutboxMail.id).where(col(OutboxMail.message_id).in_(angled), col(OutboxMail.draft_id).is_not(None))
+            select(OutboxMail.id).where(
+                col(OutboxMail.message_id).in_(_angled_all(replied)), col(OutboxMail.draft_id).is_not(None)
+            )
         ).first()
     return mail is not None
 

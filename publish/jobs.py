@@ -33,13 +33,13 @@ from sqlmodel import Session, col, select
 from core import jobs
 from core.db import reading, transaction, utcnow
 from core.drafts import add_event, load_for_update, transition
+from core.errors import Bilingual
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent, DraftStatus, Job, JobStatus
 from core.outbox import enqueue as enqueue_mail
-from core.senders import mail_to, short_title, unit_for_address
+from core.senders import kind_label, letter, mail_to, short_title, unit_for_address
 from core.settings import Settings
 from core.templating import render
-from ingest.notices import greeting
 from publish.article import build_article
 from publish.models import Publication, PublicationStatus, TargetState
 from publish.targets import (
@@ -63,8 +63,8 @@ SYSTEM = "system"
 
 
 # Where the real targets live; each registers itself on import (publish.targets.register).
-class PublishError(Exception):
-    """What a person asked for cannot be done; the message is for them (Vietnamese / English)."""
+class PublishError(Bilingual):
+    """What a person asked for cannot be done; `vi` is what the page shows them."""
 
 
 def kind_for(target: str) -> str:
@@ -132,7 +132,7 @@ def enqueue_publish(
     """In the approval's own transaction: one publish job per active target, due at `publish_at`
     (aware; the embargo) or now. Keyed by the approval event, so calling it twice queues nothing more."""
     if draft.status != DraftStatus.approved:
-        raise PublishError(f"Bài chưa được duyệt / draft {draft.id} is not approved")
+        raise PublishError("Bài chưa được duyệt", f"draft {draft.id} is not approved")
     if publish_at is not None and publish_at.tzinfo is None:
         raise ValueError("publish_at must be an aware datetime")
     approval = s.exec(
@@ -446,17 +446,14 @@ def _tell_contributor(s: Session, settings: Settings, draft: Draft, url: str, at
     to = mail_to(draft)
     if to is None or unit_for_address(s, settings, to) is None:
         return
-    genre = settings.genres.get(draft.kind)
     body = render(
         "email/published.txt",
-        greeting=greeting(draft.sender_name),
+        **letter(settings, draft.sender_name),
         title=draft.title,
         code=draft.tracking_code,
-        kind_label=(genre.label if genre else draft.kind).lower(),
+        kind_label=kind_label(settings, draft.kind),
         url=url,
         published_at=format_datetime(at, settings.tz),
-        office=settings.organization.office_name,
-        organization=settings.organization.name,
     )
     enqueue_mail(
         s,
@@ -518,7 +515,7 @@ def resume(engine: Engine, target: str) -> int:
     with transaction(engine) as s:
         state = s.get(TargetState, target)
         if state is None or not state.paused:
-            raise PublishError(f"Đích đăng {target} không tạm dừng / target {target} is not paused")
+            raise PublishError(f"Đích đăng {target} không tạm dừng", f"target {target} is not paused")
         state.paused, state.alerted, state.updated_at = False, False, utcnow()
         s.add(state)
         waiting = s.exec(
@@ -534,10 +531,10 @@ def retry_job(engine: Engine, job_id: int, actor: str, now: datetime | None = No
     with transaction(engine) as s:
         job = s.get(Job, job_id)
         if job is None or not job.kind.startswith(KIND_PREFIX):
-            raise PublishError(f"Không có việc đăng bài số {job_id} / no publish job {job_id}")
+            raise PublishError(f"Không có việc đăng bài số {job_id}", f"no publish job {job_id}")
         if not jobs.retry(s, job_id, now):
             raise PublishError(
-                f"Việc số {job_id} không ở trạng thái thất bại ({job.status}) / job {job_id} has not failed"
+                f"Việc số {job_id} không ở trạng thái thất bại ({job.status})", f"job {job_id} has not failed"
             )
         draft_id = int(job.payload["draft_id"])
         pub = _publication(s, draft_id, target_of(job))
@@ -566,23 +563,23 @@ def complete_manual(
     now = now or utcnow()
     url = url.strip()
     if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url) or len(url) > 2000:
-        raise PublishError("Địa chỉ bài phải bắt đầu bằng http:// hoặc https:// / the address must be an http(s) URL")
+        raise PublishError("Địa chỉ bài phải bắt đầu bằng http:// hoặc https://", "the address must be an http(s) URL")
     with reading(engine) as s:
         pub = _publication(s, draft_id, target_name)
         job = s.get(Job, pub.job_id) if pub is not None and pub.job_id else None
         if pub is None or job is None or job.status != JobStatus.awaiting_manual:
-            raise PublishError("Bài không chờ đăng thủ công trên đích này / nothing awaits a manual publication here")
+            raise PublishError("Bài không chờ đăng thủ công trên đích này", "nothing awaits a manual publication here")
         article = build_article(s, settings, draft_id, _published_at(job, None, now))
     [target] = make_targets(settings, [target_name])
     if not target.verify(Placed(url), article.title):
         raise PublishError(
-            "Không mở được trang này hoặc trang không có tiêu đề bài; hãy kiểm tra lại đường dẫn"
-            " / the page does not answer or does not show the title"
+            "Không mở được trang này hoặc trang không có tiêu đề bài; hãy kiểm tra lại đường dẫn",
+            "the page does not answer or does not show the title",
         )
     with transaction(engine) as s:
         assert job.id is not None
         if not jobs.JOBS.finish_by_person(s, job.id, now):
-            raise PublishError("Việc này đã được xử lý / this job was already handled")
+            raise PublishError("Việc này đã được xử lý", "this job was already handled")
         _went_live(s, settings, draft_id, target_name, job, Placed(url), article, now)
         add_event(
             s, load_for_update(s, draft_id), actor=actor, action="manual_url", data={"target": target_name, "url": url}
@@ -618,7 +615,7 @@ def complete_manual_withdrawal(
         job = s.get(Job, pub.job_id) if pub is not None and pub.job_id else None
         draft = s.get(Draft, draft_id)
         if pub is None or draft is None or not awaits_manual_withdrawal(pub, job):
-            raise PublishError("Bài không chờ gỡ thủ công trên đích này / nothing awaits a manual withdrawal here")
+            raise PublishError("Bài không chờ gỡ thủ công trên đích này", "nothing awaits a manual withdrawal here")
         assert job is not None and pub.url is not None
         url, remote_id, title = pub.url, pub.remote_id, draft.title
     [target] = make_targets(settings, [target_name])
@@ -626,17 +623,17 @@ def complete_manual_withdrawal(
         still_there = target.verify(Placed(url, remote_id), title)
     except TargetUnavailable as exc:
         raise PublishError(
-            f"Không kiểm tra được trang ({_message(exc)}); bài vẫn chờ gỡ, hãy thử lại sau"
-            " / the page could not be checked; try again later"
+            f"Không kiểm tra được trang ({_message(exc)}); bài vẫn chờ gỡ, hãy thử lại sau",
+            "the page could not be checked; try again later",
         ) from None
     if still_there:
         raise PublishError(
-            f"Trang {url} vẫn còn bài này; hãy gỡ bài trên cổng rồi xác nhận lại / the page still shows the article"
+            f"Trang {url} vẫn còn bài này; hãy gỡ bài trên cổng rồi xác nhận lại", "the page still shows the article"
         )
     with transaction(engine) as s:
         assert job.id is not None
         if not jobs.JOBS.finish_by_person(s, job.id, now):
-            raise PublishError("Việc này đã được xử lý / this job was already handled")
+            raise PublishError("Việc này đã được xử lý", "this job was already handled")
         pub = _record(s, draft_id, target_name, job.id, status=PublicationStatus.withdrawn, error=None)
         add_event(
             s,

@@ -28,6 +28,7 @@ import lxml.html
 from lxml import etree
 
 from core.html import html_to_text
+from core.images import WEB_IMAGE_EXTENSIONS
 from core.settings import Settings
 from core.text import fold_words, nfc
 from publish.pages import fetch_page
@@ -43,7 +44,6 @@ _KEEP = {
 }  # fmt: skip
 _RENAME = {"b": "strong", "i": "em"}
 _HEADINGS = {"h2", "h3", "h4", "h5", "h6"}  # become a bold paragraph: CMS editors often drop headings
-_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
 _WEB_WIDTH = 1200  # when ingest made no web rendition: the settings' default [ingest] web_image_width
 
 
@@ -83,7 +83,7 @@ def build_package(article: PublishArticle, *, web_width: int = _WEB_WIDTH) -> Ma
     photos: list[tuple[str, bytes]] = []
     for n, photo in enumerate(article.photos, start=1):
         data, content_type = _web_photo(photo, web_width)
-        names[photo.sha256] = f"{n:02d}-{article.slug}{_EXTENSIONS.get(content_type, '.jpg')}"
+        names[photo.sha256] = f"{n:02d}-{article.slug}{WEB_IMAGE_EXTENSIONS.get(content_type, '.jpg')}"
         photos.append((names[photo.sha256], data))
     package = ManualPackage(
         title=nfc(article.title),

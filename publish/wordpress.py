@@ -57,6 +57,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.images import WEB_IMAGE_EXTENSIONS
 from core.settings import Settings
 from publish.pages import fetch_page
 from publish.targets import (
@@ -82,7 +83,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 _MESSAGE_MAX = 300
 # Upload failures WordPress reports as 500 although they are about the file (type not allowed, too big).
 _UPLOAD_REFUSALS = frozenset({"rest_upload_unknown_error", "rest_upload_sideload_error"})
@@ -436,7 +436,7 @@ class WordPressTarget:
     ) -> dict[str, Any]:
         assert self._rest is not None
         path, content_type = _photo_file(photo)
-        name = f"{article.slug}-{n:02d}{_EXTENSIONS.get(content_type, path.suffix or '.jpg')}"
+        name = f"{article.slug}-{n:02d}{WEB_IMAGE_EXTENSIONS.get(content_type, path.suffix or '.jpg')}"
         item: dict[str, Any] = self._rest.call(
             "POST",
             "/wp/v2/media",

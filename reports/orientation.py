@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core.errors import Bilingual
 from core.text import nfc
 from reports.models import ReportEvent, ReportPeriod
 from reports.periods import Period
@@ -20,7 +21,7 @@ from reports.periods import Period
 MAX_CHARS = 20_000
 
 
-class OrientationError(ValueError):
+class OrientationError(Bilingual, ValueError):
     """An orientation that cannot be saved (empty, too long)."""
 
 
@@ -34,9 +35,9 @@ def set_orientation(session: Session, period: Period, text: str, actor: str, now
     """Save the period's orientation (inside the caller's transaction) and audit it."""
     text = nfc(text).replace("\r\n", "\n").strip()
     if not text:
-        raise OrientationError("định hướng nội dung không được để trống / the orientation is empty")
+        raise OrientationError("định hướng nội dung không được để trống", "the orientation is empty")
     if len(text) > MAX_CHARS:
-        raise OrientationError(f"định hướng nội dung dài quá {MAX_CHARS} ký tự / longer than {MAX_CHARS} characters")
+        raise OrientationError(f"định hướng nội dung dài quá {MAX_CHARS} ký tự", f"longer than {MAX_CHARS} characters")
     row = session.get(ReportPeriod, str(period))
     if row is None:
         row = ReportPeriod(period=str(period))

@@ -25,6 +25,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from core.errors import Bilingual
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
@@ -32,7 +34,7 @@ _PERIOD = re.compile(r"([0-9]{4})-([0-9]{2})")
 OFFICE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class PeriodError(ValueError):
+class PeriodError(Bilingual, ValueError):
     """A period text that is not "YYYY-MM"."""
 
 
@@ -74,7 +76,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if not (1 <= self.month <= 12 and 1 <= self.year <= 9998):
-            raise PeriodError(f"kỳ không hợp lệ / invalid period {self.year}-{self.month}")
+            raise PeriodError("kỳ không hợp lệ", f"invalid period {self.year}-{self.month}")
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -84,7 +86,7 @@ class Period:
         """Strictly "YYYY-MM" (ASCII digits, month 01..12): "2026-1", "2026-13", " 2026-12" are errors."""
         m = _PERIOD.fullmatch(text) if isinstance(text, str) else None
         if not m:
-            raise PeriodError(f"kỳ phải có dạng YYYY-MM / a period is YYYY-MM, got {text!r}")
+            raise PeriodError("kỳ phải có dạng YYYY-MM", f"a period is YYYY-MM, got {text!r}")
         return cls(int(m.group(1)), int(m.group(2)))
 
     def next(self) -> Period:

@@ -21,6 +21,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
+from core.errors import Bilingual
 from core.formats import format_date
 from core.money import round_money
 from core.text import clean_line, fold
@@ -32,7 +33,7 @@ ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
-class RoyaltyError(ValueError):
+class RoyaltyError(Bilingual, ValueError):
     """Input the rules cannot price (no base salary yet, a bad share, an unknown genre)."""
 
 
@@ -71,8 +72,8 @@ def base_salary_on(day: date, rows: Sequence[SalaryRow]) -> Decimal:
     if not in_force:
         first = min((row.start for row in rows), default=None)
         raise RoyaltyError(
-            f"chưa có mức lương cơ sở cho ngày {format_date(day)} / no base salary in force on {day}"
-            + (f" (the first row starts {first})" if first else "")
+            f"chưa có mức lương cơ sở cho ngày {format_date(day)}",
+            f"no base salary in force on {day}" + (f" (the first row starts {first})" if first else ""),
         )
     return max(in_force, key=lambda row: row.start).amount
 
@@ -86,7 +87,7 @@ def line_amount(coefficient: Decimal, day: date, rules: RoyaltyRules, quantity: 
     """quantity x coefficient x unit value, rounded once with the configured step and mode."""
     _check_decimal("coefficient", coefficient)
     if coefficient < 0 or quantity < 0:
-        raise RoyaltyError(f"hệ số và số lượng không được âm / negative coefficient or quantity: {coefficient}")
+        raise RoyaltyError("hệ số và số lượng không được âm", f"negative coefficient or quantity: {coefficient}")
     return rules.round(quantity * coefficient * unit_value(day, rules))
 
 
@@ -98,11 +99,11 @@ def split(amount: Decimal, shares: Sequence[Decimal], step: Decimal = Decimal(1)
     """
     _check_decimal("amount", amount)
     if not shares:
-        raise RoyaltyError("cần ít nhất một phần chia / at least one share is needed")
+        raise RoyaltyError("cần ít nhất một phần chia", "at least one share is needed")
     for share in shares:
         _check_decimal("share", share)
         if share <= 0:
-            raise RoyaltyError(f"phần chia phải dương / shares must be positive, got {share}")
+            raise RoyaltyError("phần chia phải dương", f"shares must be positive, got {share}")
     if amount < 0:
         return [-part for part in split(-amount, shares, step)]
     total = sum(shares, ZERO)
@@ -178,7 +179,7 @@ def _genre(rules: RoyaltyRules, kind: str) -> Genre:
     try:
         return rules.genres[kind]
     except KeyError:
-        raise RoyaltyError(f"thể loại không có trong [royalty.genres] / unknown genre {kind!r}") from None
+        raise RoyaltyError("thể loại không có trong [royalty.genres]", f"unknown genre {kind!r}") from None
 
 
 def item_lines(item: RoyaltyItem, rules: RoyaltyRules) -> list[RoyaltyLine]:

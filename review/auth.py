@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from core.db import lock_name, reading, transaction, utcnow
+from core.errors import Bilingual
 from core.settings import Settings
 from core.text import clean_line
 from review.models import LoginFailure, LoginThrottle, Role, User, WebSession
@@ -26,8 +27,8 @@ MAX_PASSWORD_LENGTH = 1024
 MAX_ADDRESS_LENGTH = 64  # an IPv6 address is at most 45 characters
 
 
-class AuthError(Exception):
-    """A sign-in or account problem; the message is for the user."""
+class AuthError(Bilingual):
+    """A sign-in or account problem; `vi` is what the user is shown."""
 
 
 class RateLimited(AuthError):
@@ -58,10 +59,10 @@ def _check_lengths(username: str, password: str) -> None:
     nor a megabyte password argon2."""
     if len(username) > MAX_USERNAME_LENGTH:
         raise TooLong(
-            f"Tên đăng nhập dài quá {MAX_USERNAME_LENGTH} ký tự / user name longer than {MAX_USERNAME_LENGTH}"
+            f"Tên đăng nhập dài quá {MAX_USERNAME_LENGTH} ký tự", f"user name longer than {MAX_USERNAME_LENGTH}"
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise TooLong(f"Mật khẩu dài quá {MAX_PASSWORD_LENGTH} ký tự / password longer than {MAX_PASSWORD_LENGTH}")
+        raise TooLong(f"Mật khẩu dài quá {MAX_PASSWORD_LENGTH} ký tự", f"password longer than {MAX_PASSWORD_LENGTH}")
 
 
 def add_user(engine: Engine, username: str, password: str, *, role: str, full_name: str = "") -> User:
@@ -69,11 +70,11 @@ def add_user(engine: Engine, username: str, password: str, *, role: str, full_na
     _check_lengths(username, password)
     username = clean_line(username).lower()
     if not username or " " in username:
-        raise AuthError("Tên đăng nhập không hợp lệ / invalid user name")
+        raise AuthError("Tên đăng nhập không hợp lệ", "invalid user name")
     if role not in Role.__members__:
-        raise AuthError(f"Vai trò phải là một trong {', '.join(Role)} / role must be one of {', '.join(Role)}")
+        raise AuthError(f"Vai trò phải là một trong {', '.join(Role)}", f"role must be one of {', '.join(Role)}")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự / password too short")
+        raise AuthError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự", "password too short")
     with transaction(engine) as s:
         user = s.exec(select(User).where(User.username == username)).first()
         if user is None:
@@ -92,7 +93,7 @@ def disable_user(engine: Engine, username: str) -> tuple[User, int]:
     with transaction(engine) as s:
         user = s.exec(select(User).where(User.username == clean_line(username).lower())).first()
         if user is None:
-            raise AuthError(f"Không có người dùng {username!r} / no such user")
+            raise AuthError(f"Không có người dùng {username!r}", "no such user")
         user.active = False
         s.add(user)
         ended = _end_sessions(s, user)
@@ -125,8 +126,8 @@ def _reserve_attempt(
     Returns (the active user or None, the booking's id)."""
     r = settings.review
     too_many = RateLimited(
-        f"Đăng nhập sai quá {r.login_attempts} lần; hãy thử lại sau {r.login_window_minutes} phút"
-        f" / too many failed sign-ins, try again later"
+        f"Đăng nhập sai quá {r.login_attempts} lần; hãy thử lại sau {r.login_window_minutes} phút",
+        "too many failed sign-ins, try again later",
     )
     with transaction(engine) as s:
         lock_name(s, f"sign-in:{address}")  # PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes
@@ -175,7 +176,7 @@ def sign_in(engine: Engine, settings: Settings, username: str, password: str, *,
     now = utcnow()
     user, booking = _reserve_attempt(engine, settings, username, address, now)
     if user is None or not _password_matches(user, password):
-        raise AuthError("Sai tên đăng nhập hoặc mật khẩu / wrong user name or password")
+        raise AuthError("Sai tên đăng nhập hoặc mật khẩu", "wrong user name or password")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with transaction(engine) as s:
         # Not a failure after all: the booking goes, and the address gets its attempt back (an office
@@ -264,5 +265,5 @@ def get_user(engine: Engine, username: str) -> User:
     with reading(engine) as s:
         user = s.exec(select(User).where(User.username == clean_line(username).lower())).first()
     if user is None or not user.active:
-        raise AuthError(f"Không có người dùng {username!r} / no such user")
+        raise AuthError(f"Không có người dùng {username!r}", "no such user")
     return user

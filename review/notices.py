@@ -7,10 +7,9 @@ from sqlmodel import Session
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent
 from core.outbox import enqueue
-from core.senders import mail_to, short_title, unit_for_address
+from core.senders import kind_label, letter, mail_to, short_title, unit_for_address
 from core.settings import Settings
 from core.templating import render
-from ingest.notices import greeting
 
 SUBJECTS = {
     "approved": "[{code}] Bài “{title}” đã được duyệt",
@@ -31,19 +30,15 @@ def queue_decision(s: Session, settings: Settings, draft: Draft, event: DraftEve
     if to is None:
         return
     echo = unit_for_address(s, settings, to) is not None
-    genre = settings.genres.get(draft.kind)
     subjects = SUBJECTS if echo else PLAIN_SUBJECTS
     body = render(
         f"email/decision_{kind}.txt",
-        echo=echo,
-        greeting=greeting(draft.sender_name if echo else ""),
+        **letter(settings, draft.sender_name, echo=echo),
         title=draft.title,
         code=draft.tracking_code,
-        kind_label=(genre.label if genre else draft.kind).lower(),
+        kind_label=kind_label(settings, draft.kind),
         note=event.note or "",
         decided_at=format_datetime(event.at, settings.tz),
-        office=settings.organization.office_name,
-        organization=settings.organization.name,
         marker=settings.mailbox.subject_marker,
     )
     enqueue(

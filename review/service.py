@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
 from core.drafts import (
+    EDITABLE,
     DraftError,
     add_event,
     check_revision,
@@ -37,8 +38,6 @@ from review import notices
 from review.models import Role, User
 
 S = DraftStatus
-# A published draft stays editable: a correction, audited, republished on every target where it is live.
-EDITABLE = {S.pending_review, S.proposed, S.changes_requested, S.published}
 
 
 class Forbidden(DraftError):
@@ -73,7 +72,7 @@ def allowed(user: User, action: str, settings: Settings) -> bool:
 
 def require(user: User, action: str, settings: Settings) -> None:
     if not allowed(user, action, settings):
-        raise Forbidden(f"Tài khoản {user.username} không có quyền này / not allowed: {action}")
+        raise Forbidden(f"Tài khoản {user.username} không có quyền này", f"not allowed: {action}")
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -93,11 +92,11 @@ def parse_coefficient(value: str | Decimal | None) -> Decimal | None:
         value = str(value) if value.is_finite() else "?"
     text = nfc(value).strip()
     if not text:
-        raise Invalid("Cần nhập hệ số nhuận bút / a coefficient is required")
+        raise Invalid("Cần nhập hệ số nhuận bút", "a coefficient is required")
     if not _COEFFICIENT.fullmatch(text):
         raise Invalid(
-            f"Hệ số nhuận bút phải là một số như 2 hoặc 2,5 (tối đa hai chữ số thập phân), không phải {text[:40]!r}"
-            " / the coefficient must be a plain number such as 2 or 2.5"
+            f"Hệ số nhuận bút phải là một số như 2 hoặc 2,5 (tối đa hai chữ số thập phân), không phải {text[:40]!r}",
+            "the coefficient must be a plain number such as 2 or 2.5",
         )
     return Decimal(text.replace(",", "."))
 
@@ -107,8 +106,8 @@ def _check_range(genre: Genre, value: Decimal) -> Decimal:
     value = value.quantize(CENTS)
     if not (genre.min <= value <= genre.max):
         raise Invalid(
-            f"Hệ số của {genre.label.lower()} phải từ {genre.min} đến {genre.max} / "
-            f"coefficient must be within {genre.min}..{genre.max}"
+            f"Hệ số của {genre.label.lower()} phải từ {genre.min} đến {genre.max}",
+            f"coefficient must be within {genre.min}..{genre.max}",
         )
     return value
 
@@ -128,7 +127,7 @@ def _check_category(settings: Settings, slug: str | None) -> str | None:
     if not slug:
         return None
     if settings.categories and settings.category_by_slug(slug) is None:
-        raise Invalid(f"Không có chuyên mục {slug!r} / unknown category")
+        raise Invalid(f"Không có chuyên mục {slug!r}", "unknown category")
     return slug
 
 
@@ -227,7 +226,7 @@ def reject(
     require(user, "reject", settings)
     reason = nfc(reason).strip()
     if not reason:
-        raise Invalid("Cần ghi lý do không sử dụng bài / a reason is required")
+        raise Invalid("Cần ghi lý do không sử dụng bài", "a reason is required")
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
         _decided(draft, user)
@@ -258,7 +257,7 @@ def request_changes(
     require(user, "request_changes", settings)
     note = nfc(note).strip()
     if not note:
-        raise Invalid("Cần ghi nội dung đề nghị chỉnh sửa / a note is required")
+        raise Invalid("Cần ghi nội dung đề nghị chỉnh sửa", "a note is required")
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
         event = transition(
@@ -280,7 +279,7 @@ def comment(engine: Engine, settings: Settings, draft_id: int, user: User, text:
     require(user, "comment", settings)
     text = nfc(text).strip()
     if not text:
-        raise Invalid("Nội dung trao đổi trống / empty comment")
+        raise Invalid("Nội dung trao đổi trống", "empty comment")
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
         return add_event(s, draft, actor=user.username, action="comment", note=text)
@@ -291,7 +290,7 @@ def keep_both(engine: Engine, settings: Settings, draft_id: int, other_id: int, 
     different articles. The flag (`duplicate_of:<id>`, either way round) goes; the finding is recorded."""
     require(user, "comment", settings)
     if draft_id == other_id:
-        raise Invalid("Hai bài cần so sánh phải khác nhau / two different drafts are needed")
+        raise Invalid("Hai bài cần so sánh phải khác nhau", "two different drafts are needed")
     with transaction(engine) as s:
         # Both rows, in id order, so two editors keeping the pair from either side cannot deadlock.
         locked = {i: load_for_update(s, i) for i in sorted({draft_id, other_id})}
@@ -333,7 +332,7 @@ def edit(
         draft = load_for_update(s, draft_id)
         check_revision(draft, revision)
         if draft.status not in EDITABLE:
-            raise Invalid("Bài đã được quyết định, không sửa được nữa / the draft can no longer be edited")
+            raise Invalid("Bài đã được quyết định, không sửa được nữa", "the draft can no longer be edited")
         correcting = draft.status == S.published
         changed: list[str] = []
 
@@ -345,7 +344,7 @@ def edit(
         if changes.title is not None:
             title = clean_line(changes.title)
             if not title:
-                raise Invalid("Tiêu đề không được để trống / the title is required")
+                raise Invalid("Tiêu đề không được để trống", "the title is required")
             put("title", title)
         if changes.lead is not None:
             put("lead", clean_line(changes.lead) or None)
@@ -355,14 +354,14 @@ def edit(
             put("body_html", sanitize(changes.body_html))
         if changes.kind is not None:
             if changes.kind not in settings.genres:
-                raise Invalid("Thể loại phải là tin hoặc bài / kind must be tin or bai")
+                raise Invalid("Thể loại phải là tin hoặc bài", "kind must be tin or bai")
             put("kind", changes.kind)
         if changes.category is not None:
             put("category", _check_category(settings, changes.category))
         if changes.unit_code is not None:
             unit = settings.unit_by_code(changes.unit_code) if changes.unit_code else None
             if changes.unit_code and unit is None:
-                raise Invalid(f"Không có đơn vị {changes.unit_code!r} / unknown unit")
+                raise Invalid(f"Không có đơn vị {changes.unit_code!r}", "unknown unit")
             put("unit_code", unit.code if unit else None)
             if unit and changes.remember_sender and draft.sender:
                 _remember_sender(s, draft.sender, unit.code, user)
@@ -406,7 +405,7 @@ def withdraw(
     require(user, "withdraw", settings)
     reason = nfc(reason).strip()
     if not reason:
-        raise Invalid("Cần ghi lý do gỡ bài / a reason is required")
+        raise Invalid("Cần ghi lý do gỡ bài", "a reason is required")
     with transaction(engine) as s:
         draft = load_for_update(s, draft_id)
         transition(

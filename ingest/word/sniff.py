@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import olefile
 
-from ingest.word.images import image_type
+from core.images import image_type
 
 REASONS = ("corrupt_document", "encrypted_document", "unsupported_document", "converter_missing", "too_large")
 

@@ -20,6 +20,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from core.formats import format_date
+from core.images import WEB_IMAGE_EXTENSIONS
 from core.settings import Category, Settings
 from core.templating import TEMPLATES, environment
 from core.text import fold_words
@@ -33,7 +34,6 @@ FEED_SIZE = 50
 HOME_PER_SECTION = 5
 HOME_LATEST = 6
 LEAD_IN_LISTS = 300
-_EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
 # Types a smaller copy is made of, in the same type (a GIF may be animated: it is served as it is).
 RESIZABLE = frozenset({"image/jpeg", "image/png", "image/webp"})
 
@@ -102,7 +102,7 @@ def _render(template: str, **context: Any) -> str:
 
 # ------------------------------------------------------------------------------------------ photos
 def _ext(content_type: str | None) -> str:
-    return _EXT.get(content_type or "", ".img")
+    return WEB_IMAGE_EXTENSIONS.get(content_type or "", ".img")
 
 
 def photo_files(photo: PublishPhoto) -> list[tuple[Path, str, int | None]]:
@@ -136,7 +136,7 @@ def photo_renditions(photo: PublishPhoto, widths: tuple[int, ...]) -> list[Rendi
         return []
     sha = photo.sha256
     return [
-        Rendition(source, content_type, f"media/{sha[:2]}/{sha}.w{w}{_EXT[content_type]}", w)
+        Rendition(source, content_type, f"media/{sha[:2]}/{sha}.w{w}{WEB_IMAGE_EXTENSIONS[content_type]}", w)
         for w in sorted(set(widths))
         if 0 < w < own
     ]

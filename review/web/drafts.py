@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from core.article import Photo, compose
 from core.db import reading
-from core.drafts import TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
+from core.drafts import EDITABLE, TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
 from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
 from core.text import nfc
@@ -26,7 +26,7 @@ from ingest.models import InboundMessage
 from review import service
 from review.auth import SignedIn
 from review.models import User
-from review.service import EDITABLE, Forbidden, Invalid, RevisionInfo, require
+from review.service import Forbidden, Invalid, RevisionInfo, require
 from review.web import labels
 from review.web.article import editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
@@ -294,17 +294,13 @@ def decide(
         fresh = load(web, draft_id).draft
         if isinstance(exc, StaleRevision) or fresh.revision != revision or fresh.status != current.status:
             return draft_page(web, request, post.who, draft_id, status=409, error=stale_message(fresh), values=values)
-        return draft_page(
-            web, request, post.who, draft_id, status=409, error=labels.vietnamese(str(exc)), values=values
-        )
+        return draft_page(web, request, post.who, draft_id, status=409, error=exc.vi, values=values)
     except Forbidden:
         raise
     except Invalid as exc:
-        return draft_page(
-            web, request, post.who, draft_id, status=422, error=labels.vietnamese(str(exc)), values=values
-        )
+        return draft_page(web, request, post.who, draft_id, status=422, error=exc.vi, values=values)
     except DraftError as exc:
-        raise NotFound(labels.vietnamese(str(exc))) from exc
+        raise NotFound(exc.vi) from exc
     return RedirectResponse(f"/drafts/{draft_id}?tb={done}", status_code=303)
 
 
@@ -400,9 +396,7 @@ def comment(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Resp
         service.comment(web.engine, web.settings, draft_id, post.who.user, post.text("text"))
     except Invalid as exc:
         values = {"comment": {"text": post.text("text")}}
-        return draft_page(
-            web, request, post.who, draft_id, status=422, error=labels.vietnamese(str(exc)), values=values
-        )
+        return draft_page(web, request, post.who, draft_id, status=422, error=exc.vi, values=values)
     return RedirectResponse(f"/drafts/{draft_id}?tb=commented", status_code=303)
 
 
@@ -507,9 +501,9 @@ def edit_submit(request: Request, draft_id: int, web: WebDep, post: PostDep) -> 
         fresh = load(web, draft_id)
         if fresh.draft.status not in EDITABLE:
             return RedirectResponse(f"/drafts/{draft_id}?tb=locked", status_code=303)
-        return edit_page(web, request, loaded, values=values, status=422, error=labels.vietnamese(str(exc)))
+        return edit_page(web, request, loaded, values=values, status=422, error=exc.vi)
     except DraftError as exc:
-        raise NotFound(labels.vietnamese(str(exc))) from exc
+        raise NotFound(exc.vi) from exc
     done = "saved" if saved.revision != revision else "nochange"
     return RedirectResponse(f"/drafts/{draft_id}?tb={done}", status_code=303)
 
@@ -609,5 +603,5 @@ def keep_duplicate(request: Request, draft_id: int, web: WebDep, post: PostDep) 
     try:
         service.keep_both(web.engine, web.settings, draft_id, other.id, post.who.user)
     except Invalid as exc:
-        return draft_page(web, request, post.who, draft_id, status=422, error=labels.vietnamese(str(exc)))
+        return draft_page(web, request, post.who, draft_id, status=422, error=exc.vi)
     return RedirectResponse(f"/drafts/{draft_id}?tb=kept", status_code=303)

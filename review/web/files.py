@@ -6,7 +6,6 @@ an opaque download. A raw email goes to editors only, and only one the board has
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,8 +14,9 @@ from fastapi.responses import FileResponse, Response
 from sqlmodel import select
 
 from core.db import reading
+from core.images import web_image_type
 from core.models import Draft, DraftRevision
-from core.text import nfc
+from core.text import nfc, strip_diacritics
 from ingest.models import InboundMessage, InboundStatus
 from review.service import require
 from review.web.deps import NotFound, UserDep, Web, WebDep
@@ -24,12 +24,6 @@ from review.web.deps import NotFound, UserDep, Web, WebDep
 router = APIRouter()
 
 _SHA = re.compile(r"[0-9a-f]{64}")
-_MAGIC: tuple[tuple[bytes, str, str], ...] = (
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"GIF87a", "image/gif", ".gif"),
-    (b"GIF89a", "image/gif", ".gif"),
-)
 DOCUMENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "doc": "application/msword",
@@ -49,13 +43,7 @@ RAW_EMAIL_STATUSES = frozenset({InboundStatus.accepted, InboundStatus.quarantine
 def sniff_image(path: Path) -> tuple[str, str] | None:
     """(content type, extension) of a JPEG, PNG, GIF or WebP file, else None."""
     with path.open("rb") as fh:
-        head = fh.read(16)
-    for magic, ctype, ext in _MAGIC:
-        if head.startswith(magic):
-            return ctype, ext
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", ".webp"
-    return None
+        return web_image_type(fh.read(16))
 
 
 def untrusted_document(filename: str | None, fmt: str | None) -> bool:
@@ -75,9 +63,7 @@ def content_disposition(filename: str) -> str:
     """attachment; an ASCII fallback name and the real (Vietnamese) name per RFC 5987/6266."""
     name = nfc(filename).replace("/", "_").replace("\\", "_")
     name = "".join(ch for ch in name if ch.isprintable())[:180] or "tep"
-    plain = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    plain = re.sub(r"[^A-Za-z0-9._ -]+", "_", plain).strip() or "tep"
+    plain = re.sub(r"[^A-Za-z0-9._ -]+", "_", strip_diacritics(name)).strip() or "tep"
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 

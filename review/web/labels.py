@@ -26,7 +26,6 @@ __all__ = [
     "recent_months",
     "role_label",
     "status_label",
-    "vietnamese",
     "warning",
 ]
 
@@ -206,11 +205,6 @@ def actor_label(actor: str, names: dict[str, str]) -> str:
     if actor == "system":
         return "Hệ thống"
     return names.get(actor) or actor
-
-
-def vietnamese(message: str) -> str:
-    """The Vietnamese half of a service message written 'tiếng Việt / English'."""
-    return message.split(" / ", 1)[0].strip()
 
 
 def format_coefficient(value: Decimal | None) -> str:

@@ -121,10 +121,10 @@ def _back(draft_id: int, done: str) -> RedirectResponse:
     return RedirectResponse(f"/drafts/{draft_id}?tb={done}", status_code=303)
 
 
-def _error_page(web: Web, request: Request, post: PostDep, draft_id: int, status: int, message: str) -> Response:
+def _error_page(web: Web, request: Request, post: PostDep, draft_id: int, status: int, exc: PublishError) -> Response:
     from review.web.drafts import draft_page
 
-    return draft_page(web, request, post.who, draft_id, status=status, error=labels.vietnamese(message))
+    return draft_page(web, request, post.who, draft_id, status=status, error=exc.vi)
 
 
 def _draft(web: Web, draft_id: int) -> Draft:
@@ -171,7 +171,7 @@ def publish_retry(request: Request, draft_id: int, web: WebDep, post: PostDep) -
     try:
         retry_job(web.engine, job_id, post.who.user.username)
     except PublishError as exc:
-        return _error_page(web, request, post, draft_id, 409, str(exc))
+        return _error_page(web, request, post, draft_id, 409, exc)
     return _back(draft_id, "publish_retry")
 
 
@@ -191,7 +191,7 @@ def manual_url(request: Request, draft_id: int, web: WebDep, post: PostDep) -> R
     try:
         complete_manual(web.settings, web.engine, draft_id, target, post.text("url"), post.who.user.username)
     except PublishError as exc:
-        return _error_page(web, request, post, draft_id, 422, str(exc))
+        return _error_page(web, request, post, draft_id, 422, exc)
     return _back(draft_id, "manual_done")
 
 
@@ -201,7 +201,7 @@ def manual_withdrawn(request: Request, draft_id: int, web: WebDep, post: PostDep
     try:
         complete_manual_withdrawal(web.settings, web.engine, draft_id, target, post.who.user.username)
     except PublishError as exc:
-        return _error_page(web, request, post, draft_id, 422, str(exc))
+        return _error_page(web, request, post, draft_id, 422, exc)
     return _back(draft_id, "manual_withdrawn")
 
 

@@ -75,7 +75,7 @@ def queue_page(request: Request, web: WebDep, who: UserDep) -> Response:
     try:
         page = queue(web.engine, settings, f)
     except Invalid as exc:  # a month the service cannot read: show everything instead
-        error = labels.vietnamese(str(exc))
+        error = exc.vi
         f = QueueFilter(status=f.status, unit=f.unit, kind=f.kind, q=f.q)
         page = queue(web.engine, settings, f)
     months = labels.recent_months(utcnow().astimezone(settings.tz))

@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from core.db import reading, transaction, utcnow
+from core.errors import Bilingual
 from core.formats import format_date, format_datetime, format_money, parse_day
 from core.models import Draft
 from core.money import amount_in_words
@@ -74,7 +75,7 @@ def _month(web: Web, period: Period, now: datetime, *, priced: bool = True) -> M
         with reading(web.engine) as session:
             return load_month(web.settings, session, period, now, priced=priced)
     except RoyaltyError as exc:
-        raise NotFound(f"Chưa tính được nhuận bút {period.label}: {exc}") from None
+        raise NotFound(f"Chưa tính được nhuận bút {period.label}: {exc.vi}") from None
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,8 @@ def _act(web: Web, request: Request, post: PostDep, p: Period, done: str, action
     try:
         action()
     except (LedgerError, OrientationError, PeriodJobError, ValueError) as exc:
-        return _page(web, request, post.who.user, p, status=409, error=str(exc))
+        error = exc.vi if isinstance(exc, Bilingual) else str(exc)  # the ledger's own errors are Vietnamese only
+        return _page(web, request, post.who.user, p, status=409, error=error)
     return RedirectResponse(f"/bao-cao/{p}?tb={done}", status_code=303)
 
 

@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 from core.text import nfc
 from review.auth import MAX_USERNAME_LENGTH, AuthError, RateLimited, TooLong, session_user, sign_in, sign_out
 from review.web.deps import FormDep, PostDep, Web, WebDep
-from review.web.labels import vietnamese
 from review.web.security import safe_next, same_site_request, tokens_match
 
 router = APIRouter()
@@ -82,13 +81,9 @@ def login_submit(request: Request, web: WebDep, form: FormDep) -> Response:
     try:
         done = sign_in(web.engine, web.settings, username, password, address=client_address(request))
     except TooLong as exc:
-        return _login_page(
-            web, request, status=422, error=vietnamese(str(exc)) + ".", username=username, next_path=next_path
-        )
+        return _login_page(web, request, status=422, error=exc.vi + ".", username=username, next_path=next_path)
     except RateLimited as exc:
-        return _login_page(
-            web, request, status=429, error=vietnamese(str(exc)) + ".", username=username, next_path=next_path
-        )
+        return _login_page(web, request, status=429, error=exc.vi + ".", username=username, next_path=next_path)
     except AuthError:
         return _login_page(
             web, request, status=401, error="Sai tên đăng nhập hoặc mật khẩu.", username=username, next_path=next_path

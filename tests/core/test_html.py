@@ -201,3 +201,28 @@ def test_html_to_text_does_not_split_words_at_inline_tags() -> None:
 
 def test_html_to_text_is_nfc() -> None:
     assert html_to_text(unicodedata.normalize("NFD", "<p>Hội nghị</p>")) == "Hội nghị"
+
+
+def test_html_to_text_reads_an_html_email_as_browsers_do() -> None:
+    html = (
+        "<html><head><title>Thư</title><style>p { margin: 0 }</style></head><body>"
+        "<div>Kính gửi\nBan Biên tập,</div><center>Chi bộ   gửi bài.</center>"
+        "<pre>dòng 1\n  dòng 2</pre><dl><dt>Tên</dt><dd>Lan</dd></dl></body></html>"
+    )
+    assert html_to_text(html).split("\n") == [
+        "Kính gửi Ban Biên tập,",
+        "Chi bộ gửi bài.",
+        "dòng 1",
+        "dòng 2",
+        "Tên",
+        "Lan",
+    ]
+
+
+def test_html_to_text_a_head_never_closed_ends_at_the_body() -> None:
+    assert html_to_text("<head><meta charset='utf-8'><title>x</title><body><p>Nội dung</p>") == "Nội dung"
+
+
+def test_html_to_text_markup_the_parser_refuses_is_stripped_not_fatal() -> None:
+    text = html_to_text("<p>Tin<![bogus y]>vắn</p>")  # some Python versions raise on it, some skip it
+    assert text.replace("\n", "") == "Tinvắn"

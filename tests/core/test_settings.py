@@ -67,6 +67,10 @@ def test_relative_paths_resolve_against_the_settings_folder(tmp_path: Path) -> N
         (MINIMAL + "\n[smtp]\nhost='x'\n", "[smtp] sender"),
         (MINIMAL + "\n[[units]]\ncode='A'\nname='X'\nsenders=['no-at-sign']\n", "senders"),
         (MINIMAL + "\n[[units]]\ncode='A'\nname='X'\n[[units]]\ncode='a'\nname='Y'\n", "code"),
+        ("units = 'A'\n" + MINIMAL, "[[units]]"),  # a value, not an array of tables
+        ("categories = {slug = 'tin'}\n" + MINIMAL, "[[categories]]"),
+        (MINIMAL + "\n[[units]]\ncode='A'\nname='X'\n[[units]]\ncode='B'\n", "[units #2] name"),
+        (MINIMAL + "\n[[categories]]\nslug='tin'\nname='Tin'\ncolor='red'\n", "[categories #1] color"),
         (MINIMAL.replace("[organization]", "[organization]\ntimezone='Mars/Olympus'"), "[organization] timezone"),
         (MINIMAL + "\n[reportz]\nx=1\n", "[reportz]"),
         ("not = toml = at all", "TOML"),

@@ -2,7 +2,16 @@ import unicodedata
 
 import pytest
 
-from core.text import clean_line, contains_phrase, find_phrase, fold, fold_words, nfc, syllable_count
+from core.text import (
+    clean_line,
+    contains_phrase,
+    find_phrase,
+    fold,
+    fold_words,
+    nfc,
+    strip_diacritics,
+    syllable_count,
+)
 
 MARKER = "BÀI CỘNG TÁC"
 
@@ -35,6 +44,14 @@ def test_fold_strips_diacritics_case_and_d() -> None:
     assert fold("Đảng uỷ") == fold("dang uy") == "dang uy"
     assert fold("HOÀ") == fold("hòa") == "hoa"
     assert fold_words("[Bài-cộng_tác]!") == "bai cong tac"
+
+
+def test_strip_diacritics_keeps_case_and_is_what_fold_lowers() -> None:
+    assert strip_diacritics("Đảng uỷ Việt Nam") == "Dang uy Viet Nam"
+    assert strip_diacritics(unicodedata.normalize("NFD", "HOÀ đồng")) == "HOA dong"
+    assert strip_diacritics(None) == strip_diacritics("") == ""
+    for text in ("Trao nhà Đại đoàn kết", "Cộng hoà xã hội chủ nghĩa", "Ñandú ÅÆ"):
+        assert fold(text) == strip_diacritics(text).casefold()
 
 
 def test_find_phrase_maps_back_to_original_positions() -> None:

@@ -4,7 +4,6 @@ with a true reason."""
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -16,6 +15,7 @@ from core.html import html_to_text
 from ingest.word.legacy import looks_legacy
 from tests import corpus as real
 from tests.appkit import write_settings
+from tests.clijson import cli_json
 from toasoan.cli import main
 
 CONTENT_TYPES = {
@@ -47,12 +47,6 @@ def submission(path: Path, n: int) -> bytes:
         maintype, subtype = CONTENT_TYPES[path.suffix].split("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
     return msg.as_bytes(policy=SMTP)
-
-
-def cli_json(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> object:
-    capsys.readouterr()
-    assert main(["--config", str(config), *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.mark.slow

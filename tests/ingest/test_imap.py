@@ -21,6 +21,7 @@ from ingest.mailbox import ImapSession, open_mailbox
 from ingest.models import InboundMessage
 from ingest.service import Ingestor
 from tests.appkit import open_app, write_settings
+from tests.clijson import cli_json
 from tests.servers import Dovecot, MailUser, lmtp_bridge, new_mail_user
 from toasoan.cli import main
 from toasoan.worker import run_once, run_worker
@@ -37,12 +38,6 @@ def imap_settings(tmp_path: Path, user: MailUser, **mailbox: Any) -> Path:
 def imap_office(tmp_path: Path, mail_user: MailUser, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, MailUser]:
     monkeypatch.setenv("TEST_IMAP_PW", mail_user.password)
     return imap_settings(tmp_path, mail_user), mail_user
-
-
-def cli_json(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> Any:
-    capsys.readouterr()
-    assert main(["--config", str(config), *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 def fixture(name: str) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import json
 import re
 import shutil
 import time
@@ -14,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.appkit import write_settings
+from tests.clijson import cli
 from tests.servers import SmtpSink
-from toasoan.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
 
@@ -27,14 +26,6 @@ def deliver(maildir: Path, *names: str) -> None:
         shutil.copy(FIXTURES / name, new / f"{name}.{len(list(new.iterdir()))}.host")
 
 
-def run(config: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> object:
-    capsys.readouterr()
-    code = main(["--config", str(config), *args])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    return json.loads(out) if "--json" in args else out
-
-
 @pytest.fixture
 def office(tmp_path: Path) -> tuple[Path, Path]:
     config = write_settings(tmp_path, ingest={"soffice": "soffice"})
@@ -42,9 +33,9 @@ def office(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[dict], list[dict]]:
-    run(config, "ingest", "--once", capsys=capsys)
-    inbox = run(config, "inbox", "list", "--json", capsys=capsys)
-    drafts = run(config, "drafts", "list", "--json", capsys=capsys)
+    cli(config, "ingest", "--once", capsys=capsys)
+    inbox = cli(config, "inbox", "list", "--json", capsys=capsys)
+    drafts = cli(config, "drafts", "list", "--json", capsys=capsys)
     return inbox, drafts  # type: ignore[return-value]
 
 
@@ -69,7 +60,7 @@ def test_a_news_item_becomes_a_draft_with_a_receipt(
     assert d["title"].lower() == "chi bộ văn phòng sinh hoạt chuyên đề quý iv"
     assert d["source_file"] == "Tin sinh hoạt chuyên đề.docx"
     assert "unknown_sender" not in d["warnings"]
-    detail = run(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
+    detail = cli(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
     assert "Trần Minh Đức" in detail["body_html"] and "<script" not in detail["body_html"]
     assert detail["byline"] == "Nguyễn Thị Lan – Chi bộ Văn phòng"
     assert [i["content_type"] for i in detail["images"]] == ["image/jpeg"]
@@ -78,7 +69,7 @@ def test_a_news_item_becomes_a_draft_with_a_receipt(
     assert not list((maildir / "new").iterdir()) and not list((maildir / "cur").iterdir())
     assert len(list((maildir / ".Đã xử lý" / "cur").iterdir())) == 1
     # Exactly one receipt, in Vietnamese, with the tracking code, queued (no SMTP configured).
-    [mail] = run(config, "outbox", "list", "--json", capsys=capsys)
+    [mail] = cli(config, "outbox", "list", "--json", capsys=capsys)
     assert mail["kind"] == "receipt" and mail["to"] == "lan.nguyen@vanphong.tinhuy.example"
     assert d["tracking_code"] in mail["subject"] and mail["status"] == "pending"
 
@@ -89,7 +80,7 @@ def test_running_twice_changes_nothing(office: tuple[Path, Path], capsys: pytest
     first = ingest(config, capsys)
     second = ingest(config, capsys)
     assert first == second
-    assert len(run(config, "outbox", "list", "--json", capsys=capsys)) == 1
+    assert len(cli(config, "outbox", "list", "--json", capsys=capsys)) == 1
 
 
 def test_the_same_email_delivered_twice_is_one_record(
@@ -112,7 +103,7 @@ def test_other_mail_is_ignored_and_left_alone(office: tuple[Path, Path], capsys:
     assert [(m["status"], m["reason"]) for m in inbox] == [("ignored", "not_a_submission")]
     assert drafts == []
     assert len(list((maildir / "new").iterdir()) + list((maildir / "cur").iterdir())) == 1  # untouched
-    assert run(config, "outbox", "list", "--json", capsys=capsys) == []
+    assert cli(config, "outbox", "list", "--json", capsys=capsys) == []
 
 
 def test_duplicates(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -141,7 +132,7 @@ def test_photos_beside_the_file_and_kind_from_the_subject(
     deliver(maildir, "bai_photo_beside.eml")
     _, [d] = ingest(config, capsys)
     assert d["kind"] == "bai" and d["unit"] == "TC"
-    detail = run(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
+    detail = cli(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
     [img] = detail["images"]
     assert img["content_type"] == "image/jpeg" and (img["width"], img["height"]) == (1600, 1200)
     assert img["web_width"] == 1200
@@ -152,7 +143,7 @@ def test_two_word_files_make_two_drafts(office: tuple[Path, Path], capsys: pytes
     deliver(maildir, "two_documents.eml")
     [msg], drafts = ingest(config, capsys)
     assert len(drafts) == 2 and sorted(msg["draft_ids"]) == sorted(d["id"] for d in drafts)
-    [mail] = run(config, "outbox", "list", "--json", capsys=capsys)
+    [mail] = cli(config, "outbox", "list", "--json", capsys=capsys)
     assert all(d["tracking_code"] in mail["subject"] for d in drafts)
 
 
@@ -169,7 +160,7 @@ def test_article_in_the_email_body(office: tuple[Path, Path], capsys: pytest.Cap
     [msg], [d] = ingest(config, capsys)
     assert msg["status"] == "accepted" and "from_email_body" in d["warnings"]
     assert d["title"] == "Tin hiến máu tình nguyện" and d["kind"] == "tin"
-    detail = run(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
+    detail = cli(config, "drafts", "show", str(d["id"]), "--json", capsys=capsys)
     assert "Kính gửi" not in detail["body_html"] and "Lê Văn Hùng" not in detail["body_html"]
 
 
@@ -203,7 +194,7 @@ def test_bad_input_is_quarantined_kept_and_explained(
     spool = list((config.parent / "var" / "storage" / "spool").rglob("*.eml"))
     assert len(spool) == 2
     # One polite Vietnamese email to the sender, saying what is wrong.
-    notices = [m for m in run(config, "outbox", "list", "--json", capsys=capsys) if m["kind"] == "quarantine_notice"]
+    notices = [m for m in cli(config, "outbox", "list", "--json", capsys=capsys) if m["kind"] == "quarantine_notice"]
     assert len(notices) == 1 and notices[0]["to"] == bad[0]["sender"]
     assert notices[0]["subject"] == "Bài cộng tác chưa được tiếp nhận — đề nghị gửi lại"
 
@@ -228,13 +219,13 @@ def test_word97_waits_for_libreoffice_then_converts_on_retry(
     [msg], drafts = ingest(config, capsys)
     assert (msg["status"], msg["reason"], drafts) == ("quarantined", "converter_missing", [])
     # The office's own problem: the contributor is not asked to resend.
-    assert run(config, "outbox", "list", "--json", capsys=capsys) == []
+    assert cli(config, "outbox", "list", "--json", capsys=capsys) == []
     write_settings(tmp_path, ingest={"soffice": "soffice"})  # LibreOffice installed
-    run(config, "inbox", "retry", str(msg["id"]), capsys=capsys)
-    [msg] = run(config, "inbox", "list", "--json", capsys=capsys)
-    [d] = run(config, "drafts", "list", "--json", capsys=capsys)
+    cli(config, "inbox", "retry", str(msg["id"]), capsys=capsys)
+    [msg] = cli(config, "inbox", "list", "--json", capsys=capsys)
+    [d] = cli(config, "drafts", "list", "--json", capsys=capsys)
     assert msg["status"] == "accepted" and d["title"].lower().startswith("công đoàn cơ quan thăm hỏi")
-    [mail] = run(config, "outbox", "list", "--json", capsys=capsys)
+    [mail] = cli(config, "outbox", "list", "--json", capsys=capsys)
     assert mail["kind"] == "receipt"
 
 
@@ -312,22 +303,22 @@ def test_receipts_wait_while_smtp_is_down_then_go_once(
     inbox, _ = ingest(config, capsys)  # intake does not depend on SMTP
     assert sorted(m["status"] for m in inbox) == ["accepted", "quarantined"]
     # The first send failed and is retried with backoff; the rest of the queue waits behind it.
-    assert sorted(m["status"] for m in run(config, "outbox", "list", "--json", capsys=capsys)) == [
+    assert sorted(m["status"] for m in cli(config, "outbox", "list", "--json", capsys=capsys)) == [
         "pending",
         "retrying",
     ]
     smtp_sink.start()
     time.sleep(2.5)  # past the test settings' backoff (1 s, then 2 s)
-    run(config, "outbox", "send", capsys=capsys)
-    run(config, "ingest", "--once", capsys=capsys)  # nothing new: no second receipt
-    run(config, "outbox", "send", capsys=capsys)
+    cli(config, "outbox", "send", capsys=capsys)
+    cli(config, "ingest", "--once", capsys=capsys)  # nothing new: no second receipt
+    cli(config, "outbox", "send", capsys=capsys)
     got = smtp_sink.wait_for(2)
     time.sleep(0.5)
     assert len(smtp_sink.messages) == 2
     subjects = sorted(email.message_from_bytes(m.raw, policy=default)["Subject"] for m in got)
     assert subjects[0] == "Bài cộng tác chưa được tiếp nhận — đề nghị gửi lại"
     assert subjects[1].startswith("Đã nhận bài cộng tác — mã theo dõi TS-")
-    assert {m["status"] for m in run(config, "outbox", "list", "--json", capsys=capsys)} == {"succeeded"}
+    assert {m["status"] for m in cli(config, "outbox", "list", "--json", capsys=capsys)} == {"succeeded"}
 
 
 def test_the_original_file_stays_downloadable(
@@ -342,9 +333,9 @@ def test_the_original_file_stays_downloadable(
     _, drafts = ingest(config, capsys)
     by_format = {d["source_format"]: d for d in drafts}
     out = tmp_path / "goc.docx"
-    run(config, "drafts", "source", str(by_format["docx"]["id"]), "--output", str(out), capsys=capsys)
+    cli(config, "drafts", "source", str(by_format["docx"]["id"]), "--output", str(out), capsys=capsys)
     paragraphs = [p.text for p in Document(io.BytesIO(out.read_bytes())).paragraphs]
     assert "CHI BỘ VĂN PHÒNG SINH HOẠT CHUYÊN ĐỀ QUÝ IV" in paragraphs
     eml = tmp_path / "goc.eml"
-    run(config, "drafts", "source", str(by_format["email"]["id"]), "-o", str(eml), capsys=capsys)
+    cli(config, "drafts", "source", str(by_format["email"]["id"]), "-o", str(eml), capsys=capsys)
     assert eml.read_bytes() == (FIXTURES / "body_article.eml").read_bytes()

@@ -3,7 +3,6 @@ batch go on, and the worker processes the message again later. And Ingestor.retr
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from datetime import timedelta
@@ -20,6 +19,7 @@ from ingest.steps import Context, MessageState
 from ingest.word.pool import shutdown_pool
 from review.web.labels import REASON_LABELS
 from tests.appkit import open_app, write_settings
+from tests.clijson import cli
 from toasoan.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
@@ -44,15 +44,8 @@ def deliver(maildir: Path, *names: str) -> None:
         shutil.copy(FIXTURES / name, new / f"{name}.host")
 
 
-def cli(config: Path, capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> object:
-    capsys.readouterr()
-    assert main(["--config", str(config), *args]) == code
-    out = capsys.readouterr().out
-    return json.loads(out) if "--json" in args else out
-
-
 def inbox(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, dict]:
-    return {m["message_id"]: m for m in cli(config, capsys, "inbox", "list", "--json")}  # type: ignore[union-attr]
+    return {m["message_id"]: m for m in cli(config, "inbox", "list", "--json", capsys=capsys)}  # type: ignore[union-attr]
 
 
 def broken_documents(ctx: Context, st: MessageState) -> MessageState:
@@ -76,7 +69,7 @@ def test_a_bug_in_a_step_is_an_internal_error_retried_later(
     deliver(maildir, "tin_ok.eml", "two_documents.eml", "no_document.eml")
     monkeypatch.setattr(steps, "STEPS", with_step("documents", broken_documents))
     with caplog.at_level(logging.ERROR, logger="ingest.service"):
-        cli(config, capsys, "ingest", "--once")
+        cli(config, "ingest", "--once", capsys=capsys)
     msgs = inbox(config, capsys)
     broken = msgs[BROKEN_MID]
     # Its own reason and the exception line for the problem-email page; the traceback in the log.
@@ -89,12 +82,12 @@ def test_a_bug_in_a_step_is_an_internal_error_retried_later(
     # The rest of the batch went on: a receipt and a quarantine notice, neither for the broken one.
     assert [m["status"] for m in msgs.values()].count("accepted") == 1
     assert [m["reason"] for m in msgs.values()].count("no_document") == 1
-    mails = cli(config, capsys, "outbox", "list", "--json")
+    mails = cli(config, "outbox", "list", "--json", capsys=capsys)
     assert sorted(m["kind"] for m in mails) == ["quarantine_notice", "receipt"]  # type: ignore[union-attr]
 
     # The next sweep comes too soon for a retry (backoff); the bug is fixed meanwhile.
     monkeypatch.undo()
-    cli(config, capsys, "ingest", "--once")
+    cli(config, "ingest", "--once", capsys=capsys)
     assert inbox(config, capsys)[BROKEN_MID]["reason"] == "internal_error"
 
     # Once its delay has passed, the worker processes it again, and now it goes through.
@@ -103,11 +96,11 @@ def test_a_bug_in_a_step_is_an_internal_error_retried_later(
         row = s.exec(select(InboundMessage).where(InboundMessage.message_id == BROKEN_MID)).one()
         row.processed_at = utcnow() - timedelta(seconds=service.INTERNAL_ERROR_DELAY_SECONDS + 1)
         s.add(row)
-    cli(config, capsys, "ingest", "--once")
+    cli(config, "ingest", "--once", capsys=capsys)
     fixed = inbox(config, capsys)[BROKEN_MID]
     assert (fixed["status"], fixed["reason"], fixed["attempts"]) == ("accepted", None, 1)
     assert len(fixed["draft_ids"]) == 1
-    kinds = sorted(m["kind"] for m in cli(config, capsys, "outbox", "list", "--json"))  # type: ignore[union-attr]
+    kinds = sorted(m["kind"] for m in cli(config, "outbox", "list", "--json", capsys=capsys))  # type: ignore[union-attr]
     assert kinds == ["quarantine_notice", "receipt", "receipt"]
 
 
@@ -132,7 +125,7 @@ def test_internal_error_backoff_then_a_person(office: tuple[Path, Path]) -> None
 def test_retry_raises_its_own_errors(office: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     config, maildir = office
     deliver(maildir, "tin_ok.eml", "no_document.eml")
-    cli(config, capsys, "ingest", "--once")
+    cli(config, "ingest", "--once", capsys=capsys)
     msgs = inbox(config, capsys)
     ok, waiting = msgs[BROKEN_MID], msgs["quen-tep@vanphong.tinhuy.example"]
     settings, engine = open_app(config)

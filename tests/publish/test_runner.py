@@ -4,7 +4,6 @@ as the target says. Time is passed in (`now`), never waited for."""
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,17 +21,13 @@ from publish.models import Publication, TargetState
 from publish.targets import Placed, PublishArticle
 from review import service
 from review.auth import get_user
+from tests import clijson
 from tests.publish import filetarget
 from tests.publish.conftest import ADMIN, Office
-from toasoan.cli import main
 
 
 def cli(o: Office, *args: str, capsys: pytest.CaptureFixture[str], code: int = 0) -> Any:
-    capsys.readouterr()
-    got = main(["--config", str(o.config), *args])
-    out = capsys.readouterr()
-    assert got == code, out
-    return json.loads(out.out) if "--json" in args else out
+    return clijson.cli(o.config, *args, capsys=capsys, code=code)
 
 
 def approve(o: Office, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from core.db import transaction
 from core.models import Draft
 from core.settings import load_settings
+from tests.clijson import cli_json
 from toasoan.cli import main
 from toasoan.database import open_database
 
@@ -105,11 +106,9 @@ def test_by_default_an_item_counts_when_it_goes_live(tmp_path: Path, capsys: pyt
     # count_by = "published" (the shipped setting): approved drafts not live yet do not count, and a
     # published one counts on the day it went live (draft 1: approved 30/06, live 01/07 local).
     config = office(tmp_path, "published")
-    assert main(["--config", str(config), "report", "month", "2026-07", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert [(ln["draft_id"], ln["amount"]) for ln in out["lines"]] == [(1, "379500")]  # 1,5 x 253.000 (from 01/07)
     units = {u["code"]: u for u in out["units"]}
     assert (units["VP"]["tin"], units["TC"]["bai"]) == (1, 0)
-    assert main(["--config", str(config), "report", "month", "2026-08", "--json"]) == 0
-    august = json.loads(capsys.readouterr().out)
+    august = cli_json(config, "report", "month", "2026-08", capsys=capsys)
     assert [ln["draft_id"] for ln in august["lines"]] == [5]  # live 28/07 local: the August period

@@ -1,7 +1,6 @@
 """The royalty ledger on a real SQLite file: closing freezes, reopening is audited, paying dates
 lines, shares split to the đồng, late items count in the open period, concurrent closes."""
 
-import json
 import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,6 +16,7 @@ from reports.ledger import LedgerError, close_period, mark_paid, period_state, r
 from reports.models import ReportEvent, ReportLine, ReportPeriod
 from reports.periods import Period
 from reports.service import load_month
+from tests.clijson import cli_json
 from tests.reports.test_cli import office
 from toasoan.cli import main
 from toasoan.database import open_database
@@ -34,15 +34,10 @@ def config(tmp_path: Path) -> Path:
     return office(tmp_path, "approved")
 
 
-def month_json(config: Path, period: str, capsys: pytest.CaptureFixture[str]) -> dict:
-    assert main(["--config", str(config), "report", "month", period, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
-
-
 def test_a_closed_period_is_unchanged_after_a_base_salary_row_is_added(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = month_json(config, "2026-07", capsys)
+    before = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert before["closed"] is False and before["total"] == "1110000"
     assert main(["--config", str(config), "report", "close", "2026-07", "--by", "quantri"]) == 0
     assert "Đã chốt kỳ 2026-07 (2 dòng)" in capsys.readouterr().out
@@ -61,7 +56,7 @@ def test_a_closed_period_is_unchanged_after_a_base_salary_row_is_added(
         d = s.get(Draft, 1)
         d.coefficient = Decimal(5)
         s.add(d)
-    after = month_json(config, "2026-07", capsys)
+    after = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert after["closed"] is True
     assert [(ln["draft_id"], ln["amount"], ln["paid_on"]) for ln in after["lines"]] == [
         (1, "351000", None),
@@ -79,7 +74,7 @@ def test_a_closed_period_is_unchanged_after_a_base_salary_row_is_added(
     capsys.readouterr()
     assert main(["--config", str(config), "report", "close", "2026-07"]) == 0
     capsys.readouterr()
-    again = month_json(config, "2026-07", capsys)
+    again = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert [(ln["draft_id"], ln["amount"]) for ln in again["lines"]] == [(1, "1500000"), (2, "759000")]  # 5 x 300.000
     with reading(engine) as s:
         events = s.exec(select(ReportEvent).order_by(ReportEvent.id)).all()
@@ -166,11 +161,11 @@ def test_pay_marks_lines_with_the_date(config: Path, capsys: pytest.CaptureFixtu
         == 0
     )
     capsys.readouterr()
-    out = month_json(config, "2026-07", capsys)
+    out = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert [(ln["seq"], ln["paid_on"]) for ln in out["lines"]] == [(1, None), (2, "2026-08-05")]
     assert main(["--config", str(config), "report", "pay", "2026-07", "--date", "2026-08-06"]) == 0
     assert "1 dòng" in capsys.readouterr().out
-    out = month_json(config, "2026-07", capsys)
+    out = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert [ln["paid_on"] for ln in out["lines"]] == ["2026-08-06", "2026-08-05"]
     assert main(["--config", str(config), "report", "reopen", "2026-07", "--reason", "x"]) == 1
     assert "đã chi trả" in capsys.readouterr().err
@@ -193,7 +188,7 @@ def test_shares_split_to_the_dong_and_photos_get_their_line(config: Path, capsys
     argv = ["--config", str(config), "report", "shares", "2", "Lê Văn C=1", "Nguyễn Thị D=1", "Phạm E=1"]
     assert main(argv) == 0
     capsys.readouterr()
-    out = month_json(config, "2026-07", capsys)
+    out = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     two = [ln for ln in out["lines"] if ln["draft_id"] == 2]
     text = [ln for ln in two if ln["kind"] == "bai"]
     photos = [ln for ln in two if ln["kind"] == "anh"]

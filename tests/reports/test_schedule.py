@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import io
-import json
 import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,6 +27,7 @@ from reports.orientation import orientation_of, set_orientation
 from reports.periods import Period
 from reports.schedule import run_due
 from tests.appkit import open_app, toml
+from tests.clijson import cli_json
 from tests.servers import SmtpSink
 from toasoan.cli import main
 
@@ -266,8 +266,7 @@ def test_cli_run_due_json_and_orientation(tmp_path: Path, capsys: pytest.Capture
     assert main(argv) == 0
     assert "Đã lưu định hướng nội dung kỳ 2027-04" in capsys.readouterr().out
     assert main(["--config", str(config), "report", "orientation", "2027-4", "--text", "x"]) == 1
-    assert main(["--config", str(config), "report", "run-due", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = cli_json(config, "report", "run-due", capsys=capsys)
     assert out["failed"] == 0
     assert [o["job"] for o in out["ran"]] == ["orientation"]  # this period's, waiting for its text
     assert main(["--config", str(config), "report", "run-due"]) == 0
@@ -325,8 +324,7 @@ def test_a_period_job_that_keeps_failing_is_listed_with_its_reason_and_retried_b
         run_due(settings, engine, now)
         now += timedelta(hours=2)
     config = ["--config", str(tmp_path / "settings.toml")]
-    assert main([*config, "report", "jobs", "2027-03", "--failed", "--json"]) == 0
-    [failed] = json.loads(capsys.readouterr().out)["jobs"]
+    [failed] = cli_json(tmp_path / "settings.toml", "report", "jobs", "2027-03", "--failed", capsys=capsys)["jobs"]
     assert (failed["job"], failed["period"], failed["status"], failed["attempts"]) == ("close", "2027-03", "failed", 12)
     assert "phong-su" in failed["note"]
     assert main([*config, "report", "jobs", "2027-03"]) == 0

@@ -5,7 +5,6 @@ revised file back through a real SMTP hop and Dovecot as revision 2."""
 from __future__ import annotations
 
 import email
-import json
 import shutil
 from email.message import EmailMessage
 from email.policy import SMTP, default
@@ -21,19 +20,13 @@ from core.models import Draft, OutboxMail
 from review import service
 from review.auth import add_user, get_user
 from tests.appkit import at_once, open_app, write_settings
+from tests.clijson import cli
 from tests.fixtures.intake.build import BODY, DOCX_TYPE, docx
 from tests.servers import MailUser
 from toasoan.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
 PASSWORD = "mật-khẩu-dài"
-
-
-def cli(config: Path, *args: str, capsys: pytest.CaptureFixture[str], code: int = 0) -> Any:
-    capsys.readouterr()
-    assert main(["--config", str(config), *args]) == code, capsys.readouterr()
-    out = capsys.readouterr()
-    return json.loads(out.out) if "--json" in args else out
 
 
 @pytest.fixture

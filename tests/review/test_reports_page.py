@@ -168,6 +168,7 @@ def test_the_content_orientation_is_saved_by_the_chief_and_shown_to_everyone(off
     assert "<b>Đại hội</b>" not in html and section is not None and section.find("form") is None
     r = chief.post("/bao-cao/2027-01/dinh-huong", {"csrf_token": chief.csrf, "orientation": " "})
     assert r.status_code == 409
+    assert "định hướng nội dung không được để trống" in r.text and "the orientation is empty" not in r.text
 
 
 def test_the_chart_draws_each_units_bars_and_escapes_its_name() -> None:

@@ -4,15 +4,14 @@ header block is fetched (who sent it, for the editors and the notice); the messa
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.appkit import write_settings
+from tests.clijson import cli_json
 from tests.fixtures.intake.build import submission
 from tests.servers import MailUser
 from toasoan.cli import main
@@ -32,12 +31,6 @@ def body_marker(raw: bytes) -> bytes:
     """A line from deep inside the message body: present in any copy that holds the body."""
     lines = raw.splitlines()
     return lines[len(lines) * 3 // 4]
-
-
-def cli_json(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    capsys.readouterr()
-    assert main(["--config", str(config), *args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 def spool_files(config: Path) -> list[Path]:
@@ -79,7 +72,7 @@ def test_an_oversized_message_is_quarantined_from_its_headers_and_stays_on_the_s
         user.server.append(user.address, user.password, raw)
     assert main(["--config", str(config), "ingest", "--once"]) == 0
 
-    inbox = cli_json(config, capsys, "inbox", "list")
+    inbox = cli_json(config, "inbox", "list", capsys=capsys)
     big = next(m for m in inbox if "số 2" in m["subject"])
     assert (big["status"], big["reason"]) == ("quarantined", "too_large")
     assert big["sender"] == SENDER and big["size"] >= len(huge)  # who sent it, and how big it is
@@ -95,7 +88,7 @@ def test_an_oversized_message_is_quarantined_from_its_headers_and_stays_on_the_s
     header_fetches, body_fetches, body_bytes = imap_fetches(user, headers=1)
     assert (header_fetches, body_fetches) == (1, 2) and body_bytes < len(huge) // 4
     # The sender is told, through the usual quarantine notice.
-    notices = [m for m in cli_json(config, capsys, "outbox", "list") if m["kind"] == "quarantine_notice"]
+    notices = [m for m in cli_json(config, "outbox", "list", capsys=capsys) if m["kind"] == "quarantine_notice"]
     assert [m["to"] for m in notices] == [SENDER]
 
 
@@ -108,14 +101,14 @@ def test_a_second_delivery_and_a_retry_make_no_second_row_and_no_download(
     assert main(["--config", str(config), "ingest", "--once"]) == 0
     user.deliver(huge)  # the same email again (a new delivery: new trace headers, a new UID)
     assert main(["--config", str(config), "ingest", "--once"]) == 0
-    inbox = cli_json(config, capsys, "inbox", "list")
+    inbox = cli_json(config, "inbox", "list", capsys=capsys)
     assert [(m["status"], m["reason"]) for m in inbox] == [("quarantined", "too_large")]
     assert user.status()["messages"] == 0  # the second copy is acknowledged as a duplicate, not left
 
-    retried = cli_json(config, capsys, "inbox", "retry", str(inbox[0]["id"]))
+    retried = cli_json(config, "inbox", "retry", str(inbox[0]["id"]), capsys=capsys)
     assert (retried["status"], retried["reason"]) == ("quarantined", "too_large")
     assert "header" in retried["detail"] and str(LIMIT) in retried["detail"]
-    notices = [m for m in cli_json(config, capsys, "outbox", "list") if m["kind"] == "quarantine_notice"]
+    notices = [m for m in cli_json(config, "outbox", "list", capsys=capsys) if m["kind"] == "quarantine_notice"]
     assert len(notices) == 1  # one notice, not one per delivery or retry
     assert not any(body_marker(huge) in p.read_bytes() for p in spool_files(config))
     assert imap_fetches(user, headers=2) == (2, 0, 0)  # each delivery: its header, never its body
@@ -127,11 +120,11 @@ def test_after_the_limit_is_raised_the_message_put_back_is_fetched_whole_into_th
     config, user = office
     user.server.append(user.address, user.password, huge_submission(5))
     assert main(["--config", str(config), "ingest", "--once"]) == 0
-    [row] = cli_json(config, capsys, "inbox", "list")
+    [row] = cli_json(config, "inbox", "list", capsys=capsys)
     # The office raises the limit; a retry alone cannot conjure the body and says what to do.
     raised = write_settings(tmp_path, mailbox=user.mailbox_settings(), ingest={"max_message_bytes": 10 * LIMIT})
     assert raised == config
-    retried = cli_json(config, capsys, "inbox", "retry", str(row["id"]))
+    retried = cli_json(config, "inbox", "retry", str(row["id"]), capsys=capsys)
     assert (retried["status"], retried["reason"]) == ("quarantined", "too_large")
     assert "chuyển thư về thư mục nhận bài" in retried["detail"] and "move it back" in retried["detail"]
     # Someone moves it back to the inbox: the next sweep downloads it whole, into the same record.
@@ -140,9 +133,9 @@ def test_after_the_limit_is_raised_the_message_put_back_is_fetched_whole_into_th
     client.move(client.search(["ALL"]), "INBOX")
     client.logout()
     assert main(["--config", str(config), "ingest", "--once"]) == 0
-    inbox = cli_json(config, capsys, "inbox", "list")
+    inbox = cli_json(config, "inbox", "list", capsys=capsys)
     assert [(m["id"], m["status"]) for m in inbox] == [(row["id"], "accepted")]
-    assert len(cli_json(config, capsys, "drafts", "list")) == 1
+    assert len(cli_json(config, "drafts", "list", capsys=capsys)) == 1
 
 
 def test_maildir_applies_the_same_rule_from_the_file_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +146,7 @@ def test_maildir_applies_the_same_rule_from_the_file_size(tmp_path: Path, capsys
     (new / "1.huge").write_bytes(huge)
     (new / "2.ok").write_bytes(submission(7))
     assert main(["--config", str(config), "ingest", "--once"]) == 0
-    inbox = cli_json(config, capsys, "inbox", "list")
+    inbox = cli_json(config, "inbox", "list", capsys=capsys)
     assert sorted((m["status"], m["reason"]) for m in inbox) == [("accepted", None), ("quarantined", "too_large")]
     assert not any(body_marker(huge) in p.read_bytes() for p in spool_files(config))
     assert (tmp_path / "maildir" / f".{PROCESSED}" / "cur" / "1.huge").read_bytes() == huge  # kept, unchanged

@@ -3,12 +3,12 @@ sample articles approved by the demo head of the board and live on the static si
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.clijson import cli_json
 from toasoan.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,13 +21,11 @@ def test_make_run_shows_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["--config", str(config), "demo"]) == 0
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8080/site/  (3 bài mẫu đã đăng)" in out and "truongban / truongban-demo" in out
-    assert main(["--config", str(config), "drafts", "list", "--json"]) == 0
-    drafts = json.loads(capsys.readouterr().out)
+    drafts = cli_json(config, "drafts", "list", capsys=capsys)
     live = [d for d in drafts if d["status"] == "published"]
     assert len(live) == 3
     for d in live:
-        assert main(["--config", str(config), "drafts", "show", str(d["id"]), "--json"]) == 0
-        shown = json.loads(capsys.readouterr().out)
+        shown = cli_json(config, "drafts", "show", str(d["id"]), capsys=capsys)
         page = tmp_path / "var" / "site" / shown["published_url"].removeprefix("http://127.0.0.1:8080/site/")
         assert shown["title"] in page.read_text(encoding="utf-8")
     assert main(["--config", str(config), "demo"]) == 0  # a second start publishes nothing more

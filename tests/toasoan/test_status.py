@@ -18,6 +18,7 @@ from core.runners import record_error, record_ok
 from core.settings import Settings, load_settings
 from publish.models import TargetState
 from review.health import collect, sync_alerts
+from tests.clijson import cli_json
 from toasoan.cli import main
 from toasoan.cli_status import EXIT_WARNINGS
 from toasoan.database import open_database
@@ -50,8 +51,7 @@ def codes(settings: Settings, now: datetime = NOW) -> list[str]:
 
 
 def test_a_fresh_office_without_a_worker_says_so(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", str(settings.path), "status", "--json"]) == EXIT_WARNINGS
-    out = json.loads(capsys.readouterr().out)
+    out = cli_json(settings.path, "status", capsys=capsys, code=EXIT_WARNINGS)
     assert out["ok"] is False and out["last_sweep_at"] is None
     assert [w["code"] for w in out["warnings"]] == ["worker_silent"]
     assert out["quarantined"] == 0 and out["publish_failed"] == 0

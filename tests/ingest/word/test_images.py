@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from core.images import image_type
 from ingest.word.images import (
     ImageTooLarge,
     UnreadableImage,
-    image_type,
     probe,
     web_rendition,
 )
