@@ -596,7 +596,7 @@ def bench_app() -> Any:
     def bare_queue(status: str = "", q: str = "", page: int = 1) -> JSONResponse:
         where, params = [], {}
         if engine.dialect.name == "sqlite" and fts_query(fold_words(q)):  # the same index as the product's
-            where.append("id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)")
+            where.append("+id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)")
             params["fts"] = fts_query(fold_words(q))
         elif engine.dialect.name != "sqlite":
             for n, word in enumerate(fold_words(q).split()[:8]):

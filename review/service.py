@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, bindparam, column, func, or_, text
+from sqlalchemy import bindparam, func, or_, text
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -585,8 +585,11 @@ def _search_conditions(engine: Engine, folded: str) -> list[ColumnElement[bool]]
         match = fts_query(folded)
         if not match:
             return []
-        fts = text("SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts").bindparams(fts=match)
-        return [_D.id.in_(fts.columns(column("rowid", Integer)))]
+        # "+draft.id": membership is checked while a small index is scanned (the status counts, the
+        # page in date order); looking each of thousands of matches up by id would read their rows,
+        # bodies included (101 ms CPU instead of ~5 ms for "dang bo" over 20,000 drafts).
+        fts = text("+draft.id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)").bindparams(fts=match)
+        return [cast(ColumnElement[bool], fts)]
     return [_D.search_text.contains(word, autoescape=True) for word in folded.split()[:8]]
 
 
