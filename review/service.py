@@ -593,21 +593,30 @@ def _search_conditions(engine: Engine, folded: str) -> list[ColumnElement[bool]]
     return [_D.search_text.contains(word, autoescape=True) for word in folded.split()[:8]]
 
 
+_COUNTS_KEPT = 64  # filters whose counts a connection remembers
+
+
 def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]]) -> dict[str, int]:
-    """Drafts per status. Without filters (the tabs of every queue page) on SQLite, a connection
-    remembers them until the database changes: counting 20,000 drafts is most of the page's
+    """Drafts per status under the filters. On SQLite a connection remembers the counts of the last
+    filters it counted (the tabs of every queue page, the pages of one search) until the database
+    changes: counting 20,000 drafts, or a search's thousands of matches, is most of the page's
     database time. `PRAGMA data_version` moves when another connection commits (any process), and
     the connection's own `total_changes` when it writes itself."""
     query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
-    if conditions or conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite":
         return {k: int(v) for k, v in conn.execute(query).all()}
+    compiled = query.compile(dialect=conn.dialect)
+    key = (str(compiled), tuple(sorted((k, str(v)) for k, v in compiled.params.items())))
     dbapi: Any = conn.connection.dbapi_connection
     version = (conn.exec_driver_sql("PRAGMA data_version").scalar(), dbapi.total_changes)
-    cached = conn.info.get("draft_status_counts")
-    if cached is None or cached[0] != version:
-        cached = (version, {k: int(v) for k, v in conn.execute(query).all()})
-        conn.info["draft_status_counts"] = cached
-    return dict(cached[1])
+    cache: dict[Any, tuple[Any, dict[str, int]]] = conn.info.setdefault("draft_status_counts", {})
+    hit = cache.get(key)
+    if hit is None or hit[0] != version:
+        if len(cache) >= _COUNTS_KEPT:
+            cache.clear()
+        hit = (version, {k: int(v) for k, v in conn.execute(query).all()})
+        cache[key] = hit
+    return dict(hit[1])
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,16 @@ def test_the_index_follows_edits_and_deletes(office: tuple[Any, Any]) -> None:
     assert found(office, "tong ket") == [2]
     assert found(office, "thanh nien") == []
     assert found(office, "chi bo") == []
+
+
+def test_the_counts_of_a_search_follow_new_drafts(office: tuple[Any, Any]) -> None:
+    """Counts are remembered per filter until the database changes (any connection, any process)."""
+    settings, engine = office
+    assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}
+    with transaction(engine) as s:
+        d = Draft(id=4, tracking_code="TS-2026-0004", title="Đảng bộ phường sơ kết", sender="a@b.example")
+        d.status = "published"
+        refresh_search_text(d)
+        s.add(d)
+    assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1, "published": 1}
+    assert queue(engine, settings, QueueFilter(q="chi bo")).counts == {"pending_review": 1}
