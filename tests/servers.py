@@ -55,6 +55,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(n: int) -> list[int]:
+    """`n` different ports free on 127.0.0.1 a moment ago: held open together while they are chosen,
+    since one at a time the system may hand out the same port twice (Dovecot: "duplicate listener")."""
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            sockets.append(s)
+            s.bind((HOST, 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def wait_port(
     port: int, timeout: float = 10.0, proc: subprocess.Popen[Any] | None = None, connect: bool = True
 ) -> None:
@@ -579,9 +594,10 @@ def dovecot(
         cert, key = make_cert(d)
         for user, password in users:
             _write_user(d / "users", user, password)
-        relay = relay_port or free_port()
         for attempt in range(3):
-            ports = {k: free_port() for k in ("imap", "imaps", "lmtp", "submission")}
+            *chosen, spare = free_ports(5)
+            relay = relay_port or spare
+            ports = dict(zip(("imap", "imaps", "lmtp", "submission"), chosen, strict=True))
             conf = _write_conf(d, cert, key, ports, relay, extra_conf)
             server = Dovecot(dir=str(d), pid=0, conf=conf, cert=cert, relay_port=relay, **ports)
             try:
@@ -589,7 +605,7 @@ def dovecot(
                 break
             except RuntimeError as exc:
                 # Another process may have taken a "free" port in between: pick new ones.
-                if "Address already in use" not in str(exc) or attempt == 2:
+                if not ("Address already in use" in str(exc) or "duplicate listener" in str(exc)) or attempt == 2:
                     raise
         assert server is not None
         yield server
