@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from core.storage import Store
 from core.text import clean_line
+from ingest import spool
 
 __all__ = ["DEFECT_LABELS", "Defect", "Diagnostics", "Hop", "diagnose", "diagnose_inbound"]
 
@@ -137,7 +138,7 @@ def diagnose(raw: bytes, *, headers_only: bool = False) -> Diagnostics:
 def diagnose_inbound(store: Store, raw_sha256: str, size: int) -> Diagnostics:
     """The diagnostics of a stored email: its spool copy, of which only a bounded prefix is read.
     `size` is the email's size as received (larger than the spool copy when only headers were kept)."""
-    path = store.path("spool", raw_sha256, ".eml")
+    path = spool.path(store, raw_sha256)
     try:
         stored = path.stat().st_size
         raw = _read_prefix(path, FULL_LIMIT + 1)

@@ -24,7 +24,7 @@ from core.senders import unit_for_address
 from core.settings import Settings, Unit
 from core.storage import Store, sha256_hex
 from core.text import syllable_count
-from ingest import notices, rules
+from ingest import notices, rules, spool
 from ingest.models import InboundMessage, InboundStatus, Reason
 from ingest.outcome import DraftPlan, ImagePlan, Outcome
 from ingest.parse import Attachment, ParsedMessage, parse_headers, parse_message
@@ -133,7 +133,7 @@ def size(ctx: Context, st: MessageState) -> MessageState:
 
 def parse(ctx: Context, st: MessageState) -> MessageState:
     # Read here and dropped with the state: a large message is held in memory once.
-    st.parsed = parse_message(ctx.store.get("spool", st.row.raw_sha256, ".eml"))
+    st.parsed = parse_message(spool.read(ctx.store, st.row.raw_sha256))
     st.subject_rest = rules.subject_remainder(st.parsed.subject, ctx.marker)
     return st
 
@@ -336,7 +336,7 @@ def _answers_us(ctx: Context, row: InboundMessage) -> bool:
     marker: the contributor answers "Re: [TS-2026-00012] Đề nghị chỉnh sửa bài ..."."""
     if TRACKING_CODE.search(row.subject):
         return True
-    with open(ctx.store.path("spool", row.raw_sha256, ".eml"), "rb") as fh:
+    with open(spool.path(ctx.store, row.raw_sha256), "rb") as fh:
         replied = parse_headers(fh.read(256_000)).replied_ids
     if not replied:
         return False
@@ -351,7 +351,7 @@ def _answers_us(ctx: Context, row: InboundMessage) -> bool:
 
 def _header_only(ctx: Context, row: InboundMessage) -> bool:
     """Spooled as its header block alone (it was over the limit): the spool file is shorter than the email."""
-    return ctx.store.path("spool", row.raw_sha256, ".eml").stat().st_size < row.size
+    return spool.path(ctx.store, row.raw_sha256).stat().st_size < row.size
 
 
 def _parsed(st: MessageState) -> ParsedMessage:

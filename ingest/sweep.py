@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from core.db import reading, transaction, utcnow
 from core.settings import Settings
 from core.storage import Store, sha256_hex
+from ingest import spool
 from ingest.mailbox import Fetched, MailboxSession
 from ingest.models import InboundMessage, InboundStatus, MailboxCursor, Reason
 from ingest.parse import parse_headers
@@ -177,7 +178,7 @@ class Sweep:
         items = []
         for f in fetched:
             # A message over the limit is spooled as its header block only: who sent it, for the editors.
-            raw_sha = self.store.put("spool", f.raw, sha=sha256_hex(f.raw), suffix=".eml")  # fsync'd
+            raw_sha = spool.put(self.store, f.raw, sha256_hex(f.raw))  # fsync'd
             ident = identity_sha256(f.raw) if f.size is None else header_identity(f.raw, f.size)
             items.append((f, raw_sha, ident, parse_headers(f.raw)))
         if not items:

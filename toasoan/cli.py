@@ -474,6 +474,7 @@ def _draft_source(settings: Settings, engine: Any, draft_id: int, output: Path |
     """Write the contributor's original file (the Word file, or the email for a body draft)."""
     from core.models import Draft
     from core.storage import Store
+    from ingest import spool
     from ingest.models import InboundMessage
 
     store = Store(settings.storage_dir)
@@ -486,7 +487,7 @@ def _draft_source(settings: Settings, engine: Any, draft_id: int, output: Path |
         data = store.get("documents", d.source_sha256)
         suffix = Path(d.source_file or "").suffix.lower() if d.source_file else ""
     elif inbound is not None:
-        data, suffix = store.get("spool", inbound.raw_sha256, ".eml"), ".eml"
+        data, suffix = spool.read(store, inbound.raw_sha256), ".eml"
     else:
         raise CliError(f"Bài số {draft_id} không còn tệp gốc / draft {draft_id} has no original file")
     # The sender's file name is never a path: the default name is the tracking code.

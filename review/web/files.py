@@ -17,6 +17,7 @@ from core.db import reading
 from core.images import web_image_type
 from core.models import Draft, DraftRevision
 from core.text import nfc, strip_diacritics
+from ingest import spool
 from ingest.models import InboundMessage, InboundStatus
 from review.service import require
 from review.web.deps import NotFound, UserDep, Web, WebDep
@@ -129,7 +130,8 @@ def raw_email(inbound_id: int, web: WebDep, who: UserDep) -> Response:
     with reading(web.engine) as s:
         row = s.get(InboundMessage, inbound_id)
     shown = row is not None and row.status in RAW_EMAIL_STATUSES  # never an ignored non-submission
-    path = _store_path(web, "spool", row.raw_sha256, ".eml") if row and shown else None
+    raw = spool.path(web.store, row.raw_sha256) if row and shown else None
+    path = raw if raw is not None and raw.is_file() else None
     if path is None:
         raise NotFound(f"Không có thư số {inbound_id}.")
     return FileResponse(
