@@ -16,7 +16,9 @@ from core.models import RunnerState
 from tests.appkit import open_app
 from tests.ingest.test_imap import HANG_SECONDS, fixture, imap_settings, wait_for_drafts
 from tests.servers import MailUser
-from toasoan.worker import run_worker
+from toasoan.worker import LEASE_RETRY_SECONDS, run_worker
+
+LOOPS = ("mailbox", "outbox", "publish", "period_jobs")
 
 
 def lease_owner(engine: Any, name: str) -> str | None:
@@ -43,14 +45,20 @@ def test_a_second_worker_waits_then_takes_over(
     first, second = threading.Event(), threading.Event()
     a = threading.Thread(target=run_worker, args=(settings, engine), kwargs={"stop": first}, daemon=True)
     a.start()
-    owner_a = wait_until(lambda: lease_owner(engine, "mailbox"), "the first worker's mailbox lease")
+    # Each loop has its own lease: the second worker starts once the first holds all four (two workers
+    # started together may share the loops out, which doubles nothing either).
+    owners = wait_until(
+        lambda: len(o := {lease_owner(engine, loop) for loop in LOOPS}) == 1 and None not in o and o,
+        "the first worker's four leases",
+    )
+    (owner_a,) = owners
     b = threading.Thread(target=run_worker, args=(settings, engine), kwargs={"stop": second}, daemon=True)
     b.start()
     try:
         mail_user.deliver(fixture("tin_ok.eml"))
         assert len(wait_for_drafts(engine, 1)) == 1
-        for loop in ("mailbox", "outbox", "publish", "period_jobs"):
-            assert wait_until(lambda loop=loop: lease_owner(engine, loop), loop) == owner_a  # b waits
+        time.sleep(2 * LEASE_RETRY_SECONDS)  # the second worker has tried every loop by now
+        assert {loop: lease_owner(engine, loop) for loop in LOOPS} == dict.fromkeys(LOOPS, owner_a)  # b waits
 
         first.set()
         a.join(timeout=HANG_SECONDS)
