@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.db import reading, transaction, utcnow
+from core.db import transaction, utcnow
 from core.models import RunnerState
 
 __all__ = ["LEASE_SECONDS", "RUNNERS", "acquire", "record_error", "record_ok", "release", "runner_states"]
@@ -28,10 +28,7 @@ RUNNERS = ("mailbox", "outbox", "publish", "period_jobs")
 LEASE_SECONDS = 60  # a dead worker's loops are taken over within this
 
 
-def _ensure_row(engine: Engine, name: str) -> None:
-    with reading(engine) as s:
-        if s.get(RunnerState, name) is not None:
-            return
+def _add_row(engine: Engine, name: str) -> None:
     try:
         with transaction(engine) as s:
             s.add(RunnerState(name=name))
@@ -40,23 +37,27 @@ def _ensure_row(engine: Engine, name: str) -> None:
 
 
 def acquire(engine: Engine, name: str, owner: str, now: datetime | None = None, seconds: float = LEASE_SECONDS) -> bool:
-    """Take or renew the lease of loop `name` for `owner`; True when `owner` holds it afterwards."""
+    """Take or renew the lease of loop `name` for `owner`; True when `owner` holds it afterwards.
+    One conditional UPDATE a call; the loop's row is made the first time only."""
     now = now or utcnow()
-    _ensure_row(engine, name)
-    with transaction(engine) as s:
-        result = s.execute(
-            update(RunnerState)
-            .where(
-                col(RunnerState.name) == name,
-                or_(
-                    col(RunnerState.lease_owner).is_(None),
-                    col(RunnerState.lease_owner) == owner,
-                    col(RunnerState.lease_until) < now,
-                ),
+    free_or_ours = or_(
+        col(RunnerState.lease_owner).is_(None),
+        col(RunnerState.lease_owner) == owner,
+        col(RunnerState.lease_until) < now,
+    )
+    for _ in range(2):
+        with transaction(engine) as s:
+            result = s.execute(
+                update(RunnerState)
+                .where(col(RunnerState.name) == name, free_or_ours)
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
             )
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+            if s.get(RunnerState, name) is not None:  # held by another worker
+                return False
+        _add_row(engine, name)
+    return False
 
 
 def release(engine: Engine, name: str, owner: str) -> None:
@@ -88,8 +89,3 @@ def record_error(engine: Engine, name: str, error: str, now: datetime | None = N
 
 def runner_states(session: Session) -> dict[str, RunnerState]:
     return {r.name: r for r in session.exec(select(RunnerState)).all()}
-
-
-def read_states(engine: Engine) -> dict[str, RunnerState]:
-    with reading(engine) as s:
-        return runner_states(s)

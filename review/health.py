@@ -32,7 +32,7 @@ from ingest.queries import inbox_counts
 from publish.jobs import failed_jobs_count, paused_targets
 from reports.schedule import upcoming
 
-__all__ = ["Health", "Warning", "collect", "sync_alerts"]
+__all__ = ["Health", "HealthWarning", "collect", "sync_alerts"]
 
 # The worker's loops as the page names them.
 RUNNER_LABELS = {
@@ -44,7 +44,7 @@ RUNNER_LABELS = {
 
 
 @dataclass(frozen=True)
-class Warning:
+class HealthWarning:
     code: str  # stable: mailbox_down, worker_silent, publisher_paused:<target>, disk_low, outbox_failing
     message: str  # Vietnamese, for the page and the email
     since: datetime | None
@@ -63,7 +63,7 @@ class Health:
     paused: list[dict[str, Any]]
     upcoming: list[dict[str, Any]]
     disk: dict[str, Any]
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[HealthWarning] = field(default_factory=list)
 
     @property
     def last_sweep_at(self) -> datetime | None:
@@ -99,8 +99,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def disk_usage(settings: Settings) -> dict[str, Any]:
     path = settings.storage_dir
-    path.mkdir(parents=True, exist_ok=True)
-    usage = shutil.disk_usage(path)
+    # A read: nothing is created for it; before the first message the folder's nearest parent tells.
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    usage = shutil.disk_usage(existing)
     return {
         "path": str(path),
         "total_bytes": usage.total,
@@ -140,16 +141,16 @@ def collect(settings: Settings, session: Session, now: datetime | None = None) -
     return health
 
 
-def warnings(settings: Settings, h: Health) -> list[Warning]:
+def warnings(settings: Settings, h: Health) -> list[HealthWarning]:
     """The warnings that need a person, from the figures (pure)."""
     tz = settings.tz
     limit = timedelta(minutes=settings.worker.mailbox_down_minutes)
-    out: list[Warning] = []
+    out: list[HealthWarning] = []
     mailbox = h.runners.get("mailbox")
     if mailbox and mailbox["failing_since"] and h.now - mailbox["failing_since"] >= limit:
         minutes = int((h.now - mailbox["failing_since"]).total_seconds() // 60)
         out.append(
-            Warning(
+            HealthWarning(
                 "mailbox_down",
                 f"Không kết nối được hộp thư từ {format_datetime(mailbox['failing_since'], tz)} ({minutes} phút):"
                 f" {mailbox['last_error'] or 'không rõ lỗi'}",
@@ -160,7 +161,7 @@ def warnings(settings: Settings, h: Health) -> list[Warning]:
     last_seen = max(seen, default=None)
     if last_seen is None or h.now - last_seen >= limit:
         out.append(
-            Warning(
+            HealthWarning(
                 "worker_silent",
                 "Tiến trình nền (toasoan worker) không quét hộp thư "
                 + (f"từ {format_datetime(last_seen, tz)}" if last_seen else "lần nào")
@@ -170,7 +171,7 @@ def warnings(settings: Settings, h: Health) -> list[Warning]:
         )
     for p in h.paused:
         out.append(
-            Warning(
+            HealthWarning(
                 f"publisher_paused:{p['target']}",
                 f"Đích đăng “{p['target']}” tạm dừng (tài khoản bị từ chối): {p['reason'] or ''}".rstrip(": "),
                 p["since"],
@@ -178,7 +179,7 @@ def warnings(settings: Settings, h: Health) -> list[Warning]:
         )
     if h.disk["free_percent"] < settings.worker.disk_free_percent:
         out.append(
-            Warning(
+            HealthWarning(
                 "disk_low",
                 f"Ổ đĩa lưu trữ ({h.disk['path']}) chỉ còn {h.disk['free_percent']}% dung lượng trống.",
                 None,
@@ -194,7 +195,7 @@ def warnings(settings: Settings, h: Health) -> list[Warning]:
         if sender_down and outbox:
             parts.append(f"máy chủ thư lỗi từ {format_datetime(outbox['failing_since'], tz)}: {outbox['last_error']}")
         since = outbox["failing_since"] if sender_down and outbox else None
-        out.append(Warning("outbox_failing", "Gửi thư gặp lỗi: " + "; ".join(parts) + ".", since))
+        out.append(HealthWarning("outbox_failing", "Gửi thư gặp lỗi: " + "; ".join(parts) + ".", since))
     return out
 
 
