@@ -546,13 +546,16 @@ def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
     if f.month:
         start, end = month_range(f.month, settings)
         conditions += [_D.created_at >= start, _D.created_at < end]
-    if f.q and fold_words(f.q):
-        conditions += _search_conditions(engine, fold_words(f.q))
+    folded = fold_words(f.q) if f.q else ""
     size = settings.review.page_size
+    # What the status counts depend on: the filters, not the tab or the page.
+    counts_key = (f.unit, f.kind, f.month, folded)
     # A plain connection rather than an ORM session: these are rows to show, not objects to change.
     # One transaction, so the counts and the page agree.
     with engine.connect() as conn:
-        counts = _status_counts(conn, conditions)
+        if folded:
+            conditions += _search_conditions(conn, folded)
+        counts = _status_counts(conn, conditions, counts_key)
         where = [*conditions, _D.status == f.status] if f.status else conditions
         total = counts.get(f.status, 0) if f.status else sum(counts.values())
         pages = max(1, -(-total // size))
@@ -564,6 +567,9 @@ def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
             .offset((page - 1) * size)
             .limit(size)
         ).all()
+        # Ends the read transaction keeping the connection's temp tables (a rollback would drop
+        # the search's remembered matches with it).
+        conn.commit()
     rows = [QueueRow(*r) for r in result]
     return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages)
 
@@ -578,41 +584,70 @@ def fts_query(folded: str) -> str:
     return " ".join(f'"{w}"*' for w in _WORD.findall(folded)[:8])
 
 
-def _search_conditions(engine: Engine, folded: str) -> list[ColumnElement[bool]]:
-    """Drafts whose search text holds every word. SQLite: the draft_fts index (migration 0011) finds
-    them without reading every draft; elsewhere a scan of search_text (any part of a word)."""
-    if engine.dialect.name == "sqlite":
+def _search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool]]:
+    """Drafts whose search text holds every word. SQLite: the draft_fts index (migration 0011), its
+    matches remembered by the connection (`_matches_table`); elsewhere a scan of search_text (any part
+    of a word)."""
+    if conn.dialect.name == "sqlite":
         match = fts_query(folded)
         if not match:
             return []
         # "+draft.id": membership is checked while a small index is scanned (the status counts, the
-        # page in date order); looking each of thousands of matches up by id would read their rows,
-        # bodies included (101 ms CPU instead of ~5 ms for "dang bo" over 20,000 drafts).
-        fts = text("+draft.id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)").bindparams(fts=match)
-        return [cast(ColumnElement[bool], fts)]
+        # page in date order) instead of each match being looked up by id, which reads its row.
+        table = _matches_table(conn, match)
+        return [cast(ColumnElement[bool], text(f"+draft.id IN (SELECT id FROM temp.{table})"))]
     return [_D.search_text.contains(word, autoescape=True) for word in folded.split()[:8]]
 
 
-_COUNTS_KEPT = 64  # filters whose counts a connection remembers
+_KEPT = 64  # filters whose counts, searches whose matches, a connection remembers
 
 
-def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]]) -> dict[str, int]:
-    """Drafts per status under the filters. On SQLite a connection remembers the counts of the last
-    filters it counted (the tabs of every queue page, the pages of one search) until the database
-    changes: counting 20,000 drafts, or a search's thousands of matches, is most of the page's
-    database time. `PRAGMA data_version` moves when another connection commits (any process), and
-    the connection's own `total_changes` when it writes itself."""
+def _data_version(conn: Connection) -> tuple[Any, int]:
+    """Moves when the database changes: `PRAGMA data_version` when another connection commits (any
+    process), the connection's own `total_changes` when it writes itself — less the rows it wrote
+    into its own temp tables, which change nothing anyone reads."""
+    dbapi: Any = conn.connection.dbapi_connection
+    own = dbapi.total_changes - conn.info.get("temp_changes", 0)
+    return conn.exec_driver_sql("PRAGMA data_version").scalar(), own
+
+
+def _matches_table(conn: Connection, match: str) -> str:
+    """A temp table of the drafts an FTS5 query matches, made once per connection and query until the
+    database changes. A search that matches most drafts ("dang bo": 18,584 of 20,000) otherwise
+    re-reads the index for every page and materializes every match, where a page needs ~60 of them."""
+    tables: dict[str, tuple[Any, str]] = conn.info.setdefault("search_matches", {})
+    version = _data_version(conn)
+    hit = tables.get(match)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    dbapi: Any = conn.connection.dbapi_connection
+    before = dbapi.total_changes
+    if hit is None and len(tables) >= _KEPT:
+        for _, old in tables.values():
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{old}")
+        tables.clear()
+    name = hit[1] if hit is not None else f"search_matches_{len(tables)}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} (id INTEGER PRIMARY KEY)")
+    conn.execute(text(f"INSERT INTO temp.{name} SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts"), {"fts": match})
+    conn.info["temp_changes"] = conn.info.get("temp_changes", 0) + dbapi.total_changes - before
+    tables[match] = (version, name)
+    return name
+
+
+def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key: Any) -> dict[str, int]:
+    """Drafts per status under the filters (`key` names them). On SQLite a connection remembers the
+    counts of the last filters it counted (the tabs of every queue page, the pages of one search)
+    until the database changes: counting 20,000 drafts, or a search's thousands of matches, is most
+    of the page's database time."""
     query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
     if conn.dialect.name != "sqlite":
         return {k: int(v) for k, v in conn.execute(query).all()}
-    compiled = query.compile(dialect=conn.dialect)
-    key = (str(compiled), tuple(sorted((k, str(v)) for k, v in compiled.params.items())))
-    dbapi: Any = conn.connection.dbapi_connection
-    version = (conn.exec_driver_sql("PRAGMA data_version").scalar(), dbapi.total_changes)
+    version = _data_version(conn)
     cache: dict[Any, tuple[Any, dict[str, int]]] = conn.info.setdefault("draft_status_counts", {})
     hit = cache.get(key)
     if hit is None or hit[0] != version:
-        if len(cache) >= _COUNTS_KEPT:
+        if len(cache) >= _KEPT:
             cache.clear()
         hit = (version, {k: int(v) for k, v in conn.execute(query).all()})
         cache[key] = hit

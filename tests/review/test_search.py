@@ -5,6 +5,7 @@ and deletes, and no query text is taken as FTS5 syntax."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,22 @@ def test_the_counts_of_a_search_follow_new_drafts(office: tuple[Any, Any]) -> No
         s.add(d)
     assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1, "published": 1}
     assert queue(engine, settings, QueueFilter(q="chi bo")).counts == {"pending_review": 1}
+
+
+def test_the_matches_of_a_search_follow_changes_by_any_connection(office: tuple[Any, Any], tmp_path: Path) -> None:
+    """A connection remembers a search's matches until the database changes: a draft another process
+    adds, or one this process edits, shows on the next search, in the rows and in the counts."""
+    settings, engine = office
+    assert found(office, "dang bo") == [1]
+    assert found(office, "dang bo") == [1]  # the remembered matches
+    other = sqlite3.connect(tmp_path / "var" / "toasoan.db")  # as another process would write
+    with other:
+        other.execute(
+            "UPDATE draft SET title = 'Đảng bộ khối cơ quan', search_text = 'dang bo khoi co quan' WHERE id = 2"
+        )
+    other.close()
+    assert found(office, "dang bo") == [1, 2]
+    with transaction(engine) as s:
+        s.exec(delete(Draft).where(Draft.id == 1))  # type: ignore[call-overload]
+    assert found(office, "dang bo") == [2]
+    assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}
