@@ -594,8 +594,8 @@ def _search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool
             return []
         # "+draft.id": membership is checked while a small index is scanned (the status counts, the
         # page in date order) instead of each match being looked up by id, which reads its row.
-        table = _matches_table(conn, match)
-        return [cast(ColumnElement[bool], text(f"+draft.id IN (SELECT id FROM temp.{table})"))]
+        table = _matches_table(conn, match)  # a name of ours: search_matches_<n>
+        return [cast(ColumnElement[bool], text(f"+draft.id IN (SELECT id FROM temp.{table})"))]  # noqa: S608
     return [_D.search_text.contains(word, autoescape=True) for word in folded.split()[:8]]
 
 
@@ -629,7 +629,8 @@ def _matches_table(conn: Connection, match: str) -> str:
     name = hit[1] if hit is not None else f"search_matches_{len(tables)}"
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
     conn.exec_driver_sql(f"CREATE TEMP TABLE {name} (id INTEGER PRIMARY KEY)")
-    conn.execute(text(f"INSERT INTO temp.{name} SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts"), {"fts": match})
+    fill = f"INSERT INTO temp.{name} SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts"  # noqa: S608
+    conn.execute(text(fill), {"fts": match})
     conn.info["temp_changes"] = conn.info.get("temp_changes", 0) + dbapi.total_changes - before
     tables[match] = (version, name)
     return name
