@@ -169,7 +169,12 @@ class OutboxMail(SQLModel, table=True):
     """One email to send. `key` makes enqueueing idempotent: one email per event, even across crashes."""
 
     __tablename__ = "outbox_mail"
-    __table_args__ = (UniqueConstraint("key", name="uq_outbox_mail_key"),)
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_mail_key"),
+        # The per-recipient daily cap (core.outbox._over_limit) counts by lower(to_addr) and time:
+        # without it every automatic mail scans the whole outbox, which only grows.
+        Index("ix_outbox_mail_recipient_created", text("lower(to_addr)"), "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str

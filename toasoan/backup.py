@@ -29,7 +29,7 @@ from typing import Any
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy import MetaData, inspect, select, table, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from core.db import redact, safe_url
@@ -335,10 +335,9 @@ def holds_data(engine: Engine, storage: Path) -> bool:
     if next(_stored_files(storage), None) is not None:
         return True
     with engine.connect() as conn:
-        tables = inspect(conn).get_table_names()
-        meta = MetaData()
-        meta.reflect(conn, only=[t for t in tables if t != "alembic_version"])
-        return any(conn.execute(select(text("1")).select_from(t).limit(1)).first() for t in meta.sorted_tables)
+        # Table names only (no reflection: SQLite's expression indexes are not reflected, with a warning).
+        names = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+        return any(conn.execute(select(text("1")).select_from(table(t)).limit(1)).first() for t in names)
 
 
 def restore(settings: Settings, source: Path, *, force: bool = False, progress: Progress | None = None) -> Summary:
