@@ -37,8 +37,16 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
 }
 
 
+# A reason the contributor cannot act on (the office's converter, a fault of ours) is never told as a
+# damaged file: the receipt names the file and says the office will look at it.
+OFFICE_SIDE = (
+    "Ban Biên tập chưa xử lý được tệp này; cán bộ phụ trách sẽ kiểm tra và liên hệ lại nếu cần.",
+    "Đồng chí không cần gửi lại tệp này.",
+)
+
+
 def explanation(reason: str, limit_bytes: int | None = None) -> tuple[str, str]:
-    what, advice = EXPLANATIONS.get(reason, EXPLANATIONS["corrupt_document"])
+    what, advice = EXPLANATIONS.get(reason, OFFICE_SIDE)
     limit = f" (giới hạn {format_size(limit_bytes)})" if limit_bytes else ""
     return what.replace("{limit}", limit), advice
 

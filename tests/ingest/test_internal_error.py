@@ -144,3 +144,13 @@ def test_retry_raises_its_own_errors(office: tuple[Path, Path], capsys: pytest.C
     assert "không có thư số 999999 / no inbound message 999999" in capsys.readouterr().err
     assert main(["--config", str(config), "inbox", "retry", str(ok["id"])]) == 1
     assert "only quarantined messages can be retried" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("reason", ["internal_error", "converter_missing", "a_reason_added_later"])
+def test_a_reason_of_the_office_is_never_told_as_a_damaged_file(reason: str) -> None:
+    """A receipt lists each file it could not use with its explanation: the office's own problems (and
+    any reason without a text of its own) say the office will look at it, not "your file is damaged"."""
+    what, advice = notices.explanation(reason)
+    assert (what, advice) != notices.explanation("corrupt_document")
+    assert "hỏng" not in what and "gửi lại" not in what
+    assert advice == "Đồng chí không cần gửi lại tệp này."
