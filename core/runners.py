@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import inspect, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -22,7 +22,16 @@ from sqlmodel import Session, col, select
 from core.db import transaction, utcnow
 from core.models import RunnerState
 
-__all__ = ["LEASE_SECONDS", "RUNNERS", "acquire", "record_error", "record_ok", "release", "runner_states"]
+__all__ = [
+    "LEASE_SECONDS",
+    "RUNNERS",
+    "acquire",
+    "held_leases",
+    "record_error",
+    "record_ok",
+    "release",
+    "runner_states",
+]
 
 RUNNERS = ("mailbox", "outbox", "publish", "period_jobs")
 LEASE_SECONDS = 60  # a dead worker's loops are taken over within this
@@ -89,3 +98,18 @@ def record_error(engine: Engine, name: str, error: str, now: datetime | None = N
 
 def runner_states(session: Session) -> dict[str, RunnerState]:
     return {r.name: r for r in session.exec(select(RunnerState)).all()}
+
+
+def held_leases(engine: Engine, now: datetime | None = None) -> dict[str, str]:
+    """Loop -> owner of every lease not yet run out: a worker runs on this database (or died less than
+    LEASE_SECONDS ago). Empty for a database without the table (older than the leases, or empty)."""
+    now = now or utcnow()
+    if "runner_state" not in inspect(engine).get_table_names():
+        return {}
+    with transaction(engine) as s:
+        rows = s.exec(
+            select(RunnerState.name, RunnerState.lease_owner).where(
+                col(RunnerState.lease_owner).is_not(None), col(RunnerState.lease_until) >= now
+            )
+        ).all()
+    return {name: owner or "" for name, owner in rows}

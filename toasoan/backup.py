@@ -33,6 +33,7 @@ from sqlalchemy import MetaData, inspect, select, table, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from core.db import redact, safe_url
+from core.runners import LEASE_SECONDS, held_leases
 from core.settings import Settings
 from toasoan.database import alembic_config, open_database
 
@@ -361,6 +362,15 @@ def restore(settings: Settings, source: Path, *, force: bool = False, progress: 
     dump = source / DUMP_NAMES[kind]
     engine = open_database(settings, migrate=False)
     try:
+        running = held_leases(engine)
+        if running:
+            # Even with --force: a worker writing while the database is replaced would mix the two.
+            owners = ", ".join(sorted(set(running.values())))
+            raise BackupError(
+                f"Worker {owners} đang chạy trên cơ sở dữ liệu này: hãy dừng nó (systemctl stop toasoan-worker) "
+                f"rồi khôi phục; nếu nó vừa bị tắt đột ngột, chờ {LEASE_SECONDS} giây / "
+                "a worker is running on this database: stop it first"
+            )
         if holds_data(engine, settings.storage_dir) and not force:
             raise BackupError(
                 f"Cơ sở dữ liệu {safe_url(url)} hoặc thư mục lưu trữ {settings.storage_dir} đã có dữ liệu; "

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from core import runners
 from review.auth import add_user
 from tests.appkit import open_app, write_settings
 from tests.servers import Postgres, SmtpSink, _pg_bin
@@ -299,6 +300,23 @@ def test_restore_refuses_a_database_with_data_unless_forced(
     out = run(config_b, "restore", str(backup_dir), "--force", capsys=capsys)
     assert out.startswith("Đã khôi phục cơ sở dữ liệu (sqlite) và ")
     assert len(run(config_b, "drafts", "list", "--json", capsys=capsys)) == 2
+
+
+def test_restore_refuses_while_a_worker_runs_on_the_database(
+    backed_up: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker holding its loops' leases (as `toasoan worker` does while it runs) would write into the
+    database being replaced: restore refuses, even with --force, until the worker stops."""
+    backup_dir, config_b = backed_up
+    _, engine_b = open_app(config_b)
+    assert runners.acquire(engine_b, "mailbox", "may-chu:4242")
+    err = run(config_b, "restore", str(backup_dir), "--force", capsys=capsys, code=2)
+    assert "may-chu:4242 đang chạy" in err and "hãy dừng" in err
+    assert run(config_b, "drafts", "list", "--json", capsys=capsys) == []
+    runners.release(engine_b, "mailbox", "may-chu:4242")  # the worker stopped cleanly
+    engine_b.dispose()
+    out = run(config_b, "restore", str(backup_dir), "--force", capsys=capsys)
+    assert out.startswith("Đã khôi phục cơ sở dữ liệu (sqlite) và ")
 
 
 def test_backup_refuses_a_folder_that_is_not_empty(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
