@@ -442,7 +442,7 @@ def history(engine: Engine, draft_id: int) -> list[DraftEvent]:
 
 
 # What a page reads, as statements built once and plain rows: building an ORM query and its objects
-# cost a draft page ~0.6 ms of its ~2.4 (a DraftEvent object alone costs ~50 µs to make).
+# was a quarter of a draft page's time (bench/README.md, review pages).
 _E = DraftEvent.__table__.c  # type: ignore[attr-defined]
 _HISTORY = select(DraftEvent.__table__).where(_E.draft_id == bindparam("draft_id")).order_by(_E.id)  # type: ignore[attr-defined]
 

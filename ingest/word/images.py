@@ -120,7 +120,7 @@ def _web_rendition(data: bytes, max_width: int, max_pixels: int | None) -> tuple
     im, output = _web_mode(im, is_jpeg)
     if target is not None and im.size != target:
         # BILINEAR in Pillow is area-aware when shrinking (no aliasing); at these ratios it looks
-        # the same as BICUBIC and costs 15 ms instead of 24 on a 1600x1200 photo here.
+        # the same as BICUBIC and is cheaper (bench/README.md, Word conversion).
         im = im.resize(target, Image.Resampling.BILINEAR)
     if orientation in _ORIENTATION:
         im = im.transpose(_ORIENTATION[orientation])

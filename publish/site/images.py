@@ -67,8 +67,8 @@ def resized(data: bytes, widths: Sequence[int], content_type: str) -> list[bytes
         for wanted in widths:
             width = min(wanted, upright.width)  # never an upscale (a turned original is narrower than it says)
             height = max(1, round(upright.height * width / upright.width))
-            # BILINEAR shrinks area-aware in Pillow (no aliasing), as ingest's rendition: 10 ms for both
-            # copies of a 1200 px photo here against 23 ms with LANCZOS, the first publish of an article.
+            # BILINEAR shrinks area-aware in Pillow (no aliasing), as ingest's rendition, at half
+            # LANCZOS's cost on the first publish of an article (bench/README.md, static site).
             small = upright.resize((width, height), Image.Resampling.BILINEAR)
             out.append(_encode(small, fmt, icc))
         return out
