@@ -198,7 +198,11 @@ def _measure(
         "SELECT unit_code, kind, count(*) FROM draft WHERE status IN ('approved', 'published', 'withdrawn')"
         " AND published_at >= :start AND published_at < :end GROUP BY unit_code, kind"
     )
-    start, end = b.start.astimezone(UTC).replace(tzinfo=None), b.end.astimezone(UTC).replace(tzinfo=None)
+    # Bound as the ORM binds UTCDateTime: naive UTC for SQLite's text, aware for PostgreSQL's timestamptz
+    # (a naive value there would be read in the server's time zone).
+    start, end = b.start.astimezone(UTC), b.end.astimezone(UTC)
+    if engine.dialect.name == "sqlite":
+        start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
 
     def aggregate() -> None:
         with engine.connect() as conn:

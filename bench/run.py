@@ -3,12 +3,13 @@ confinement; review pages; reports; WordPress publishing; the static site; mail-
 
     .venv/bin/python bench/run.py [--quick] [--results DIR] [--nice -10] [--databases sqlite,postgresql]
         [--only backlog,latency,memory,word,confinement,review,reports,wordpress,site,diagnostics]
-        [--markdown FILE] [--table-only]
+        [--markdown FILE] [--table-only] [--readme]
 
 Each prints its figures beside a baseline measured in the same run and writes bench/results/<name>.json;
 the database-bound ones (review, reports) run once per database, PostgreSQL on a throwaway server
 (<name>_postgresql.json). At the end one table gathers every benchmark's headline rows (bench/summary.py),
-SQLite and PostgreSQL side by side, also written as Markdown (bench/results/summary.md) for the README.
+SQLite and PostgreSQL side by side, also written as Markdown (bench/results/summary.md); --readme puts it
+into README.md between its bench-summary markers.
 Exit status 1 if a benchmark could not measure what it promises (e.g. a message did not become a
 draft); a missed target is printed, not an error: targets are read by people, not by CI.
 """
@@ -46,6 +47,9 @@ BENCHMARKS = {
 # Benchmarks whose figures are the database's work: run on each of --databases.
 DATABASE_BOUND = ("review", "reports")
 DATABASES = ("sqlite", "postgresql")
+README = REPO / "README.md"
+SUMMARY_START = "<!-- bench-summary: start (bench/run.py --readme) -->"
+SUMMARY_END = "<!-- bench-summary: end -->"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--results", type=Path, default=REPO / "bench" / "results")
     p.add_argument("--markdown", type=Path, help="the summary table as Markdown (default <results>/summary.md)")
+    p.add_argument("--readme", action="store_true", help="also put the table into README.md (between its markers)")
     p.add_argument(
         "--table-only",
         action="store_true",
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     markdown = args.markdown or args.results / "summary.md"
     if args.table_only:
         saved, quick = saved_headlines(args.results, chosen)
-        return report(saved, markdown, quick=quick)
+        return report(saved, markdown, quick=quick, readme=README if args.readme else None)
     if args.nice:
         # Children (Dovecot, the worker, conversion processes) inherit it: the figures then measure
         # toasoan rather than whatever else shares the 2 cores.
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 failed.append(label)
             print(f"({label}: {time.perf_counter() - started:.0f} s)", flush=True)
-    report(rows, markdown, quick=args.quick, load=load, failed=failed)
+    report(rows, markdown, quick=args.quick, load=load, failed=failed, readme=README if args.readme else None)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -134,7 +139,13 @@ def saved_headlines(results: Path, chosen: list[str]) -> tuple[list[Headline], b
 
 
 def report(
-    rows: list[Headline], markdown: Path, *, quick: bool, load: float | None = None, failed: list[str] | None = None
+    rows: list[Headline],
+    markdown: Path,
+    *,
+    quick: bool,
+    load: float | None = None,
+    failed: list[str] | None = None,
+    readme: Path | None = None,
 ) -> int:
     """Prints the summary table and writes it as Markdown, with when, where and how it was measured."""
     from bench.summary import legend, markdown_table, text_table
@@ -159,7 +170,19 @@ def report(
         text += f"Not in the table (failed): {', '.join(failed)}.\n"
     markdown.write_text(text, encoding="utf-8")
     print(f"\n→ {markdown}")
+    if readme is not None:
+        put_into_readme(readme, text)
+        print(f"→ {readme}")
     return 0
+
+
+def put_into_readme(readme: Path, table: str) -> None:
+    """Replaces what stands between the README's two markers with the table (the rest is left alone)."""
+    content = readme.read_text(encoding="utf-8")
+    start, end = content.find(SUMMARY_START), content.find(SUMMARY_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{readme}: no {SUMMARY_START} … {SUMMARY_END} block to put the table into")
+    readme.write_text(f"{content[: start + len(SUMMARY_START)]}\n{table}{content[end:]}", encoding="utf-8")
 
 
 if __name__ == "__main__":

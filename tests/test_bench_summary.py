@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from bench.run import REPO, SUMMARY_END, SUMMARY_START, put_into_readme
 from bench.summary import headline, markdown_table, number, text_table
 
 
@@ -42,3 +45,19 @@ def test_numbers_are_rounded_for_reading_and_a_pipe_cannot_break_the_markdown() 
     )
     row = headline("b", "a | b", 1.0, "x", "≤ 2x", True)
     assert "a \\| b" in markdown_table([row])
+
+
+def test_the_readme_block_between_the_markers_is_replaced_and_nothing_else(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# toasoan\n\nbefore\n\n{SUMMARY_START}\nold table\n{SUMMARY_END}\n\nafter\n", encoding="utf-8")
+
+    put_into_readme(readme, "| new | table |\n")
+
+    assert readme.read_text(encoding="utf-8") == (
+        f"# toasoan\n\nbefore\n\n{SUMMARY_START}\n| new | table |\n{SUMMARY_END}\n\nafter\n"
+    )
+
+
+def test_the_repository_readme_has_the_block_make_bench_fills() -> None:
+    content = (REPO / "README.md").read_text(encoding="utf-8")
+    assert content.count(SUMMARY_START) == 1 and content.index(SUMMARY_START) < content.index(SUMMARY_END)
