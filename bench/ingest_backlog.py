@@ -363,7 +363,7 @@ def run(
                 f"≤ {TARGET_RATIO:g}x",
                 met["ratio"],
                 baseline="floor",
-                baseline_value=1.0,
+                ratio=ratio,
                 backend="sqlite",
             ),
         ],

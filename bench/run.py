@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--databases: one or more of {', '.join(DATABASES)}")
     markdown = args.markdown or args.results / "summary.md"
     if args.table_only:
-        saved, quick = saved_headlines(args.results, chosen)
-        return report(saved, markdown, quick=quick, readme=README if args.readme else None)
+        saved, quick, finished = saved_headlines(args.results, chosen)
+        return report(saved, markdown, quick=quick, readme=README if args.readme else None, finished=finished)
     if args.nice:
         # Children (Dovecot, the worker, conversion processes) inherit it: the figures then measure
         # toasoan rather than whatever else shares the 2 cores.
@@ -124,10 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def saved_headlines(results: Path, chosen: list[str]) -> tuple[list[Headline], bool]:
-    """The headline rows of the results already written (both databases), in --only's order."""
+def saved_headlines(results: Path, chosen: list[str]) -> tuple[list[Headline], bool, datetime | None]:
+    """The headline rows of the results already written (both databases), in --only's order; whether
+    any was a quick run; when the last of them finished."""
     rows: list[Headline] = []
     quick = False
+    finished: datetime | None = None
     for name in chosen:
         stem = importlib.import_module(BENCHMARKS[name]).NAME
         for path in [results / f"{stem}.json", *sorted(results.glob(f"{stem}_*.json"))]:
@@ -135,7 +137,10 @@ def saved_headlines(results: Path, chosen: list[str]) -> tuple[list[Headline], b
                 data = json.loads(path.read_text(encoding="utf-8"))
                 rows += data.get("headline", [])
                 quick = quick or bool(data.get("quick"))
-    return rows, quick
+                if "finished_at" in data:
+                    at = datetime.fromisoformat(data["finished_at"])
+                    finished = at if finished is None else max(finished, at)
+    return rows, quick, finished
 
 
 def report(
@@ -146,6 +151,7 @@ def report(
     load: float | None = None,
     failed: list[str] | None = None,
     readme: Path | None = None,
+    finished: datetime | None = None,
 ) -> int:
     """Prints the summary table and writes it as Markdown, with when, where and how it was measured."""
     from bench.summary import legend, markdown_table, text_table
@@ -153,7 +159,7 @@ def report(
     if not rows:
         print("\nno headline figures to summarise")
         return 0
-    when = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    when = (finished or datetime.now(UTC)).astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
     how = (
         f"{when}, {os.cpu_count()} cores, Python {platform.python_version()}"
         + (f", load average {load:.1f} at the start" if load is not None else "")

@@ -66,6 +66,8 @@ def number(value: float, unit: str = "") -> str:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
         text = f"{value:.1f}"
+    elif 0 < abs(value) < 0.01:  # a baseline of a fraction of a millisecond, written in seconds
+        text = f"{value:.2g}"
     else:
         text = f"{value:.2f}"
     if not unit:

@@ -112,10 +112,17 @@ def test_word_conversion_runs_every_part_and_checks_what_it_converted(tmp_path: 
 
 def test_review_pages_load_every_page_and_time_decisions_against_the_bare_handler(tmp_path: Path) -> None:
     # Through bench/run.py: a real server process with the product's pages and the bare JSON routes,
-    # loaded by the benchmark's Python client (no wrk needed in --quick mode). Exit 0 means every
-    # request got a 200 page that was checked, and every decision was committed.
+    # loaded by the benchmark's Python client (no wrk needed in --quick mode), on SQLite then on a
+    # throwaway PostgreSQL. Exit 0 means every request got a 200 page that was checked, and every
+    # decision was committed, on both.
     assert run.main(["--quick", "--only", "review", "--results", str(tmp_path)]) == 0
 
+    on_pg = _saved(tmp_path, "review_pages_postgresql")
+    assert on_pg["backend"] == "postgresql" and on_pg["database"]["drafts"] == on_pg["scale"]["drafts"] > 0
+    assert set(on_pg["pages"]) == {"queue_default", "queue_tab", "queue_search", "queue_page50", "draft_typical",
+                                   "draft_busy"}  # fmt: skip
+    assert on_pg["decisions"]["http"]["n"] == on_pg["scale"]["decisions"]
+    assert {row["backend"] for row in on_pg["headline"]} == {"postgresql"} and len(on_pg["headline"]) == 8
     result = _saved(tmp_path, "review_pages")
     assert result["database"]["drafts"] == result["scale"]["drafts"] > 0
     assert result["database"]["events"] == result["scale"]["events"]

@@ -43,6 +43,7 @@ def test_numbers_are_rounded_for_reading_and_a_pipe_cannot_break_the_markdown() 
         "0.12 s",
         "12.5%",
     )
+    assert (number(0.000213, "s"), number(0.0041, "x"), number(0.0, "s")) == ("0.00021 s", "0.0041x", "0.00 s")
     row = headline("b", "a | b", 1.0, "x", "≤ 2x", True)
     assert "a \\| b" in markdown_table([row])
 
