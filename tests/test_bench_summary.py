@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.run import REPO, SUMMARY_END, SUMMARY_START, put_into_readme
+from bench.run import BENCHMARKS, REPO, SUMMARY_END, SUMMARY_START, put_into_readme
 from bench.summary import headline, markdown_table, number, text_table
 
 
@@ -62,3 +62,9 @@ def test_the_readme_block_between_the_markers_is_replaced_and_nothing_else(tmp_p
 def test_the_repository_readme_has_the_block_make_bench_fills() -> None:
     content = (REPO / "README.md").read_text(encoding="utf-8")
     assert content.count(SUMMARY_START) == 1 and content.index(SUMMARY_START) < content.index(SUMMARY_END)
+
+
+def test_make_bench_runs_every_benchmark_file() -> None:
+    not_benchmarks = {"__init__", "run", "summary"}  # the shared pieces
+    files = {f"bench.{p.stem}" for p in (REPO / "bench").glob("*.py") if p.stem not in not_benchmarks}
+    assert set(BENCHMARKS.values()) == files
