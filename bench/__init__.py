@@ -22,7 +22,8 @@ import sys
 import time
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.header import Header, decode_header, make_header
@@ -116,6 +117,39 @@ def write_result(results_dir: Path, name: str, data: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"\n→ {path}")
     return path
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@contextmanager
+def database_url(backend: str, sqlite_file: Path) -> Iterator[str]:
+    """The database a database-bound benchmark runs on: a SQLite file, or a fresh database on a
+    throwaway PostgreSQL (tests/servers.py) stopped when the benchmark ends."""
+    if backend == "sqlite":
+        yield f"sqlite:///{sqlite_file.as_posix()}"
+    elif backend == "postgresql":
+        from tests import servers
+
+        with servers.postgres() as server:
+            yield server.new_database()
+    else:
+        raise BenchError(f"unknown database {backend!r}: one of {', '.join(BACKENDS)}")
+
+
+def result_name(name: str, backend: str) -> str:
+    """<name>.json for SQLite (as before there were two), <name>_postgresql.json for PostgreSQL."""
+    return name if backend == "sqlite" else f"{name}_{backend}"
+
+
+def database_size_mb(engine: Any) -> float:
+    """The database's size on disk: the SQLite file, or what PostgreSQL reports for the database."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            return float(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()) / 1e6
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return float(pages * size) / 1e6
 
 
 class Stopwatch:

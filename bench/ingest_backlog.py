@@ -48,6 +48,7 @@ from bench import (
     verdict,
     write_result,
 )
+from bench.summary import headline
 
 NAME = "ingest_backlog"
 TARGET_RATE = 25.0  # messages/s
@@ -342,6 +343,30 @@ def run(
         "left_in_inbox": left,
         "targets": {"messages_per_second": TARGET_RATE, "ratio": TARGET_RATIO},
         "met": met,
+        "headline": [
+            headline(
+                NAME,
+                "backlog: messages/s",
+                rate,
+                "msg/s",
+                f"≥ {TARGET_RATE:g} msg/s",
+                met["rate"],
+                baseline="floor",
+                baseline_value=floor_rate,
+                backend="sqlite",
+            ),
+            headline(
+                NAME,
+                "backlog: time ÷ floor's time",
+                ratio,
+                "x",
+                f"≤ {TARGET_RATIO:g}x",
+                met["ratio"],
+                baseline="floor",
+                ratio=ratio,
+                backend="sqlite",
+            ),
+        ],
     }
     write_result(results_dir, NAME, result)
     return result

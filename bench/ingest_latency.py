@@ -35,6 +35,7 @@ from bench import (
     verdict,
     write_result,
 )
+from bench.summary import headline
 
 NAME = "ingest_latency"
 TARGET_MEDIAN = 1.5  # seconds
@@ -232,6 +233,19 @@ def run(*, n: int | None = None, quick: bool = False, results_dir: Path = RESULT
         "ratio": ratio,
         "targets": {"draft_median": TARGET_MEDIAN},
         "met": {"draft_median": met},
+        "headline": [
+            headline(
+                NAME,
+                "hand-off → draft, median",
+                figures["draft_median"],
+                "s",
+                f"≤ {TARGET_MEDIAN:g} s",
+                met,
+                baseline="bare IDLE",
+                baseline_value=figures["idle_median"],
+                backend="sqlite",
+            ),
+        ],
     }
     write_result(results_dir, NAME, result)
     return result

@@ -43,6 +43,7 @@ from bench import (
     verdict,
     write_result,
 )
+from bench.summary import headline
 
 NAME = "ingest_memory"
 TARGET_MB = 300.0
@@ -406,6 +407,20 @@ def run(*, quick: bool = False, results_dir: Path = RESULTS_DIR, keep: bool = Fa
         "ratios": {c.name: measured[c.name]["max_process_mb"] / base["max_process_mb"] for c, _ in cases},
         "targets": {"peak_mb": TARGET_MB},
         "met": met,
+        "headline": [
+            headline(
+                NAME,
+                f"peak memory: {c.name}",
+                measured[c.name]["max_process_mb"],
+                "MB",
+                f"< {TARGET_MB:g} MB",
+                met[c.name],
+                baseline="tiny message",
+                baseline_value=base["max_process_mb"],
+            )
+            for c, _ in cases
+            if c.target
+        ],
     }
     write_result(results_dir, NAME, result)
     return result

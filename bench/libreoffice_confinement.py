@@ -1,20 +1,27 @@
 """What confining LibreOffice costs: the same .doc -> .docx conversion, confined by bubblewrap and
 not, alternating in one run with the same warm profile pool (so both get warm profiles).
 
-    .venv/bin/python -m bench.libreoffice_confinement [--runs 10]
+    .venv/bin/python bench/run.py --only confinement [--quick]
+    .venv/bin/python -m bench.libreoffice_confinement [--runs 10] [--quick] [--results DIR]
 
-Prints JSON: per mode the median, min and max seconds of one `libreoffice.convert` call.
+Prints JSON: per mode the median, min and max seconds of one `libreoffice.convert` call; writes it
+with its headline row to bench/results/libreoffice_confinement.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from bench import RESULTS_DIR, load_before, parser, print_table, write_result
+from bench.summary import headline
+
+NAME = "libreoffice_confinement"
 
 
 def _doc() -> bytes:
@@ -51,11 +58,40 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10)
-    print(json.dumps(measure(parser.parse_args().runs), indent=2))
+def run(*, quick: bool = False, results_dir: Path = RESULTS_DIR, runs: int | None = None) -> dict[str, Any]:
+    load = load_before()
+    runs = runs or (2 if quick else 10)
+    modes = measure(runs)
+    confined, off = modes["required"]["median_s"], modes["off"]["median_s"]
+    print_table(
+        f"libreoffice.convert .doc → .docx, {runs} runs each, taking turns (seconds)",
+        ["mode", "median", "min", "max"],
+        [[mode, m["median_s"], m["min_s"], m["max_s"]] for mode, m in modes.items()],
+    )
+    result: dict[str, Any] = {
+        "quick": quick,
+        "load_average_before": load,
+        "runs": runs,
+        "modes": modes,
+        "ratio": confined / off,
+        # No target in the brief: confinement is required; the figure says what it costs.
+        "headline": [
+            headline(NAME, "LibreOffice .doc → .docx, confined by bwrap, median", confined, "s", "—", None,
+                     baseline="unconfined", baseline_value=off)
+        ],
+    }  # fmt: skip
+    write_result(results_dir, NAME, result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=None, help="conversions per mode (default 10, quick 2)")
+    args = p.parse_args(argv)
+    result = run(quick=args.quick, results_dir=args.results, runs=args.runs)
+    print(json.dumps(result["modes"], indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

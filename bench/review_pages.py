@@ -3,7 +3,7 @@ decision's commit, on a database of 20,000 drafts and 200,000 audit events.
 
     .venv/bin/python bench/run.py --only review [--quick] [--nice -10]
     .venv/bin/python -m bench.review_pages [--quick] [--keep DIR] [--seconds 20] [--connections 20]
-                                            [--client wrk|python] [--profile DIR]
+                                            [--client wrk|python] [--profile DIR] [--database sqlite|postgresql]
 
 A real server process (`toasoan.cli.serve`, uvicorn, the product's app and settings) serves the pages;
 the same process also serves two benchmark-only routes mounted by this module (`bench_app`), bare
@@ -42,17 +42,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench import (
+    BACKENDS,
     REPO,
     RESULTS_DIR,
     BenchError,
+    database_size_mb,
+    database_url,
     load_before,
     median,
     parser,
     percentile,
     print_table,
+    result_name,
     verdict,
     write_result,
 )
+from bench.summary import Headline, headline
 
 NAME = "review_pages"
 TARGET_PAGE_P95_MS = 60.0
@@ -218,11 +223,11 @@ class Built:
     db_mb: float
 
 
-def _settings_text(db: Path, storage: Path, review: dict[str, int] | None = None) -> str:
+def _settings_text(url: str, storage: Path, review: dict[str, int] | None = None) -> str:
     """The repository's settings.toml (units, categories, genres, [review] as shipped), on the
-    benchmark's database; `review` overrides keys of [review] (e.g. workers=1 to compare)."""
+    benchmark's database `url`; `review` overrides keys of [review] (e.g. workers=1 to compare)."""
     text = (REPO / "settings.toml").read_text(encoding="utf-8")
-    text, n1 = re.subn(r'(?m)^url = "sqlite:///[^"]*"$', f'url = "sqlite:///{db.as_posix()}"', text, count=1)
+    text, n1 = re.subn(r'(?m)^url = "sqlite:///[^"]*"$', f'url = "{url}"', text, count=1)
     text, n2 = re.subn(r'(?m)^path = "var/storage"$', f'path = "{storage.as_posix()}"', text, count=1)
     if n1 != 1 or n2 != 1:
         raise BenchError("settings.toml changed: [database] url or [storage] path not found")
@@ -289,11 +294,18 @@ def _tracking_code(draft_id: int, when: datetime, settings: Any) -> str:
     return tracking_code(draft_id, when, settings)
 
 
-def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: dict[str, int] | None = None) -> Built:
+def build_database(
+    root: Path,
+    scale: Scale,
+    *,
+    seed: int = 20261126,
+    review: dict[str, int] | None = None,
+    url: str | None = None,
+) -> Built:
     """A database with the shape the product gives it: real migrations, accounts made by
     `review.auth.add_user`, and rows inserted in bulk through the tables' own SQLAlchemy types
     (dates, JSON, decimals bound exactly as the ORM binds them), with search_text, tracking codes and
-    bodies made by the product's own functions."""
+    bodies made by the product's own functions. On `url` (an empty database), or a SQLite file in `root`."""
     from sqlalchemy import insert
 
     from core.db import transaction
@@ -313,7 +325,7 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
     for leftover in root.glob("toasoan.db*"):
         leftover.unlink()
     config = root / "settings.toml"
-    config.write_text(_settings_text(db, root / "storage", review), encoding="utf-8")
+    config.write_text(_settings_text(url or f"sqlite:///{db.as_posix()}", root / "storage", review), encoding="utf-8")
     settings = load_settings(config)
     engine = open_database(settings)
     for username, full_name, role in EDITORS:
@@ -500,8 +512,15 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
         ):
             for chunk in range(0, len(rows), 2_000):
                 conn.execute(insert(table), rows[chunk : chunk + 2_000])  # type: ignore[arg-type]
-    with engine.connect() as conn:  # one file to copy; no ANALYZE: the product never runs it
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    with engine.begin() as conn:  # no ANALYZE: the product never runs it (PostgreSQL's autovacuum may)
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # one file to copy
+        else:  # rows inserted with their ids: move the sequences past them, as the product's inserts would
+            for table in ("draft", "inbound_message"):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
+    db_mb = database_size_mb(engine)
     engine.dispose()
 
     by_events = sorted(range(n), key=lambda j: counts[j])
@@ -519,7 +538,7 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
         events=len(events),
         revisions=len(revisions),
         build_seconds=time.perf_counter() - started,
-        db_mb=db.stat().st_size / 1e6,
+        db_mb=db_mb,
     )
 
 
@@ -558,10 +577,13 @@ def _inbound_row(
     }  # fmt: skip
 
 
-def prepared_database(scale: Scale, keep: Path | None, work: Path, review: dict[str, int] | None = None) -> Built:
-    """A fresh copy of the benchmark database in `work`: built there, or copied from `keep` (built once)."""
-    if keep is None:
-        return build_database(work, scale, review=review)
+def prepared_database(
+    scale: Scale, keep: Path | None, work: Path, review: dict[str, int] | None = None, url: str | None = None
+) -> Built:
+    """A fresh copy of the benchmark database in `work`: built there (or on `url`), or copied from `keep`
+    (built once; SQLite only)."""
+    if keep is None or url is not None:
+        return build_database(work, scale, review=review, url=url)
     manifest = keep / "manifest.json"
     wanted = {"drafts": scale.drafts, "events": scale.events, "busy_drafts": scale.busy_drafts, "version": 2}
     if not manifest.exists() or json.loads(manifest.read_text())["scale"] != wanted:
@@ -571,7 +593,8 @@ def prepared_database(scale: Scale, keep: Path | None, work: Path, review: dict[
     data = json.loads(manifest.read_text())["built"]
     work.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(keep / "toasoan.db", work / "toasoan.db")
-    (work / "settings.toml").write_text(_settings_text(work / "toasoan.db", work / "storage", review), encoding="utf-8")
+    settings = _settings_text(f"sqlite:///{(work / 'toasoan.db').as_posix()}", work / "storage", review)
+    (work / "settings.toml").write_text(settings, encoding="utf-8")
     data.update(root=work, config=work / "settings.toml")
     return Built(**data)
 
@@ -581,6 +604,14 @@ def bench_app() -> Any:
     """The product's app ($TOASOAN_CONFIG) plus the baseline: bare FastAPI handlers that return the
     rows the pages show as JSON — the same queries, no session check, no ORM objects, no template."""
     from fastapi.responses import JSONResponse
+
+    class Rows(JSONResponse):
+        """JSONResponse that also writes the dates and decimals PostgreSQL's driver returns as objects
+        (SQLite returns them as text): the same json.dumps call, with `default=str`."""
+
+        def render(self, content: Any) -> bytes:
+            return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str).encode()
+
     from sqlalchemy import text
 
     from core.text import fold_words
@@ -615,7 +646,7 @@ def bench_app() -> Any:
                 text(f"SELECT {columns} FROM draft {clause} ORDER BY created_at DESC, id DESC LIMIT :n OFFSET :o"),
                 {**params, "n": size, "o": (max(1, page) - 1) * size},
             ).all()
-        return JSONResponse({"counts": counts, "rows": [dict(r._mapping) for r in rows]})
+        return Rows({"counts": counts, "rows": [dict(r._mapping) for r in rows]})
 
     @app.get("/_bench/drafts/{draft_id}")
     def bare_draft(draft_id: int) -> JSONResponse:
@@ -641,7 +672,7 @@ def bench_app() -> Any:
                 ),
                 "users": _dicts(conn.execute(text("SELECT username, full_name FROM app_user"))),
             }  # fmt: skip
-        return JSONResponse(out)
+        return Rows(out)
 
     return app
 
@@ -1007,6 +1038,7 @@ def run(
     only: Sequence[str] | None = None,
     profile: Path | None = None,
     review: dict[str, int] | None = None,
+    database: str = "sqlite",
 ) -> dict[str, Any]:
     scale = Scale.of(quick, seconds, connections)
     if client is None:
@@ -1015,52 +1047,65 @@ def run(
             print("  note: no wrk (apt-get install wrk): the Python client's own CPU use skews the figures")
     if client == "wrk" and shutil.which("wrk") is None:
         raise BenchError("wrk is not installed (apt-get install wrk), or use --client python")
+    if keep is not None and database != "sqlite":
+        print("  note: --keep applies to SQLite only; the PostgreSQL database is built afresh")
     load_at_start = load_before()
     work = Path(tempfile.mkdtemp(prefix="bench-review-"))
     try:
-        print(f"Building the database: {scale.drafts:,} drafts, {scale.events:,} events …", flush=True)
-        built = prepared_database(scale, keep, work, review)
-        print(f"  {built.db_mb:,.0f} MB, {built.revisions:,} revisions, built in {built.build_seconds:.1f} s; "
-              f"by status {built.counts}", flush=True)  # fmt: skip
-        script = work / "bench.lua"
-        script.write_text(WRK_SCRIPT, encoding="utf-8")
-        cookie, _ = _sign_in(built, "bientap")
-        chief_cookie, csrf = _sign_in(built, "truongban")
-        legs: dict[str, dict[str, Any]] = {}
-        with running_server(built.config, work) as server:
-            chosen = [p for p in pages(built) if not only or p.key in only]
-            sizes = {p.key: _check_page(server, p, cookie) for p in chosen}
-            warm = min(3.0, scale.seconds)
-            for p in chosen:  # page cache, SQLAlchemy's statement cache, Jinja's compiled templates
-                python_load(server.port, p.path, cookie, 2, warm / len(chosen))
-                python_load(server.port, p.bare, cookie, 2, warm / len(chosen))
-            for p in chosen:
-                spy = _profile(server, scale.seconds, profile / f"{p.key}.txt") if profile else None
-                product = _leg(server, p.path, cookie, scale, client, script)
-                if spy:
-                    spy.wait()
-                bare = _leg(server, p.bare, cookie, scale, client, script)
-                legs[p.key] = {
-                    "label": p.label, "path": p.path, "bare_path": p.bare, "html_kb": sizes[p.key] / 1024,
-                    "product": {**asdict(product), "rps": product.rps},
-                    "baseline": {**asdict(bare), "rps": bare.rps},
-                    "ratio_p50": product.p50 / bare.p50 if bare.p50 else None,
-                    "ratio_p95": product.p95 / bare.p95 if bare.p95 else None,
-                }  # fmt: skip
-                print(f"  {p.key}: p95 {product.p95:.1f} ms (bare {bare.p95:.1f} ms), {product.rps:.0f} req/s, "
-                      f"server {product.server_cpu_ms_per_request:.2f} ms CPU/request", flush=True)  # fmt: skip
-                if product.errors or bare.errors:
-                    raise BenchError(f"{p.key}: {product.errors} failed page requests, {bare.errors} bare")
-            decisions = None
-            if not only or "decisions" in only:
-                decisions, load = decisions_under_load(server, built, scale, client, script, cookie, chief_cookie,
-                                                       csrf)  # fmt: skip
-                _check_page(server, pages(built)[0], cookie)  # the session still works after the leg
-        result = _report(scale, built, client, legs, decisions, load if decisions else None, load_at_start, quick)
-        write_result(results_dir, NAME, result)
-        return result
+        with database_url(database, work / "toasoan.db") as url:
+            return _measure(scale, client, keep, work, review, None if database == "sqlite" else url, database,
+                            only, profile, load_at_start, quick, results_dir)  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(
+    scale: Scale, client: str, keep: Path | None, work: Path, review: dict[str, int] | None, url: str | None,
+    database: str, only: Sequence[str] | None, profile: Path | None, load_at_start: float, quick: bool,
+    results_dir: Path,
+) -> dict[str, Any]:  # fmt: skip
+    print(f"Building the database on {database}: {scale.drafts:,} drafts, {scale.events:,} events …", flush=True)
+    built = prepared_database(scale, keep, work, review, url)
+    print(f"  {built.db_mb:,.0f} MB, {built.revisions:,} revisions, built in {built.build_seconds:.1f} s; "
+          f"by status {built.counts}", flush=True)  # fmt: skip
+    script = work / "bench.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    cookie, _ = _sign_in(built, "bientap")
+    chief_cookie, csrf = _sign_in(built, "truongban")
+    legs: dict[str, dict[str, Any]] = {}
+    with running_server(built.config, work) as server:
+        chosen = [p for p in pages(built) if not only or p.key in only]
+        sizes = {p.key: _check_page(server, p, cookie) for p in chosen}
+        warm = min(3.0, scale.seconds)
+        for p in chosen:  # page cache, SQLAlchemy's statement cache, Jinja's compiled templates
+            python_load(server.port, p.path, cookie, 2, warm / len(chosen))
+            python_load(server.port, p.bare, cookie, 2, warm / len(chosen))
+        for p in chosen:
+            spy = _profile(server, scale.seconds, profile / f"{p.key}.txt") if profile else None
+            product = _leg(server, p.path, cookie, scale, client, script)
+            if spy:
+                spy.wait()
+            bare = _leg(server, p.bare, cookie, scale, client, script)
+            legs[p.key] = {
+                "label": p.label, "path": p.path, "bare_path": p.bare, "html_kb": sizes[p.key] / 1024,
+                "product": {**asdict(product), "rps": product.rps},
+                "baseline": {**asdict(bare), "rps": bare.rps},
+                "ratio_p50": product.p50 / bare.p50 if bare.p50 else None,
+                "ratio_p95": product.p95 / bare.p95 if bare.p95 else None,
+            }  # fmt: skip
+            print(f"  {p.key}: p95 {product.p95:.1f} ms (bare {bare.p95:.1f} ms), {product.rps:.0f} req/s, "
+                  f"server {product.server_cpu_ms_per_request:.2f} ms CPU/request", flush=True)  # fmt: skip
+            if product.errors or bare.errors:
+                raise BenchError(f"{p.key}: {product.errors} failed page requests, {bare.errors} bare")
+        decisions = None
+        if not only or "decisions" in only:
+            decisions, load = decisions_under_load(server, built, scale, client, script, cookie, chief_cookie,
+                                                   csrf)  # fmt: skip
+            _check_page(server, pages(built)[0], cookie)  # the session still works after the leg
+    result = _report(scale, built, client, legs, decisions, load if decisions else None, load_at_start, quick,
+                     database)  # fmt: skip
+    write_result(results_dir, result_name(NAME, database), result)
+    return result
 
 
 def _server_config(config: Path) -> dict[str, Any]:
@@ -1085,7 +1130,7 @@ def _stats(values: Sequence[float]) -> dict[str, float]:
 
 def _report(
     scale: Scale, built: Built, client: str, legs: dict[str, dict[str, Any]], decisions: Decisions | None,
-    load: LegResult | None, load_at_start: float, quick: bool,
+    load: LegResult | None, load_at_start: float, quick: bool, database: str = "sqlite",
 ) -> dict[str, Any]:  # fmt: skip
     rows = []
     for leg in legs.values():
@@ -1095,8 +1140,9 @@ def _report(
                      f"{leg['ratio_p95']:.2f}x", verdict(p["p95"] <= TARGET_PAGE_P95_MS)])  # fmt: skip
     server = _server_config(built.config)
     print_table(
-        f"Trang giao diện biên tập / review pages — {scale.connections} kết nối, {scale.seconds:.0f} s mỗi lượt, "
-        f"{client}; máy chủ {server['workers']} tiến trình × {server['threads']} luồng, {server['http']}; ms",
+        f"Trang giao diện biên tập / review pages — {database}, {scale.connections} kết nối, "
+        f"{scale.seconds:.0f} s mỗi lượt, {client}; máy chủ {server['workers']} tiến trình × {server['threads']} "
+        f"luồng, {server['http']}; ms",
         ["trang / page", "p50", "p95", "p99", "req/s", "CPU ms/req", "bare p50", "bare p95", "bare req/s",
          "p95 ratio", f"p95 ≤ {TARGET_PAGE_P95_MS:.0f} ms"],
         rows,
@@ -1110,7 +1156,14 @@ def _report(
         "server": _server_config(built.config),
         "pages": legs,
         "targets": {"page_p95_ms": TARGET_PAGE_P95_MS, "decision_ms": TARGET_DECISION_MS},
+        "backend": database,
     }  # fmt: skip
+    rows_: list[Headline] = [
+        headline(NAME, f"review: {leg['label']}, p95", leg["product"]["p95"], "ms", f"≤ {TARGET_PAGE_P95_MS:g} ms",
+                 leg["product"]["p95"] <= TARGET_PAGE_P95_MS, baseline="bare handler",
+                 baseline_value=leg["baseline"]["p95"], backend=database)
+        for leg in legs.values()
+    ]  # fmt: skip
     met = {key: leg["product"]["p95"] <= TARGET_PAGE_P95_MS for key, leg in legs.items()}
     if decisions is not None and load is not None:
         service, http_rt, idle = (
@@ -1132,7 +1185,13 @@ def _report(
                             "load": {**asdict(load), "rps": load.rps}}  # fmt: skip
         met["decision_service"] = service["p95"] <= TARGET_DECISION_MS
         met["decision_http"] = http_rt["p95"] <= TARGET_DECISION_MS
+        for what, figures, ok in (("review.service.approve", service, met["decision_service"]),
+                                  ("POST approve", http_rt, met["decision_http"])):  # fmt: skip
+            rows_.append(headline(NAME, f"review: decision under load, {what}, p95", figures["p95"], "ms",
+                                  f"≤ {TARGET_DECISION_MS:g} ms", ok, baseline="service call, idle",
+                                  baseline_value=idle["p95"], backend=database))  # fmt: skip
     out["met"] = met
+    out["headline"] = rows_
     return out
 
 
@@ -1154,6 +1213,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, help="py-spy raw stacks of the server per product leg, into this folder")
     p.add_argument("--workers", type=int, help="[review] workers of the server (default: as in settings.toml)")
     p.add_argument("--threads", type=int, help="[review] threads of the server (default: as in settings.toml)")
+    p.add_argument("--database", choices=BACKENDS, default="sqlite", help="PostgreSQL: a throwaway server")
     p.add_argument("--serve", type=Path, help=argparse_hidden())
     p.add_argument("--port", type=int, help=argparse_hidden())
     args = p.parse_args(argv)
@@ -1165,7 +1225,7 @@ def main(argv: list[str] | None = None) -> int:
     only = [x.strip() for x in args.only.split(",")] if args.only else None
     review = {k: v for k, v in (("workers", args.workers), ("threads", args.threads)) if v is not None}
     run(args.quick, args.results, keep=args.keep, seconds=args.seconds, connections=args.connections,
-        client=args.client, only=only, profile=args.profile, review=review)  # fmt: skip
+        client=args.client, only=only, profile=args.profile, review=review, database=args.database)  # fmt: skip
     return 0
 
 

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import BenchError, load_before, median, parser, percentile, print_table, verdict, write_result
+from bench.summary import headline
+
+NAME = "site_build"
 
 SECTIONS = [
     ("tin-hoat-dong", "Tin hoạt động"),
@@ -418,8 +421,19 @@ def run(quick: bool = False, results_dir: Path | None = None, n: int | None = No
         "rebuild": bool(result.get("ratio") is not None and result["ratio"] <= 0.5),
         "publish": all(p["median_ms"] <= 100 for p in [*publish.values(), result["publish_photos"]]),
     }
+    photos = result["publish_photos"]
+    result["headline"] = [
+        headline(NAME, f"site: full build of {n:,} articles", result["rebuild"]["seconds"], "s",
+                 "≤ 0.5x Hugo", result["met"]["rebuild"] if result["hugo"] else None,
+                 baseline="Hugo" if result["hugo"] else None,
+                 baseline_value=result["hugo"]["seconds"] if result["hugo"] else None),
+        headline(NAME, f"site: publish one into {sizes[-1]:,}, median", publish[str(sizes[-1])]["median_ms"],
+                 "ms", "≤ 100 ms", publish[str(sizes[-1])]["median_ms"] <= 100),
+        headline(NAME, f"site: … with 2 new photos, into {photos['size']:,}, median", photos["median_ms"],
+                 "ms", "≤ 100 ms", photos["median_ms"] <= 100),
+    ]  # fmt: skip
     if results_dir is not None:
-        write_result(results_dir, "site_build", result)
+        write_result(results_dir, NAME, result)
     return result
 
 

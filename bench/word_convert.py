@@ -60,6 +60,7 @@ from bench import (
     verdict,
     write_result,
 )
+from bench.summary import Headline, headline
 
 NAME = "word_convert"
 PARTS = ("one_page", "article", "libreoffice", "memory")
@@ -804,8 +805,37 @@ def run(
         "peak_mb": MEMORY_TARGET_MB,
     }
     result["met"] = {part: result[part]["met"] for part in PARTS if part in result}
+    result["headline"] = _headline(result)
     write_result(results_dir, NAME, result)
     return result
+
+
+def _headline(result: dict[str, Any]) -> list[Headline]:
+    rows = []
+    if "one_page" in result:
+        files = result["one_page"]["files"]
+        key = max(files, key=lambda k: files[k]["ours"]["median_ms"])  # the slowest file speaks for all
+        m = files[key]
+        rows.append(headline(NAME, "Word → article, one page (slowest file), median", m["ours"]["median_ms"], "ms",
+                             f"≤ {ONE_PAGE_TARGET_MS:g} ms, mammoth ≥ {MAMMOTH_RATIO_TARGET:g}x slower",
+                             result["one_page"]["met"], baseline="mammoth",
+                             baseline_value=m["mammoth"]["median_ms"]))  # fmt: skip
+    if "article" in result:
+        a = result["article"]
+        rows.append(headline(NAME, "Word → article, 10 photos, median", a["convert_document"]["median_ms"], "ms",
+                             f"≤ {ARTICLE_TARGET_MS:g} ms", a["met"], baseline="mammoth",
+                             baseline_value=a["mammoth"]["median_ms"]))  # fmt: skip
+    if "libreoffice" in result:
+        lo = result["libreoffice"]
+        rows.append(headline(NAME, ".doc batch via LibreOffice, median", lo["batch_threads"]["median_ms"], "ms",
+                             f"< {BATCH_RATIO_TARGET:g}x one file", lo["met"], baseline="one file",
+                             baseline_value=lo["one_at_a_time"]["median_ms"]))  # fmt: skip
+    if "memory" in result:
+        mem = result["memory"]
+        rows.append(headline(NAME, "conversion worker peak, photo-heavy .docx", mem["photos"]["worker_peak_mb"], "MB",
+                             f"< {MEMORY_TARGET_MB:g} MB", mem["met"], baseline="one-page news item",
+                             baseline_value=mem["one_page"]["worker_peak_mb"]))  # fmt: skip
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

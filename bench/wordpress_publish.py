@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import RESULTS_DIR, BenchError, load_before, median, parser, percentile, print_table, verdict, write_result
+from bench.summary import headline
 
 NAME = "wordpress_publish"
 TARGET_OVERHEAD = 0.20  # share of the time per article spent outside HTTP requests
@@ -127,6 +128,19 @@ def run(*, n: int | None = None, quick: bool = False, results_dir: Path = RESULT
         "ratio": max(figures[name]["overhead_share"] for name in legs),
         "targets": {"overhead_share": TARGET_OVERHEAD},
         "met": met,
+        "headline": [
+            headline(
+                NAME,
+                f"WordPress {name}: toasoan's own share",
+                figures[name]["overhead_share"],
+                "%",
+                f"≤ {TARGET_OVERHEAD:.0%}",
+                met[name],
+                baseline="time in HTTP",
+                baseline_value=1 - figures[name]["overhead_share"],
+            )
+            for name in legs
+        ],
     }
     write_result(results_dir, NAME, result)
     return result

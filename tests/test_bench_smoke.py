@@ -112,10 +112,17 @@ def test_word_conversion_runs_every_part_and_checks_what_it_converted(tmp_path: 
 
 def test_review_pages_load_every_page_and_time_decisions_against_the_bare_handler(tmp_path: Path) -> None:
     # Through bench/run.py: a real server process with the product's pages and the bare JSON routes,
-    # loaded by the benchmark's Python client (no wrk needed in --quick mode). Exit 0 means every
-    # request got a 200 page that was checked, and every decision was committed.
+    # loaded by the benchmark's Python client (no wrk needed in --quick mode), on SQLite then on a
+    # throwaway PostgreSQL. Exit 0 means every request got a 200 page that was checked, and every
+    # decision was committed, on both.
     assert run.main(["--quick", "--only", "review", "--results", str(tmp_path)]) == 0
 
+    on_pg = _saved(tmp_path, "review_pages_postgresql")
+    assert on_pg["backend"] == "postgresql" and on_pg["database"]["drafts"] == on_pg["scale"]["drafts"] > 0
+    assert set(on_pg["pages"]) == {"queue_default", "queue_tab", "queue_search", "queue_page50", "draft_typical",
+                                   "draft_busy"}  # fmt: skip
+    assert on_pg["decisions"]["http"]["n"] == on_pg["scale"]["decisions"]
+    assert {row["backend"] for row in on_pg["headline"]} == {"postgresql"} and len(on_pg["headline"]) == 8
     result = _saved(tmp_path, "review_pages")
     assert result["database"]["drafts"] == result["scale"]["drafts"] > 0
     assert result["database"]["events"] == result["scale"]["events"]
@@ -186,3 +193,47 @@ def test_diagnostics_reads_every_case_bounded_and_against_mail_parser_alone(tmp_
     for case in result["cases"].values():
         assert _positive(case["diagnose_s"]) and _positive(case["mail_parser_alone_s"])
     assert _saved(tmp_path, "diagnostics")["cases"] == result["cases"]
+
+
+def test_libreoffice_confinement_times_both_modes(tmp_path: Path) -> None:
+    # Through bench/run.py: the same .doc converted confined (bwrap) and not, taking turns.
+    assert run.main(["--quick", "--only", "confinement", "--results", str(tmp_path)]) == 0
+
+    result = _saved(tmp_path, "libreoffice_confinement")
+    for mode in ("required", "off"):
+        assert result["modes"][mode]["runs"] == result["runs"] > 0, mode
+        assert _positive(result["modes"][mode]["median_s"]), mode
+    (row,) = result["headline"]
+    assert row["baseline_value"] == result["modes"]["off"]["median_s"] and _positive(row["ratio"])
+
+
+def test_run_summarises_every_headline_with_postgresql_beside_sqlite(tmp_path: Path) -> None:
+    # The reports benchmark on both databases (PostgreSQL: its own throwaway server) and one that has
+    # no database, through bench/run.py as `make bench` calls it; then the one table, printed and
+    # written as Markdown, and rebuilt from the saved JSON by --table-only.
+    markdown = tmp_path / "summary.md"
+    argv = ["--quick", "--only", "reports,diagnostics", "--results", str(tmp_path), "--markdown", str(markdown)]
+    assert run.main(argv) == 0
+
+    on_pg = _saved(tmp_path, "reports_postgresql")
+    on_sqlite = _saved(tmp_path, "reports")
+    assert (on_pg["backend"], on_sqlite["backend"]) == ("postgresql", "sqlite")
+    assert on_pg["lines"] == on_sqlite["lines"] > 0  # the same month priced the same on both
+    assert on_pg["closed_periods"] == on_sqlite["closed_periods"] == 27
+    assert {row["backend"] for row in on_pg["headline"]} == {"postgresql"}
+    assert [row["figure"] for row in on_pg["headline"]] == [row["figure"] for row in on_sqlite["headline"]]
+
+    table = markdown.read_text(encoding="utf-8")
+    header, _rule, *lines = table.split("\n\n")[0].splitlines()
+    assert header == "| figure | goal | SQLite | PostgreSQL | baseline | ratio | verdict |"
+    figures = {line.split(" | ")[0].removeprefix("| "): line.split(" | ") for line in lines}
+    assert len(figures) == 3  # two of reports (one line for both databases), one of diagnostics
+    month = figures[on_sqlite["headline"][0]["figure"]]
+    assert month[2] != "—" and month[3] != "—"  # measured on SQLite and on PostgreSQL
+    slowest = figures[_saved(tmp_path, "diagnostics")["headline"][0]["figure"]]
+    assert slowest[2] != "—" and slowest[3] == "—"  # no database in it
+    assert "quick mode" in table
+
+    markdown.unlink()
+    assert run.main([*argv, "--table-only"]) == 0
+    assert markdown.read_text(encoding="utf-8").split("\n\n")[0] == table.split("\n\n")[0]
