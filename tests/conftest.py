@@ -68,6 +68,22 @@ def dovecot_private() -> Iterator[servers.Dovecot]:
 
 
 @pytest.fixture(scope="session")
+def cyrus_server() -> Iterator[servers.Cyrus]:
+    """One Cyrus IMAP per worker, laid out as Debian's default (folders under "INBOX."). Never stop it in
+    a test: start a `servers.cyrus()` of the test's own for that."""
+    with servers.cyrus() as server:
+        yield server
+
+
+@pytest.fixture
+def cyrus_user(cyrus_server: servers.Cyrus) -> servers.MailUser:
+    """A fresh user on the shared Cyrus; `.deliver(raw)` goes over Cyrus's LMTP."""
+    if not cyrus_server.running:
+        raise RuntimeError("a test stopped the shared cyrus_server")
+    return servers.new_mail_user(cyrus_server)
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[servers.Postgres]:
     """One PostgreSQL per worker; tests take a fresh database each with `.new_database()`."""
     with servers.postgres() as server:
