@@ -42,7 +42,7 @@ def lmtp_bridge(dovecot_server: servers.Dovecot) -> Iterator[servers.LmtpBridge]
 
 
 @pytest.fixture
-def mail_user(dovecot_server: servers.Dovecot, lmtp_bridge: servers.LmtpBridge) -> servers.MailUser:
+def mail_user(dovecot_server: servers.Dovecot, lmtp_bridge: servers.LmtpBridge) -> servers.MailUser[servers.Dovecot]:
     """A fresh user on the shared Dovecot; `.deliver(raw)` goes through the bridge (a real SMTP hop)."""
     if not dovecot_server.running:
         raise RuntimeError("a test stopped the shared dovecot_server; tests that stop it must use dovecot_private")
@@ -76,7 +76,7 @@ def cyrus_server() -> Iterator[servers.Cyrus]:
 
 
 @pytest.fixture
-def cyrus_user(cyrus_server: servers.Cyrus) -> servers.MailUser:
+def cyrus_user(cyrus_server: servers.Cyrus) -> servers.MailUser[servers.Cyrus]:
     """A fresh user on the shared Cyrus; `.deliver(raw)` goes over Cyrus's LMTP."""
     if not cyrus_server.running:
         raise RuntimeError("a test stopped the shared cyrus_server")

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -1143,8 +1143,11 @@ def lmtp_bridge(dovecot: Dovecot, port: int | None = None) -> Iterator[LmtpBridg
 # --------------------------------------------------------------------------------------------- per-test user
 
 
+MailServer = TypeVar("MailServer", "Dovecot", "Cyrus")
+
+
 @dataclass
-class MailUser:
+class MailUser(Generic[MailServer]):
     """A fresh mailbox owner on a Dovecot (or a Cyrus: `address` is then a bare login name), with what an
     IMAP client needs to reach it."""
 
@@ -1154,7 +1157,7 @@ class MailUser:
     port: int  # plain IMAP (STARTTLS available)
     imaps_port: int
     cert: str  # trust this as CA for STARTTLS/IMAPS
-    server: Dovecot | Cyrus = field(repr=False)
+    server: MailServer = field(repr=False)
     bridge: LmtpBridge | None = field(default=None, repr=False)
 
     def deliver(self, raw: bytes, mail_from: str | None = None) -> None:
@@ -1211,7 +1214,7 @@ def _header_sender(raw: bytes) -> str | None:
     return address if address.isascii() and "@" in address else None
 
 
-def new_mail_user(server: Dovecot | Cyrus, bridge: LmtpBridge | None = None) -> MailUser:
+def new_mail_user(server: MailServer, bridge: LmtpBridge | None = None) -> MailUser[MailServer]:
     address, password = server.new_user()
     return MailUser(address, password, server.host, server.imap, server.imaps, server.cert, server, bridge)
 

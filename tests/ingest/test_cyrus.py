@@ -82,26 +82,44 @@ def test_a_processed_folder_given_in_full_is_used_as_is(
     assert "INBOX.INBOX.Lưu trữ.Bài đã nhận" not in cyrus_user.folders()
 
 
+@pytest.mark.parametrize(
+    ("server_user", "refused", "under_prefix"),
+    [
+        # "%" is a LIST wildcard: Cyrus refuses it in a name ("Invalid mailbox name"), under the prefix too.
+        ("cyrus_user", "Đã%xử lý", UNDER_PREFIX),
+        # Dovecot (no prefix) refuses a name that begins with "~"; the same rule, on the other server.
+        ("mail_user", "~Đã xử lý", PROCESSED),
+    ],
+    ids=["cyrus", "dovecot"],
+)
 def test_a_refused_folder_is_a_folder_error_and_loses_nothing(
-    tmp_path: Path, cyrus_user: MailUser, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    server_user: str,
+    refused: str,
+    under_prefix: str,
 ) -> None:
-    monkeypatch.setenv("TEST_IMAP_PW", cyrus_user.password)
-    # "%" is a LIST wildcard: Cyrus refuses it in a name ("Invalid mailbox name"), under the prefix too.
-    config = imap_settings(tmp_path, cyrus_user, processed_folder="Đã%xử lý")
-    cyrus_user.deliver(fixture("tin_ok.eml"))
+    user: MailUser = request.getfixturevalue(server_user)
+    monkeypatch.setenv("TEST_IMAP_PW", user.password)
+    config = imap_settings(tmp_path, user, processed_folder=refused)
+    user.deliver(fixture("tin_ok.eml"))
     capsys.readouterr()
     assert main(["--config", str(config), "ingest", "--once"]) == EXIT_FOLDER == 7
     err = capsys.readouterr().err
-    assert "máy chủ thư không cho tạo thư mục 'Đã%xử lý'" in err
-    assert "refuses to create the processed folder" in err and "INBOX.Đã%xử lý" in err
+    assert f"máy chủ thư không cho tạo thư mục {refused!r}" in err
+    assert "refuses to create the processed folder" in err and repr(refused) in err
+    if under_prefix != PROCESSED:  # tried under the prefix as well, before giving up
+        assert repr(f"INBOX.{refused}") in err
     assert "cannot connect" not in err and "login failed" not in err
     # Stored and processed before the acknowledgement failed; the mail stays in INBOX.
     assert [m["status"] for m in cli_json(config, "inbox", "list", capsys=capsys)] == ["accepted"]
-    assert cyrus_user.status()["messages"] == 1
+    assert user.status()["messages"] == 1
     # Once the setting is fixed, the same mail is moved, and nothing is taken twice.
-    config = imap_settings(tmp_path, cyrus_user)
+    config = imap_settings(tmp_path, user)
     assert main(["--config", str(config), "ingest", "--once"]) == 0
-    assert cyrus_user.status()["messages"] == 0 and cyrus_user.status(UNDER_PREFIX)["messages"] == 1
+    assert user.status()["messages"] == 0 and user.status(under_prefix)["messages"] == 1
     assert len(cli_json(config, "inbox", "list", capsys=capsys)) == 1
     assert len(cli_json(config, "drafts", "list", capsys=capsys)) == 1
     assert len(cli_json(config, "outbox", "list", capsys=capsys)) == 1  # one receipt
