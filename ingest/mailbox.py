@@ -15,7 +15,7 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -276,48 +276,52 @@ class ImapSession:
             if head is not None and str(uid) in sizes:
                 yield Fetched(ref=str(uid), uid=int(uid), raw=bytes(head), size=sizes[str(uid)])
 
-    def _personal_prefix(self) -> tuple[str, str]:
-        """The personal namespace's (prefix, separator), e.g. ("INBOX.", ".") on Cyrus's default layout,
-        ("", "/") or ("", ".") on Dovecot's; ("", "") when the server has no NAMESPACE (RFC 2342)."""
+    def _personal_prefix(self) -> str:
+        """The personal namespace's prefix ending with its hierarchy separator: "INBOX." on Cyrus's default
+        layout, "" on Dovecot's usual one and on a server without NAMESPACE (RFC 2342)."""
         if "NAMESPACE" not in self.capabilities:
-            return "", ""
+            return ""
         personal = self.client.namespace()[0]
         if not personal:
-            return "", ""
-        prefix, separator = personal[0]
-        return prefix or "", separator or ""
+            return ""
+        prefix, separator = personal[0][0] or "", personal[0][1] or ""
+        return prefix + separator if prefix and separator and not prefix.endswith(separator) else prefix
+
+    def _create(self, name: str, refusals: list[str]) -> bool:
+        """CREATE `name`: True once it exists (made now, or meanwhile by another session); a refusal is
+        noted in `refusals`, anything else (the connection) raised."""
+        try:
+            self.client.create_folder(name)
+        except Exception as exc:
+            if not _refusal(exc):
+                raise
+            if self.client.folder_exists(name):
+                return True
+            refusals.append(f"{name!r}: {exc}")
+            return False
+        log.info("created the processed folder %r", name)
+        return True
 
     def _ensure_processed_folder(self) -> str:
         """The processed folder's name on this server, created if needed; resolved once a session.
 
         The setting names the folder as a person sees it. Where the server refuses it at the top level
         (Cyrus as Debian sets it up keeps every folder under "INBOX."), it lives under the personal
-        namespace's prefix instead: "Đã xử lý" becomes "INBOX.Đã xử lý".
+        namespace's prefix instead: "Đã xử lý" becomes "INBOX.Đã xử lý". A name that already starts
+        with the prefix is used as is; a nested name is written with the server's separator.
         """
         if self.processed_folder is not None:
             return self.processed_folder
         wanted = self.m.processed_folder
-        prefix, _separator = self._personal_prefix()
+        prefix = self._personal_prefix()
         candidates = [wanted]
         if prefix and not wanted.upper().startswith(prefix.upper()):
             candidates.append(prefix + wanted)
+        refusals: list[str] = []
         try:
             found = next((name for name in candidates if self.client.folder_exists(name)), None)
-            refusals: list[str] = []
-            for name in candidates if found is None else ():
-                try:
-                    self.client.create_folder(name)
-                except Exception as exc:
-                    if not _refusal(exc):
-                        raise
-                    if self.client.folder_exists(name):  # created meanwhile by another session
-                        found = name
-                        break
-                    refusals.append(f"{name!r}: {exc}")
-                    continue
-                log.info("created the processed folder %r", name)
-                found = name
-                break
+            if found is None:
+                found = next((name for name in candidates if self._create(name, refusals)), None)
         except Exception as exc:
             if _refusal(exc):
                 raise FolderError(
@@ -341,14 +345,30 @@ class ImapSession:
         uids = [int(r) for r in refs]
         c = self.client
         if "MOVE" in self.capabilities:
-            c.move(uids, self._ensure_processed_folder())
+            self._into_processed(c.move, uids)
         elif "UIDPLUS" in self.capabilities:
-            c.copy(uids, self._ensure_processed_folder())
+            self._into_processed(c.copy, uids)  # only what was copied is then deleted
             c.add_flags(uids, [b"\\Deleted"], silent=True)
             c.uid_expunge(uids)
         else:
             # A plain EXPUNGE would remove every \Deleted message, other people's included: only mark.
             c.add_flags(uids, [ACK_KEYWORD], silent=True)
+
+    def _into_processed(self, command: Callable[[list[int], str], bytes], uids: list[int]) -> None:
+        """MOVE or COPY into the processed folder; the server's NO (no right to insert, a quota) is a
+        FolderError: the messages stay where they are, and are moved once a person has fixed it."""
+        folder = self._ensure_processed_folder()
+        try:
+            command(uids, folder)
+        except Exception as exc:
+            if _refusal(exc):
+                raise FolderError(
+                    f"máy chủ thư không cho chuyển thư vào thư mục {folder!r}: {exc}. Thư vẫn ở chỗ cũ,"
+                    " không mất thư nào",
+                    f"the mail server refuses to move mail into {folder!r}: {exc}. The mail stays where"
+                    " it is; nothing is lost",
+                ) from exc
+            raise
 
     def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
         """Block until the server announces new mail or `timeout` passes. True when woken by mail."""

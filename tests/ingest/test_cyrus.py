@@ -125,6 +125,33 @@ def test_a_refused_folder_is_a_folder_error_and_loses_nothing(
     assert len(cli_json(config, "outbox", "list", capsys=capsys)) == 1  # one receipt
 
 
+def test_no_right_to_insert_into_the_folder_is_a_folder_error_and_loses_nothing(
+    tmp_path: Path,
+    cyrus_server: Cyrus,
+    cyrus_user: MailUser,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TEST_IMAP_PW", cyrus_user.password)
+    config = imap_settings(tmp_path, cyrus_user)
+    client = cyrus_user.imap()
+    client.create_folder(UNDER_PREFIX)
+    client.logout()
+    # The owner keeps look and read on the folder, not insert ("i"): MOVE into it is refused.
+    cyrus_server.setacl(f"user.{cyrus_user.address}.{PROCESSED}", cyrus_user.address, "lr")
+    cyrus_user.deliver(fixture("tin_ok.eml"))
+    capsys.readouterr()
+    assert main(["--config", str(config), "ingest", "--once"]) == EXIT_FOLDER
+    err = capsys.readouterr().err
+    assert f"máy chủ thư không cho chuyển thư vào thư mục {UNDER_PREFIX!r}" in err and "Permission denied" in err
+    assert [m["status"] for m in cli_json(config, "inbox", "list", capsys=capsys)] == ["accepted"]
+    assert cyrus_user.status()["messages"] == 1 and cyrus_user.status(UNDER_PREFIX)["messages"] == 0
+    cyrus_server.setacl(f"user.{cyrus_user.address}.{PROCESSED}", cyrus_user.address, "lrswipkxtecdan")
+    assert main(["--config", str(config), "ingest", "--once"]) == 0
+    assert cyrus_user.status()["messages"] == 0 and cyrus_user.status(UNDER_PREFIX)["messages"] == 1
+    assert len(cli_json(config, "drafts", "list", capsys=capsys)) == 1
+
+
 def test_a_missing_watched_folder_is_a_folder_error_and_a_wrong_password_is_not(
     tmp_path: Path, cyrus_user: MailUser, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
