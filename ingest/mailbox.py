@@ -2,7 +2,8 @@
 
 A session lists what is waiting, fetches raw bytes without side effects (BODY.PEEK[], never \\Seen) or,
 for a message over the size limit, only its header block (BODY.PEEK[HEADER]),
-acknowledges stored messages (MOVE to the processed folder, or a keyword where MOVE is missing), and
+acknowledges stored messages (MOVE to the processed folder, named after the server's NAMESPACE, or
+COPY + UID EXPUNGE, or a keyword where MOVE is missing), and
 waits for new mail (IDLE where the server has it, else a timed sleep). The mailbox is a transport:
 the spool and the database are the truth, so every operation here is safe to repeat.
 """

@@ -1,8 +1,9 @@
 """Real mail servers on 127.0.0.1 for tests and benchmarks (no pytest imports here).
 
 Dovecot (IMAP, IMAPS, LMTP, submission) runs as a foreground child (`dovecot -F`) with a generated
-config; aiosmtpd provides an SMTP sink (the app's outgoing mail) and an SMTP->LMTP bridge (how a
-contributor's mail reaches the mailbox). Everything binds loopback on free ports, is stopped by the PID
+config, and so does Cyrus IMAP 3.6 (its `master`, with Debian's default folder layout); aiosmtpd
+provides an SMTP sink (the app's outgoing mail) and an SMTP->LMTP bridge (how a contributor's mail
+reaches the mailbox). Everything binds loopback on free ports, is stopped by the PID
 its starter got, and lives in a temp dir that is removed afterwards. Recipes: research/infra.md §1, §2.
 """
 
