@@ -292,6 +292,16 @@ def test_cyrus_stop_leaves_no_process_and_spares_another_cyrus() -> None:
     assert not directory.exists()
 
 
+def test_missing_cyrus_imapd_is_an_error_that_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if Path("/usr/lib/cyrus/bin/imapd").exists():
+        pytest.skip("cyrus-imapd is installed as a package here: nothing is missing")
+    monkeypatch.setenv("TOASOAN_CYRUS_IMAPD_DIR", str(tmp_path))  # where no imapd was unpacked
+    with pytest.raises(RuntimeError, match=r"system-deps\.sh"), servers.cyrus():
+        pass
+
+
 def test_missing_dovecot_is_an_error_that_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(servers, "_SBIN_PATH", str(tmp_path))  # a PATH where dovecot is not found
     with pytest.raises(RuntimeError, match="make test"), servers.dovecot():
