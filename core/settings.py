@@ -77,7 +77,13 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("password_env", str, "TOASOAN_IMAP_PASSWORD", doc="Env var holding the IMAP password/token"),
         Key("ca_file", str, "", doc="Extra CA certificate (PEM) to trust for IMAP TLS"),
         Key("folder", str, "INBOX", doc="Folder watched for contributions"),
-        Key("processed_folder", str, "Đã xử lý", doc="Submissions are moved here once stored; '' = leave"),
+        Key(
+            "processed_folder",
+            str,
+            "Đã xử lý",
+            doc="Submissions are moved here once stored; '' = leave. Where the server refuses a top-level"
+            " folder (Cyrus: folders under 'INBOX.'), it is made under the personal NAMESPACE prefix",
+        ),
         Key("subject_marker", str, "BÀI CỘNG TÁC", doc="Subject marker of a contribution"),
         Key("idle", bool, True, doc="Use IMAP IDLE as a wake-up when the server has it"),
         Key("idle_renew_seconds", int, 300, doc="Re-issue IDLE at least this often"),

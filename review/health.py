@@ -149,10 +149,13 @@ def warnings(settings: Settings, h: Health) -> list[HealthWarning]:
     mailbox = h.runners.get("mailbox")
     if mailbox and mailbox["failing_since"] and h.now - mailbox["failing_since"] >= limit:
         minutes = int((h.now - mailbox["failing_since"]).total_seconds() // 60)
+        # The worker records "<class>: <message>"; a folder the server refuses is not a network fault.
+        folder = (mailbox["last_error"] or "").startswith("FolderError:")
+        headline = "Máy chủ thư từ chối thư mục" if folder else "Không kết nối được hộp thư"
         out.append(
             HealthWarning(
                 "mailbox_down",
-                f"Không kết nối được hộp thư từ {format_datetime(mailbox['failing_since'], tz)} ({minutes} phút):"
+                f"{headline} từ {format_datetime(mailbox['failing_since'], tz)} ({minutes} phút):"
                 f" {mailbox['last_error'] or 'không rõ lỗi'}",
                 mailbox["failing_since"],
             )

@@ -4,6 +4,7 @@
 set -euo pipefail
 PACKAGES=(
   dovecot-imapd dovecot-lmtpd dovecot-submissiond   # IMAP server + LMTP delivery for ingest tests
+  cyrus-common sasl2-bin                            # Cyrus IMAP's master and lmtpd; saslpasswd2 for its test users
   libreoffice-writer-nogui                          # .doc/.odt/.rtf conversion
   bubblewrap                                        # confines LibreOffice (no network, read-only system)
   openssl                                           # self-signed certificates for TLS tests
@@ -22,10 +23,29 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   [[ "$installed" == *" $p "* ]] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "Installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Cyrus's imapd and idled are in cyrus-imapd, which Conflicts with dovecot-imapd (both Provide
+# imap-server): installing it removes Dovecot. So its .deb, at cyrus-common's exact version, is only
+# unpacked here, where tests/servers.py looks (TOASOAN_CYRUS_IMAPD_DIR); nothing is registered with dpkg.
+CYRUS_IMAPD_DIR=${TOASOAN_CYRUS_IMAPD_DIR:-/usr/local/lib/toasoan-test/cyrus-imapd}
+cyrus_version=$(dpkg-query -W -f='${Version}' cyrus-common)
+if [ "$(cat "$CYRUS_IMAPD_DIR/VERSION" 2>/dev/null || true)" != "$cyrus_version" ]; then
+  echo "Unpacking cyrus-imapd $cyrus_version into $CYRUS_IMAPD_DIR"
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  (cd "$tmp" && apt-get download -qq "cyrus-imapd=$cyrus_version" 2>/dev/null) \
+    || { $SUDO apt-get update -qq && (cd "$tmp" && apt-get download -qq "cyrus-imapd=$cyrus_version"); }
+  $SUDO rm -rf "$CYRUS_IMAPD_DIR"
+  $SUDO mkdir -p "$CYRUS_IMAPD_DIR"
+  $SUDO dpkg-deb -x "$tmp"/cyrus-imapd_*.deb "$CYRUS_IMAPD_DIR"
+  echo "$cyrus_version" | $SUDO tee "$CYRUS_IMAPD_DIR/VERSION" >/dev/null
+  rm -rf "$tmp"
+fi

@@ -42,7 +42,7 @@ def lmtp_bridge(dovecot_server: servers.Dovecot) -> Iterator[servers.LmtpBridge]
 
 
 @pytest.fixture
-def mail_user(dovecot_server: servers.Dovecot, lmtp_bridge: servers.LmtpBridge) -> servers.MailUser:
+def mail_user(dovecot_server: servers.Dovecot, lmtp_bridge: servers.LmtpBridge) -> servers.MailUser[servers.Dovecot]:
     """A fresh user on the shared Dovecot; `.deliver(raw)` goes through the bridge (a real SMTP hop)."""
     if not dovecot_server.running:
         raise RuntimeError("a test stopped the shared dovecot_server; tests that stop it must use dovecot_private")
@@ -65,6 +65,22 @@ def dovecot_private() -> Iterator[servers.Dovecot]:
     """A Dovecot of this test alone: restart it, stop it, reset mailboxes at will (≈1 s to stop)."""
     with servers.dovecot() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def cyrus_server() -> Iterator[servers.Cyrus]:
+    """One Cyrus IMAP per worker, laid out as Debian's default (folders under "INBOX."). Never stop it in
+    a test: start a `servers.cyrus()` of the test's own for that."""
+    with servers.cyrus() as server:
+        yield server
+
+
+@pytest.fixture
+def cyrus_user(cyrus_server: servers.Cyrus) -> servers.MailUser[servers.Cyrus]:
+    """A fresh user on the shared Cyrus; `.deliver(raw)` goes over Cyrus's LMTP."""
+    if not cyrus_server.running:
+        raise RuntimeError("a test stopped the shared cyrus_server")
+    return servers.new_mail_user(cyrus_server)
 
 
 @pytest.fixture(scope="session")

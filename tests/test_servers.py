@@ -225,6 +225,83 @@ def test_stop_leaves_no_process_port_or_directory() -> None:
     assert not directory.exists()
 
 
+# ----------------------------------------------------------------------------------------------- Cyrus
+
+
+@pytest.mark.parametrize("security", ["none", "starttls", "tls"])
+def test_cyrus_login_in_each_security_mode(cyrus_user: servers.MailUser, security: servers.Security) -> None:
+    client = cyrus_user.imap(security)
+    try:
+        assert isinstance(client.socket(), ssl.SSLSocket) is (security != "none")
+        assert {b"IDLE", b"MOVE", b"UIDPLUS", b"NAMESPACE"} <= set(client.capabilities())
+        assert client.namespace()[0] == (("INBOX.", "."),)  # Debian's default layout
+        assert client.select_folder("INBOX")[b"EXISTS"] == 0
+    finally:
+        client.logout()
+
+
+def test_cyrus_refuses_a_wrong_password_and_delivers_over_lmtp(cyrus_user: servers.MailUser) -> None:
+    with (
+        IMAPClient(cyrus_user.host, port=cyrus_user.port, ssl=False, timeout=10) as client,
+        pytest.raises(LoginError),
+    ):
+        client.login(cyrus_user.address, cyrus_user.password + "x")
+    cyrus_user.deliver(vn_message())
+    assert cyrus_user.status()["messages"] == 1
+    client = cyrus_user.imap()
+    try:
+        assert subjects(client) == ["BÀI CỘNG TÁC: Hội nghị chi bộ"]
+    finally:
+        client.logout()
+
+
+def test_cyrus_idle_hears_lmtp_delivery(cyrus_user: servers.MailUser) -> None:
+    client = cyrus_user.imap()
+    try:
+        client.select_folder("INBOX")
+        client.idle()
+        cyrus_user.deliver(vn_message())
+        end = time.monotonic() + 60  # with idled it comes at once; without, after a 60 s poll
+        responses: list[object] = []
+        while not responses and time.monotonic() < end:
+            responses = client.idle_check(timeout=1)
+        client.idle_done()
+        assert (1, b"EXISTS") in responses
+    finally:
+        client.logout()
+
+
+def test_cyrus_stop_leaves_no_process_and_spares_another_cyrus() -> None:
+    with servers.cyrus() as other, servers.cyrus() as server:
+        user = servers.new_mail_user(server)
+        forgotten = user.imap()  # a client that never logs out must not keep the server alive
+        forgotten.select_folder("INBOX")
+        forgotten.idle()
+        master = server.pid
+        children = [pid for pid, _started in servers._children(master)]
+        assert len(children) >= 2  # idled, imapd
+        directory = Path(server.dir)
+        server.stop()
+        server.stop()  # idempotent
+        assert not server.running and not servers.pid_alive(master)
+        assert [pid for pid in children if servers.pid_alive(pid)] == []
+        assert all(refused(port) for port in (server.imap, server.imaps, server.lmtp))
+        # Cyrus's master stops with kill(0, SIGTERM): in a shared process group it took the other one too.
+        assert other.running
+        servers.new_mail_user(other).imap().logout()
+    assert not directory.exists()
+
+
+def test_missing_cyrus_imapd_is_an_error_that_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if Path("/usr/lib/cyrus/bin/imapd").exists():
+        pytest.skip("cyrus-imapd is installed as a package here: nothing is missing")
+    monkeypatch.setenv("TOASOAN_CYRUS_IMAPD_DIR", str(tmp_path))  # where no imapd was unpacked
+    with pytest.raises(RuntimeError, match=r"system-deps\.sh"), servers.cyrus():
+        pass
+
+
 def test_missing_dovecot_is_an_error_that_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(servers, "_SBIN_PATH", str(tmp_path))  # a PATH where dovecot is not found
     with pytest.raises(RuntimeError, match="make test"), servers.dovecot():

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success (a quarantined message is not a failure), 1 bad usage or not found,
 2 configuration error (or a backup or restore refused), 3 mailbox unreachable, 4 database
-unreachable, 5 a publish job failed (`publish --once`).
+unreachable, 5 a publish job failed (`publish --once`), 6 `status` has a warning, 7 the mailbox is
+reachable but a folder cannot be created or opened (the processed folder refused: a setting to change).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlmodel import col, select
 from core.db import reading, redact
 from core.formats import json_text
 from core.settings import Settings, SettingsError, check_serving, default_config_path, load_settings
-from ingest.mailbox import MailboxError
+from ingest.mailbox import FolderError, MailboxError
 from publish.site.cli import add_parser as add_site_parser
 from reports import cli as reports_cli
 from toasoan.backup import add_backup_commands
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("toasoan")
 
 EXIT_USAGE, EXIT_CONFIG, EXIT_MAILBOX, EXIT_DATABASE = 1, 2, 3, 4
+EXIT_FOLDER = 7  # 5 and 6 are cli_publish's and cli_status's
 
 
 class CliError(Exception):
@@ -558,7 +560,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
 
-    ing = sub.add_parser("ingest", help="lấy thư từ hộp thư và tạo bài chờ biên tập")
+    ing = sub.add_parser(
+        "ingest",
+        help="lấy thư từ hộp thư và tạo bài chờ biên tập",
+        epilog="Mã thoát / exit codes: 0 xong / done; 2 cài đặt / settings; 3 không tới được hộp thư / mailbox"
+        " unreachable; 4 cơ sở dữ liệu / database; 7 thư mục bị máy chủ từ chối / a folder refused"
+        " (processed_folder).",
+    )
     ing.add_argument("--once", action="store_true", help="một lượt rồi thoát")
     ing.set_defaults(func=cmd_ingest)
 
@@ -686,6 +694,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(str(exc), file=sys.stderr)
         return exc.code
+    except FolderError as exc:  # before MailboxError, its base: not the network, a folder setting
+        print(str(exc), file=sys.stderr)
+        return EXIT_FOLDER
     except MailboxError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_MAILBOX

@@ -81,6 +81,16 @@ def test_the_mailbox_is_reported_down_only_after_the_configured_minutes(settings
     assert codes(settings) == []
 
 
+def test_a_refused_folder_is_not_reported_as_a_network_fault(settings: Settings) -> None:
+    engine = open_database(settings)
+    error = "FolderError: máy chủ thư không cho tạo thư mục 'Đã xử lý' / the mail server refuses ..."
+    record_error(engine, "mailbox", error, NOW - timedelta(minutes=20))
+    with reading(engine) as s:
+        down = next(w for w in collect(settings, s, NOW).warnings if w.code == "mailbox_down")
+    assert down.message.startswith("Máy chủ thư từ chối thư mục từ ") and "không cho tạo thư mục" in down.message
+    assert "Không kết nối" not in down.message
+
+
 def test_paused_target_low_disk_and_failing_outbox_are_warnings(tmp_path: Path) -> None:
     settings = load_settings(office(tmp_path, disk_free_percent=101))  # no disk has 101% free
     engine = open_database(settings)
