@@ -53,6 +53,7 @@ def test_worker_killed_ten_times_while_500_messages_arrive(
     worker = WorkerProcess(config, env={"TEST_IMAP_PW": mail_user.password})
     seed = random.randrange(2**32)
     rng = random.Random(seed)
+    print(f"kill moments: random.Random({seed})")  # shown with a failure, to replay the same moments
 
     delivered: list[int] = []
     failure: list[BaseException] = []
