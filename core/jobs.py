@@ -11,7 +11,8 @@ keeps its row, its JSON and its history while claiming, backoff and giving up ar
 - `claim` is a conditional UPDATE (still pending/retrying, still due): of two runners asking for the
   same row, exactly one gets it, on SQLite and PostgreSQL alike.
 - A row left `in_progress` longer than the stale interval belonged to a runner that died: `recover`
-  makes it due again.
+  makes it due again; at once when the runner named in `claimed_by` was a process of this machine
+  that is gone (core.runners.owner_gone: killed, crashed).
 - `fail(retryable=True)` backs off exponentially and gives up (`failed`) after `max_attempts`;
   `retry` is a person's decision to try a failed job again.
 """
@@ -29,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from core.db import transaction, utcnow
 from core.models import Job, JobStatus
+from core.runners import owner_gone
 
 __all__ = [
     "JOBS",
@@ -108,7 +110,19 @@ class Queue:
             .where(col(self._c("status")) == JobStatus.in_progress, col(self._c(self.claimed_at)) < now - stale)
             .values(**values)
         )
-        return int(result.rowcount)
+        recovered = int(result.rowcount)
+        if self.claimed_by:  # a runner of this machine whose process is gone (killed): its claims at once
+            claimed = col(self._c(self.claimed_by))
+            owners = s.exec(select(claimed).where(col(self._c("status")) == JobStatus.in_progress).distinct()).all()
+            gone = [o for o in owners if owner_gone(o)]
+            if gone:
+                result = s.exec(
+                    update(self.model)  # type: ignore[call-overload]
+                    .where(col(self._c("status")) == JobStatus.in_progress, claimed.in_(gone))
+                    .values(**values)
+                )
+                recovered += int(result.rowcount)
+        return recovered
 
     def due(
         self, s: Session, now: datetime, *, where: Sequence[ColumnElement[bool]] = (), limit: int = 100

@@ -14,7 +14,7 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
@@ -213,8 +213,9 @@ def _add_parts(msg: EmailMessage, parts: dict[str, object]) -> None:
         msg.add_attachment(part.data, maintype, subtype, filename=part.filename)
 
 
-def smtp_send(settings: Settings, msg: EmailMessage) -> None:
-    """The one place that talks SMTP."""
+def smtp_send(settings: Settings, msg: EmailMessage, on_accepted: Callable[[], None] | None = None) -> None:
+    """The one place that talks SMTP. `on_accepted` runs the moment the server has taken the mail,
+    before anything else (QUIT, the caller's database write) can fail or be cut short."""
     smtp = settings.smtp
     assert smtp is not None
     raw = checked_wire_bytes(msg)  # refused before connecting: a bad mail is not a server problem
@@ -234,6 +235,8 @@ def smtp_send(settings: Settings, msg: EmailMessage) -> None:
         options = ["SMTPUTF8"] if not all(a.isascii() for a in recipients) else []
         try:
             refused = client.sendmail(smtp.sender, recipients, raw, mail_options=options)
+            if on_accepted is not None:
+                on_accepted()
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentSendError(f"recipient refused: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
@@ -324,7 +327,17 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 MAIL = Queue(OutboxMail, claimed_at="next_attempt_at")
 
 
-def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+def deliver_due(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    orphans_before: datetime | None = None,
+) -> DeliveryReport:
+    """Send what is due. `orphans_before`: the moment the caller became the only sender (the worker
+    that has just taken the outbox's lease): a mail claimed before it was being sent by a sender
+    that is gone (killed mid-send), and is due again now rather than after STALE_CLAIM."""
     report = DeliveryReport()
     if settings.smtp is None:
         return report
@@ -332,19 +345,27 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
     rules = policy(settings)
     with transaction(engine) as s:
         MAIL.recover(s, now, stale=STALE_CLAIM)
+        if orphans_before is not None:
+            MAIL.recover(s, now, stale=now - orphans_before)
     with reading(engine) as s:
         due = MAIL.due(s, now, limit=limit)
-    for mail_id in due:
+    revived = False
+    for mail_id in due:  # grows when the server is back (_revive)
         row = MAIL.claim(engine, mail_id, now)  # only one sender wins the row, whatever the number of workers
         if row is None:
             continue
         status, error = OutboxStatus.succeeded, None
+        accepted = _Accepted(settings, row.message_id)
         try:
-            smtp_send(settings, build_message(row, settings.smtp))
+            if accepted.known():  # a sender that died after the server took it: it is not sent again
+                log.warning("outbox: mail %s to %s was sent before its sender stopped", mail_id, row.to_addr)
+            else:
+                smtp_send(settings, build_message(row, settings.smtp), on_accepted=accepted.note)
         except PermanentSendError as exc:  # UnsafeMessage too: that row fails, the rest of the queue goes on
             status, error = OutboxStatus.failed, str(exc)
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-            status, error = OutboxStatus.retrying, f"{type(exc).__name__}: {exc}"
+            prefix = UNREACHABLE if _server_down(exc) else ""
+            status, error = OutboxStatus.retrying, f"{prefix}{type(exc).__name__}: {exc}"
         with transaction(engine) as s:
             if status == OutboxStatus.succeeded:
                 MAIL.succeed(s, mail_id, now)
@@ -354,7 +375,13 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
                     MAIL.fail(s, mail_id, error or "", retryable=status == OutboxStatus.retrying, now=now, policy=rules)
                 )
         if status == OutboxStatus.succeeded:
+            accepted.forget()  # the row says it now
+        if status == OutboxStatus.succeeded:
             report.sent += 1
+            if not revived:  # the server answers again: what waited for it goes now, not after its delay
+                revived = True
+                with transaction(engine) as s:
+                    due.extend(i for i in _revive(s, now) if i not in due)
         elif status == OutboxStatus.retrying:
             report.retrying += 1
             log.warning("outbox: mail %s to %s not sent, will retry: %s", mail_id, row.to_addr, error)
@@ -365,6 +392,62 @@ def deliver_due(engine: Engine, settings: Settings, *, now: datetime | None = No
             # The server is down: the rest of the queue would fail the same way; try again later.
             break
     return report
+
+
+class _Accepted:
+    """A mark, next to the spool, that the SMTP server has accepted a mail, written the moment it answers
+    and removed once the mail's row says "succeeded". The database write comes later and may have to
+    wait for the write lock: a sender killed in that wait would leave the row claimed and the mail sent,
+    and the mail would go twice. With the mark it goes once; only the instant between the server's answer
+    and the mark remains (two parties cannot commit at once). It survives the process being killed; not
+    fsync'd, so a power cut in that instant may still double a mail."""
+
+    def __init__(self, settings: Settings, message_id: str) -> None:
+        name = hashlib.sha256(message_id.encode()).hexdigest()
+        self.path = settings.storage_dir / "outbox-accepted" / name
+
+    def known(self) -> bool:
+        return self.path.exists()
+
+    def note(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch()
+        except OSError:  # the disk is full: the mail went all the same; only the guard is missing
+            log.exception("outbox: cannot mark %s as accepted", self.path.name)
+
+    def forget(self) -> None:
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("outbox: cannot remove the mark %s", self.path.name)
+
+
+# The start of last_error when the server itself could not be reached (refused, timed out, closed, 421):
+# such a mail waits for the server, not for anything of its own, and goes as soon as one mail has gone.
+UNREACHABLE = "SMTP unreachable: "
+
+
+def _server_down(exc: BaseException) -> bool:
+    """The server is down or unreachable (no answer, or 421 "service not available"), as opposed to a
+    4xx about this one mail or recipient (a full mailbox, greylisting), which keeps its own delay."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return isinstance(exc, smtplib.SMTPConnectError) or exc.smtp_code == 421
+    return True
+
+
+def _revive(s: Session, now: datetime) -> list[int]:
+    """Mail backed off only because the server was down: due now. Returns their ids."""
+    waiting = (
+        col(OutboxMail.status) == OutboxStatus.retrying,
+        col(OutboxMail.next_attempt_at) > now,
+        col(OutboxMail.last_error).startswith(UNREACHABLE),
+    )
+    ids = list(s.exec(select(OutboxMail.id).where(*waiting).order_by(col(OutboxMail.id))).all())
+    if ids:
+        s.exec(update(OutboxMail).where(col(OutboxMail.id).in_(ids)).values(next_attempt_at=now))  # type: ignore[call-overload]
+        log.info("outbox: the SMTP server answers again; %s waiting mail(s) due now", len(ids))
+    return [i for i in ids if i is not None]
 
 
 def status_counts(session: Session) -> dict[str, int]:

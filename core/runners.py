@@ -6,13 +6,17 @@ mailbox has been unreachable for 20 minutes" is one subtraction. A missing row i
 
 Leases: a loop runs only while its worker holds the loop's lease (`acquire`, a conditional UPDATE, so
 of two workers on one database exactly one gets it). The holder renews it well before it runs out
-(LEASE_SECONDS); a worker that dies stops renewing and another takes over when the lease has run out;
-one that stops cleanly `release`s it and another takes over at its next try.
+(LEASE_SECONDS); a worker that dies stops renewing and another takes over when the lease has run out,
+or at once when the dead worker ran on this machine (its process is gone: killed, crashed, restarted by
+systemd); one that stops cleanly `release`s it and another takes over at its next try.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import inspect, or_, update
 from sqlalchemy.engine import Engine
@@ -27,6 +31,8 @@ __all__ = [
     "RUNNERS",
     "acquire",
     "held_leases",
+    "new_owner",
+    "owner_gone",
     "record_error",
     "record_ok",
     "release",
@@ -35,6 +41,29 @@ __all__ = [
 
 RUNNERS = ("mailbox", "outbox", "publish", "period_jobs")
 LEASE_SECONDS = 60  # a dead worker's loops are taken over within this
+
+
+def new_owner(tag: str) -> str:
+    """A lease owner's name: this machine, this process, and a tag told apart from any other worker."""
+    return f"{socket.gethostname()}:{os.getpid()}:{tag}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """True when `owner` (new_owner's form) is a process of this machine that no longer runs. A worker
+    killed with SIGKILL holds its leases until they run out; restarted at once by systemd, it would
+    otherwise wait up to LEASE_SECONDS before taking its mail. Only ever True for a process surely gone:
+    another machine's owner, or a PID now used by another process, waits for the lease to run out."""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] in ("Z", "X")  # a zombie: dead, not yet reaped
 
 
 def _add_row(engine: Engine, name: str) -> None:
@@ -63,10 +92,22 @@ def acquire(engine: Engine, name: str, owner: str, now: datetime | None = None, 
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 return True
-            if s.get(RunnerState, name) is not None:  # held by another worker
-                return False
+            row = s.get(RunnerState, name)
+        if row is not None:  # held by another worker: taken over only if that worker is surely dead
+            return owner_gone(row.lease_owner) and _take_from(engine, name, row.lease_owner, owner, now, seconds)
         _add_row(engine, name)
     return False
+
+
+def _take_from(engine: Engine, name: str, dead: str | None, owner: str, now: datetime, seconds: float) -> bool:
+    """The lease of a dead worker, for `owner`: of two workers taking it over, the UPDATE lets one."""
+    with transaction(engine) as s:
+        result = s.execute(
+            update(RunnerState)
+            .where(col(RunnerState.name) == name, col(RunnerState.lease_owner) == dead)
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def release(engine: Engine, name: str, owner: str) -> None:
@@ -101,8 +142,9 @@ def runner_states(session: Session) -> dict[str, RunnerState]:
 
 
 def held_leases(engine: Engine, now: datetime | None = None) -> dict[str, str]:
-    """Loop -> owner of every lease not yet run out: a worker runs on this database (or died less than
-    LEASE_SECONDS ago). Empty for a database without the table (older than the leases, or empty)."""
+    """Loop -> owner of every lease not yet run out whose owner may still run: a worker runs on this
+    database (or one of another machine died less than LEASE_SECONDS ago). Empty for a database
+    without the table (older than the leases, or empty)."""
     now = now or utcnow()
     if "runner_state" not in inspect(engine).get_table_names():
         return {}
@@ -112,4 +154,4 @@ def held_leases(engine: Engine, now: datetime | None = None) -> dict[str, str]:
                 col(RunnerState.lease_owner).is_not(None), col(RunnerState.lease_until) >= now
             )
         ).all()
-    return {name: owner or "" for name, owner in rows}
+    return {name: owner or "" for name, owner in rows if not owner_gone(owner)}

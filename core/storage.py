@@ -6,6 +6,7 @@ row may point at it. Writing the same content twice is a no-op. Names never come
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -34,12 +35,17 @@ class Store:
             return sha
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if sync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        except BaseException:  # a full disk: the part written must not keep taking the space
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         if sync:
             _fsync_dir(final.parent)
         return sha

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import ssl
 import threading
 import time
@@ -385,18 +386,37 @@ class ImapSession:
         c.idle()
         end = time.monotonic() + timeout
         woken = False
+        closed = False
         try:
             # Short checks inside one IDLE, so a stop request is noticed within a second.
             while not woken and not stop.is_set() and time.monotonic() < end:
                 responses = c.idle_check(timeout=min(1.0, max(end - time.monotonic(), 0.01)))
                 # Dovecot says "* OK Still here" every 2 minutes: only EXISTS/RECENT mean mail.
                 woken = any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
+                # imapclient's idle_check swallows the end of the connection (it returns no response),
+                # so a server stopped mid-IDLE would be noticed only when the wait ends (poll_seconds).
+                if not responses and _peer_closed(c.socket()):  # type: ignore[attr-defined]
+                    closed = True
+                    raise MailboxError(f"máy chủ thư đã đóng kết nối / the server closed the connection ({self.name})")
         finally:
-            c.idle_done()
+            if not closed:
+                c.idle_done()
         return woken
 
     def close(self) -> None:
         _quiet_logout(self.client)
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """True when the server has closed the TCP connection and nothing is left to read: a peek at the
+    kernel's buffer through a duplicate of the descriptor (TLS or not, nothing is consumed)."""
+    try:
+        with socket.socket(fileno=os.dup(sock.fileno())) as raw:
+            return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:  # nothing to read yet: the connection is open
+        return False
+    except OSError:  # reset, or the descriptor is gone
+        return True
 
 
 def _read_header_block(path: Path) -> bytes:

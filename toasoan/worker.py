@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import random
 import signal
-import socket
 import threading
 import time
 import uuid
+from datetime import datetime
 from types import FrameType
 
 import schedule
@@ -26,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import utcnow
 from core.outbox import deliver_due
-from core.runners import LEASE_SECONDS, acquire, record_error, record_ok, release
+from core.runners import LEASE_SECONDS, acquire, new_owner, record_error, record_ok, release
 from core.settings import Settings
 from ingest.mailbox import MailboxError, open_mailbox
 from ingest.service import Ingestor
@@ -67,9 +66,9 @@ def run_once(settings: Settings, engine: Engine) -> SweepReport:
     return report
 
 
-def _deliver(settings: Settings, engine: Engine) -> None:
+def _deliver(settings: Settings, engine: Engine, orphans_before: datetime | None = None) -> None:
     try:
-        r = deliver_due(engine, settings)
+        r = deliver_due(engine, settings, orphans_before=orphans_before)
     except Exception as exc:  # retried on the next round; never stops intake
         log.exception("outbox delivery failed")
         _record(engine, "outbox", exc)
@@ -99,8 +98,9 @@ class _Leases:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner(uuid.uuid4().hex[:8])
         self.held: set[str] = set()
+        self.taken_at: dict[str, datetime] = {}  # when each held lease was taken (not renewed)
         self.lock = threading.Lock()
 
     def hold(self, name: str) -> bool:
@@ -112,6 +112,7 @@ class _Leases:
         with self.lock:
             if ok and name not in self.held:
                 log.info("lease %s taken by %s", name, self.owner)
+                self.taken_at[name] = utcnow()
             elif not ok and name in self.held:
                 log.warning("lease %s lost: another worker runs it now", name)
             (self.held.add if ok else self.held.discard)(name)
@@ -169,7 +170,8 @@ def _outbox_loop(
         if not leases.hold("outbox"):
             stop.wait(LEASE_RETRY_SECONDS)
             continue
-        _deliver(settings, engine)
+        # The first round after taking the lease over: what the previous sender left claimed is due now.
+        _deliver(settings, engine, orphans_before=leases.taken_at.pop("outbox", None))
         if time.monotonic() - last_purge >= PURGE_SIGN_INS_SECONDS:  # the schedule of the sign-in tables
             _purge_sign_ins(settings, engine)
             last_purge = time.monotonic()

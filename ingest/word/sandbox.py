@@ -424,6 +424,8 @@ def worker_main() -> None:
                 reply = ("error", _portable_exception(exc))
         try:
             _send(out, (*reply, *_peaks()))
+        except BrokenPipeError:  # the parent is gone (killed): nobody to answer, and nothing to report
+            return
         except Exception as exc:  # an unpicklable result: say so rather than die
             _send(out, ("error", RuntimeError(f"unpicklable result: {exc}"), *_peaks()))
         if retire:

@@ -94,3 +94,25 @@ def test_backoff_give_up_retry_and_abandoned_claims(database_url: str) -> None:
     [claimed] = jobs.claim_due(engine, t + jobs.STALE_CLAIM + timedelta(seconds=1), kinds=["test"], worker="w")
     assert claimed.claimed_by == "w" and claimed.attempts == 2
     engine.dispose()
+
+
+def test_a_claim_of_a_killed_process_of_this_machine_is_due_at_once(database_url: str) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    engine = _engine(database_url)
+    with transaction(engine) as s:
+        jobs.enqueue(s, kind="test", key="one", payload={})
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    runner = f"{socket.gethostname()}:{child.pid}"  # what publish and the period jobs name a runner
+    t = utcnow()
+    try:
+        [claimed] = jobs.claim_due(engine, t, kinds=["test"], worker=runner)
+        assert jobs.claim_due(engine, t, kinds=["test"], worker="w") == []  # alive: it keeps its job
+    finally:
+        child.kill()  # SIGKILL in the middle of the job
+        child.wait()
+    [claimed] = jobs.claim_due(engine, t + timedelta(seconds=1), kinds=["test"], worker="w")  # not STALE_CLAIM later
+    assert claimed.claimed_by == "w" and claimed.attempts == 2
+    engine.dispose()

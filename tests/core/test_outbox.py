@@ -148,3 +148,36 @@ def test_long_vietnamese_subjects_keep_every_space(tmp_path: Path) -> None:
     raw = wire_bytes(build_message(row, settings.smtp))
     assert email.message_from_bytes(raw, policy=default)["Subject"] == subject
     assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+
+
+def test_a_sender_killed_after_the_server_took_the_mail_does_not_send_it_twice(
+    tmp_path: Path, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.outbox
+
+    settings, engine = open_app(write_settings(tmp_path, smtp=_smtp_options(smtp_sink)))
+    _queue(settings, engine)
+    real = core.outbox.transaction
+
+    calls = []
+
+    def killed(engine: object) -> object:  # the process dies waiting to write "succeeded"
+        calls.append(1)
+        if len(calls) == 1:  # the recovery of old claims, before sending
+            return real(engine)
+        raise SystemExit("SIGKILL")
+
+    monkeypatch.setattr(core.outbox, "transaction", killed)
+    with pytest.raises(SystemExit):
+        deliver_due(engine, settings)
+    assert len(smtp_sink.wait_for(1)) == 1  # the server has it
+    monkeypatch.setattr(core.outbox, "transaction", real)
+    with reading(engine) as s:
+        assert s.exec(select(OutboxMail)).one().status == OutboxStatus.in_progress
+    # The next worker takes the outbox over: the claim the dead one left is due at once...
+    report = deliver_due(engine, settings, orphans_before=utcnow())
+    assert report.sent == 1  # ...and counted as sent, without sending it again
+    assert len(smtp_sink.messages) == 1
+    with reading(engine) as s:
+        assert s.exec(select(OutboxMail)).one().status == OutboxStatus.succeeded
+    assert not list((tmp_path / "var" / "storage" / "outbox-accepted").iterdir())  # the mark is gone

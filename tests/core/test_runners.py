@@ -51,3 +51,24 @@ def test_a_failure_keeps_when_the_trouble_started_until_the_next_success(tmp_pat
     with reading(engine) as s:
         row = runner_states(s)["mailbox"]
     assert row.failing_since is None and row.lease_owner == "worker-a"
+
+
+def test_a_lease_of_a_dead_process_of_this_machine_is_taken_at_once(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from core.runners import new_owner
+
+    _settings, engine = open_app(write_settings(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead_owner = new_owner("aaaa").replace(f":{os.getpid()}:", f":{child.pid}:")
+    try:
+        assert acquire(engine, "mailbox", dead_owner, NOW)
+        assert not acquire(engine, "mailbox", "worker-b", NOW)  # alive: it keeps its lease
+        assert not acquire(engine, "mailbox", "other-host:1:bbbb", NOW)
+    finally:
+        child.kill()  # SIGKILL: its lease is never released
+        child.wait()
+    assert acquire(engine, "mailbox", new_owner("cccc"), NOW + timedelta(seconds=1))  # not LEASE_SECONDS later
+    assert not acquire(engine, "mailbox", dead_owner, NOW + timedelta(seconds=2))
