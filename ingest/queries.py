@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as select_columns
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from ingest.models import InboundMessage, InboundStatus, Reason
@@ -66,7 +67,7 @@ class SourceMail:
     subject: str
 
 
-def _columns(view: type[Any]) -> list[ColumnElement[Any]]:
+def _columns(view: type[Any]) -> list[Mapped[Any]]:
     return [col(getattr(InboundMessage, f.name)) for f in fields(view)]
 
 

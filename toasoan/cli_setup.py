@@ -31,12 +31,10 @@ def add_db_command(sub: Any) -> None:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """`make run`: demo accounts on a fresh database, and the address and logins printed."""
-    from review.auth import add_user
-    from review.models import User
+    from review.auth import add_user, has_accounts
 
     engine = open_engine(settings)
-    with reading(engine) as s:
-        has_users = s.exec(select(User)).first() is not None
+    has_users = has_accounts(engine)
     published = 0
     if not has_users:
         for name, password, role, full_name in DEMO_USERS:

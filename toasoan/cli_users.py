@@ -7,9 +7,6 @@ import argparse
 import sys
 from typing import Any
 
-from sqlmodel import col, select
-
-from core.db import reading
 from core.settings import Settings
 from toasoan.cli_common import CliError, open_engine, print_json
 
@@ -50,11 +47,9 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from exc
         print(f"Đã lưu tài khoản {user.username} ({user.role}).")
         return 0
-    from review.models import User
+    from review.auth import accounts
 
-    with reading(engine) as s:
-        users = s.exec(select(User).order_by(col(User.username))).all()
-    for u in users:
+    for u in accounts(engine):
         print(f"{u.username:<20} {u.role:<8} {'' if u.active else '(khóa)'} {u.full_name}")
     return 0
 

@@ -18,7 +18,7 @@ from review.web.files import RAW_EMAIL_STATUSES
 
 router = APIRouter()
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     InboundStatus.quarantined: "Bị cách ly",
     InboundStatus.accepted: "Đã nhận, đã tạo bài",
 }
