@@ -26,6 +26,7 @@ from ingest.mailbox import MailboxSession
 from ingest.models import InboundMessage, InboundStatus, Reason
 from ingest.outcome import DraftPlan, ImagePlan, Outcome
 from ingest.parse import ParsedMessage
+from ingest.queries import Inbound, inbound
 from ingest.steps import TRACKING_CODE, MessageState
 from ingest.sweep import Sweep, SweepReport, header_block, header_identity, identity_sha256
 from ingest.word.pool import set_pool_size
@@ -150,9 +151,9 @@ class Ingestor:
         assert state.outcome is not None
         return state.outcome, state.parsed
 
-    def retry(self, inbound_id: int) -> InboundMessage:
-        """Reprocess a quarantined message (for instance after LibreOffice was installed).
-        Raises InboundNotFound or NotQuarantined (both RetryError)."""
+    def retry(self, inbound_id: int) -> Inbound:
+        """Reprocess a quarantined message (for instance after LibreOffice was installed); returns how
+        it stands after. Raises InboundNotFound or NotQuarantined (both RetryError)."""
         with transaction(self.engine) as s:
             row = s.get(InboundMessage, inbound_id)
             if row is None:
@@ -165,7 +166,7 @@ class Ingestor:
             s.add(row)
         self.process_one(inbound_id)
         with reading(self.engine) as s:
-            fresh = s.get(InboundMessage, inbound_id)
+            fresh = inbound(s, inbound_id)
         assert fresh is not None
         return fresh
 

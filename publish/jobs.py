@@ -645,11 +645,6 @@ def complete_manual_withdrawal(
         return pub
 
 
-def live_url(pubs: list[Publication]) -> str | None:
-    """The first live address, in the order of the draft's publications."""
-    return next((p.url for p in pubs if p.status == PublicationStatus.published and p.url), None)
-
-
 # ---------------------------------------------------------------------------------- status page
 def failed_jobs_count(s: Session) -> int:
     """Publish jobs that gave up (a person must look: "Đăng lại")."""

@@ -1,6 +1,7 @@
 """The tables publish/ owns: where each draft is live, per target, and each target's pause state.
 
-Written only by publish.jobs (the runner, the manual target's form, resume). Review reads them.
+Written only by publish.jobs (the runner, the manual target's form, resume); other packages read them through
+publish.queries.
 """
 
 from __future__ import annotations

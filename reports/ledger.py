@@ -2,7 +2,8 @@
 
 Small functions over a Session; call them inside `core.db.transaction(engine)` (its BEGIN IMMEDIATE
 on SQLite, and `lock_name` on PostgreSQL, make two concurrent closings of one period serialize: the
-second sees the period closed and does nothing). Refusals raise `LedgerError` (Vietnamese message).
+second sees the period closed and does nothing). Refusals raise `LedgerError` (core.errors.Bilingual:
+the page shows `vi`, the CLI prints both halves).
 
 - `close_period(session, settings, period, now, actor, *, force=False) -> bool`: computes the month
   exactly as `reports.service.load_month` does for an open period, stores its lines (ReportLine,
@@ -35,6 +36,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from core.db import lock_name, utcnow
+from core.errors import Bilingual
 from core.formats import format_date
 from core.models import Draft
 from core.settings import Settings
@@ -45,8 +47,8 @@ from reports.royalty import Author, RoyaltyError, totals
 from reports.service import closed_list, compute_month, counted_at, settle_closed, shares_by_draft
 
 
-class LedgerError(ValueError):
-    """An action the ledger refuses; the message is for the user (Vietnamese)."""
+class LedgerError(Bilingual, ValueError):
+    """An action the ledger refuses: `vi` for the page, `str()` ("vi / en") for the CLI and the logs."""
 
 
 @dataclass(frozen=True)
@@ -134,11 +136,18 @@ def close_period(
         return False
     end = bounds(period, cal).end
     if now < end and not force:
-        raise LedgerError(f"Kỳ {period} chưa đến ngày chốt ({format_date(end.date())}): chưa chốt được.")
+        raise LedgerError(
+            f"Kỳ {period} chưa đến ngày chốt ({format_date(end.date())}): chưa chốt được.",
+            f"period {period} ends on {end.date().isoformat()}: it cannot be closed yet",
+        )
     try:
         drafts, month = compute_month(settings, session, period, now)
     except RoyaltyError as exc:
-        raise LedgerError(f"Không tính được nhuận bút kỳ {period}: {exc}") from exc
+        # The royalty error's halves, each in its own language (never its "vi / en" line in the Vietnamese).
+        raise LedgerError(
+            f"Không tính được nhuận bút kỳ {period}: {exc.vi}",
+            f"cannot price period {period}: {exc.en or exc.vi}",
+        ) from exc
     if row is None:
         row = ReportPeriod(period=str(period), status=PeriodStatus.open, updated_at=now)
         session.add(row)
@@ -201,14 +210,17 @@ def reopen_period(session: Session, period: Period, actor: str, reason: str, now
     """Reopens a closed period (an admin, with a reason); its frozen lines go, the event keeps them."""
     reason = clean_line(reason)
     if not reason:
-        raise LedgerError("Mở lại kỳ đã chốt cần ghi lý do.")
+        raise LedgerError("Mở lại kỳ đã chốt cần ghi lý do.", "reopening a closed period needs a reason")
     lock_name(session, f"report_period:{period}")
     row = _row(session, period)
     if row is None or row.status != PeriodStatus.closed:
-        raise LedgerError(f"Kỳ {period} chưa chốt: không có gì để mở lại.")
+        raise LedgerError(f"Kỳ {period} chưa chốt: không có gì để mở lại.", f"period {period} is not closed")
     lines = session.exec(select(ReportLine).where(ReportLine.period == str(period))).all()
     if any(ln.paid_on is not None for ln in lines):
-        raise LedgerError(f"Kỳ {period} đã có dòng đã chi trả: không mở lại được; điều chỉnh ở kỳ sau.")
+        raise LedgerError(
+            f"Kỳ {period} đã có dòng đã chi trả: không mở lại được; điều chỉnh ở kỳ sau.",
+            f"period {period} has paid lines: correct it in a later period",
+        )
     session.add(
         ReportEvent(
             period=str(period),
@@ -246,15 +258,17 @@ def mark_paid(
     now = now or utcnow()
     if today is not None and paid_on > today:
         raise LedgerError(
-            f"Ngày chi trả {format_date(paid_on)} chưa tới (hôm nay {format_date(today)}): chỉ ghi khoản đã chi."
+            f"Ngày chi trả {format_date(paid_on)} chưa tới (hôm nay {format_date(today)}): chỉ ghi khoản đã chi.",
+            f"payment date {paid_on.isoformat()} is in the future (today {today.isoformat()})",
         )
     row = _row(session, period)
     if row is None or row.status != PeriodStatus.closed:
-        raise LedgerError(f"Kỳ {period} chưa chốt: chỉ chi trả kỳ đã chốt.")
+        raise LedgerError(f"Kỳ {period} chưa chốt: chỉ chi trả kỳ đã chốt.", f"period {period} is not closed")
     tally = (row.snapshot or {}).get("tally_date")
     if tally and paid_on < date.fromisoformat(tally):
         raise LedgerError(
-            f"Ngày chi trả {format_date(paid_on)} trước ngày chốt kỳ {format_date(date.fromisoformat(tally))}."
+            f"Ngày chi trả {format_date(paid_on)} trước ngày chốt kỳ {format_date(date.fromisoformat(tally))}.",
+            f"payment date {paid_on.isoformat()} is before the tally day {tally}",
         )
     lines = list(session.exec(select(ReportLine).where(ReportLine.period == str(period))).all())
     by_seq = {ln.seq: ln for ln in lines}
@@ -262,7 +276,8 @@ def mark_paid(
         wanted = sorted(set(seqs))
         missing = [s for s in wanted if s not in by_seq]
         if missing:
-            raise LedgerError(f"Kỳ {period} không có dòng số {', '.join(map(str, missing))}.")
+            numbers = ", ".join(map(str, missing))
+            raise LedgerError(f"Kỳ {period} không có dòng số {numbers}.", f"period {period} has no line {numbers}")
         lines = [by_seq[s] for s in wanted]
     marked = [ln for ln in lines if ln.paid_on is None]
     for ln in marked:
@@ -284,13 +299,13 @@ def mark_paid(
 
 def _weight(value: Any) -> Decimal:
     if isinstance(value, float | bool):
-        raise LedgerError("Tỷ lệ chia phải là số thập phân chính xác.")
+        raise LedgerError("Tỷ lệ chia phải là số thập phân chính xác.", "a share must be an exact decimal")
     try:
         w = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        raise LedgerError(f"Tỷ lệ chia không hợp lệ: {value!r}.") from None
+        raise LedgerError(f"Tỷ lệ chia không hợp lệ: {value!r}.", f"not a share: {value!r}") from None
     if not w.is_finite() or w <= 0:
-        raise LedgerError(f"Tỷ lệ chia phải dương: {value}.")
+        raise LedgerError(f"Tỷ lệ chia phải dương: {value}.", f"a share must be positive: {value}")
     return w
 
 
@@ -303,7 +318,10 @@ def parse_shares(lines: Iterable[str]) -> list[tuple[str, str]]:
             continue
         name, sep, weight = text.rpartition("=")
         if not sep:
-            raise LedgerError(f"Mỗi tác giả một dòng, dạng Tên = tỷ lệ (ví dụ Nguyễn Văn A = 60): {text.strip()!r}.")
+            raise LedgerError(
+                f"Mỗi tác giả một dòng, dạng Tên = tỷ lệ (ví dụ Nguyễn Văn A = 60): {text.strip()!r}.",
+                f"one author a line, as Name = share: {text.strip()!r}",
+            )
         pairs.append((name, weight))
     return pairs
 
@@ -313,14 +331,14 @@ def set_shares(
 ) -> list[Author]:
     """Replaces the item's authors' shares (validated); an empty list clears them. Audited."""
     if session.get(Draft, draft_id) is None:
-        raise LedgerError(f"Không có bản thảo số {draft_id}.")
+        raise LedgerError(f"Không có bản thảo số {draft_id}.", f"no draft {draft_id}")
     authors: list[Author] = []
     for name, weight in shares:
         name = clean_line(name)
         if not name:
-            raise LedgerError("Tên tác giả không được để trống.")
+            raise LedgerError("Tên tác giả không được để trống.", "an author's name is empty")
         if any(fold(a.name) == fold(name) for a in authors):
-            raise LedgerError(f"Tác giả {name} được nhập hai lần.")
+            raise LedgerError(f"Tác giả {name} được nhập hai lần.", f"author {name} is given twice")
         authors.append(Author(name, _weight(weight)))
     before = shares_of(session, [draft_id]).get(draft_id, [])
     session.exec(delete(RoyaltyShare).where(col(RoyaltyShare.draft_id) == draft_id))  # type: ignore[call-overload]

@@ -9,11 +9,11 @@ it first went live on a portal (`Draft.published_at`, "published") or when it wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, literal_column, union_all
 from sqlmodel import Session, col, select, update
@@ -24,6 +24,8 @@ from reports.models import PeriodStatus, ReportLine, ReportPeriod, RoyaltyShare
 from reports.periods import Calendar, Period, bounds, local_date
 from reports.quotas import CountedItem, QuotaRow, Status, Targets, assign, placed_quota_rows
 from reports.royalty import PHOTO_GENRE, Author, RoyaltyItem, RoyaltyLine, RoyaltyRules, compute_lines
+
+Row = TypeVar("Row")
 
 # Approved items count, and stay counted once live or taken down again (the work was done and paid).
 COUNTED_STATUSES = (DraftStatus.approved, DraftStatus.published, DraftStatus.withdrawn)
@@ -106,20 +108,29 @@ def counted_drafts(
     return [CountedDraft(*row) for row in session.exec(q).all()]
 
 
+def _rows_held(
+    session: Session, columns: Sequence[Any], make: Callable[..., Row], start: datetime, end: datetime, count_by: str
+) -> tuple[list[Row], dict[int, Period]]:
+    """The counted drafts' `columns` (the draft id first), each row made by `make`, and which of them
+    closed periods' stored lines hold (draft id -> period), in one query; a period's name is parsed
+    once however many drafts it holds."""
+    q = _counted_query((*columns, _closed_line_period()), start, end, count_by)
+    rows: list[Row] = []
+    held: dict[int, Period] = {}
+    parsed: dict[str, Period] = {}
+    for *values, period in session.exec(q.order_by(_when(count_by), col(Draft.id))).all():
+        rows.append(make(*values))
+        if period is not None:
+            held[values[0]] = parsed.get(period) or parsed.setdefault(period, Period.parse(period))
+    return rows, held
+
+
 def counted_drafts_held(
     session: Session, start: datetime, end: datetime, count_by: str
 ) -> tuple[list[CountedDraft], dict[int, Period]]:
     """`counted_drafts`, and which of them closed periods' stored lines hold (draft id -> period), in
     one query."""
-    q = _counted_query((*REPORT_COLUMNS, _closed_line_period()), start, end, count_by)
-    drafts, held = [], {}
-    parsed: dict[str, Period] = {}
-    for *row, period in session.exec(q.order_by(_when(count_by), col(Draft.id))).all():
-        d = CountedDraft(*row)
-        drafts.append(d)
-        if period is not None:
-            held[d.id] = parsed.get(period) or parsed.setdefault(period, Period.parse(period))
-    return drafts, held
+    return _rows_held(session, REPORT_COLUMNS, CountedDraft, start, end, count_by)
 
 
 def counted_items_held(
@@ -127,17 +138,8 @@ def counted_items_held(
 ) -> tuple[list[CountedItem], dict[int, Period]]:
     """What the quotas read of `counted_drafts_held` (five columns, no titles or names): the quota
     dashboard of someone who sees no money."""
-    when = _when(count_by)
-    columns = (Draft.id, Draft.unit_code, Draft.kind, when, Draft.duplicate_of, _closed_line_period())
-    items, held = [], {}
-    parsed: dict[str, Period] = {}
-    for draft_id, unit, kind, at, duplicate_of, period in session.exec(
-        _counted_query(columns, start, end, count_by).order_by(when, col(Draft.id))
-    ).all():
-        items.append(CountedItem(draft_id, unit, kind, at, duplicate_of))
-        if period is not None:
-            held[draft_id] = parsed.get(period) or parsed.setdefault(period, Period.parse(period))
-    return items, held
+    columns = (Draft.id, Draft.unit_code, Draft.kind, _when(count_by), Draft.duplicate_of)
+    return _rows_held(session, columns, CountedItem, start, end, count_by)
 
 
 def counted_fingerprints(

@@ -267,3 +267,26 @@ def get_user(engine: Engine, username: str) -> User:
     if user is None or not user.active:
         raise AuthError(f"Không có người dùng {username!r}", "no such user")
     return user
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account as `toasoan users list` shows it (never its password hash)."""
+
+    username: str
+    role: str
+    active: bool
+    full_name: str
+
+
+def accounts(engine: Engine) -> list[Account]:
+    """Every account, disabled ones included, by username."""
+    q = select(User.username, User.role, User.active, User.full_name).order_by(col(User.username))
+    with reading(engine) as s:
+        return [Account(*row) for row in s.exec(q).all()]
+
+
+def has_accounts(engine: Engine) -> bool:
+    """Whether any account exists (`toasoan demo` makes its accounts only on an empty database)."""
+    with reading(engine) as s:
+        return s.exec(select(User.id).limit(1)).first() is not None

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.db import reading
 from core.settings import Settings
+from toasoan.cli_common import CliError, deliver_quietly, open_engine, print_json
 
 log = logging.getLogger("toasoan")
 
@@ -62,9 +63,8 @@ def job_json(job: Any, settings: Settings) -> dict[str, Any]:
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     from publish.jobs import PublishError, publish_jobs, resume, retry_job, run_due
-    from toasoan.cli import CliError, _deliver_quietly, _engine, _print_json
 
-    engine = _engine(settings)
+    engine = open_engine(settings)
     if args.publish_cmd == "retry":
         try:
             job = retry_job(engine, args.job_id, args.by)
@@ -83,7 +83,7 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
         with reading(engine) as s:
             rows = publish_jobs(s, args.status)
         if args.json:
-            _print_json([job_json(j, settings) for j in rows])
+            print_json([job_json(j, settings) for j in rows])
         else:
             for j in rows:
                 data = job_json(j, settings)
@@ -95,7 +95,7 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
     if not args.once:
         return _run_forever(settings, engine)
     report = run_due(settings, engine)
-    _deliver_quietly(settings, engine)
+    deliver_quietly(settings, engine)
     print(
         f"Đã đăng {report.published}, cập nhật {report.updated}, gỡ {report.withdrawn}, chờ thủ công {report.waiting},"
         f" chờ thử lại {report.retrying}, thất bại {report.failed}"
@@ -108,12 +108,11 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run_forever(settings: Settings, engine: Any) -> int:
     from publish.jobs import run_due
-    from toasoan.cli import _deliver_quietly
 
     while True:
         try:
             run_due(settings, engine)
         except Exception:  # retried at the next round
             log.exception("publish run failed")
-        _deliver_quietly(settings, engine)
+        deliver_quietly(settings, engine)
         time.sleep(settings.publish.run_seconds)

@@ -12,6 +12,7 @@ from typing import Any
 from core.db import reading
 from core.formats import format_datetime
 from core.settings import Settings
+from toasoan.cli_common import open_engine, print_json
 
 EXIT_WARNINGS = 6
 
@@ -24,12 +25,11 @@ def add_status_command(sub: Any) -> None:
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from review.health import collect
-    from toasoan.cli import _engine, _print_json
 
-    with reading(_engine(settings)) as s:
+    with reading(open_engine(settings)) as s:
         health = collect(settings, s)
     if args.json:
-        _print_json(health.as_json())
+        print_json(health.as_json())
         return EXIT_WARNINGS if health.warnings else 0
     tz = settings.tz
 

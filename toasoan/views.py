@@ -8,16 +8,15 @@ from typing import Any
 from core.formats import format_datetime
 from core.models import Draft, DraftEvent, DraftImage, OutboxMail
 from core.settings import Settings
-from ingest.models import InboundMessage
-from publish.jobs import live_url
-from publish.models import Publication
+from ingest.queries import Inbound
+from publish.queries import PublicationInfo, live_url
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def inbound_json(m: InboundMessage) -> dict[str, Any]:
+def inbound_json(m: Inbound) -> dict[str, Any]:
     return {
         "id": m.id,
         "message_id": m.message_id,
@@ -85,7 +84,7 @@ def draft_json(d: Draft, settings: Settings) -> dict[str, Any]:
     }
 
 
-def publication_json(p: Publication) -> dict[str, Any]:
+def publication_json(p: PublicationInfo) -> dict[str, Any]:
     return {
         "target": p.target,
         "url": p.url,
@@ -96,7 +95,7 @@ def publication_json(p: Publication) -> dict[str, Any]:
 
 
 def draft_detail_json(
-    d: Draft, images: list[DraftImage], settings: Settings, publications: list[Publication] | None = None
+    d: Draft, images: list[DraftImage], settings: Settings, publications: list[PublicationInfo] | None = None
 ) -> dict[str, Any]:
     pubs = publications or []
     return {

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import bindparam
 from sqlalchemy.engine import Row
 from sqlmodel import Session, select
 from starlette.datastructures import FormData
@@ -22,7 +21,7 @@ from core.drafts import EDITABLE, TRANSITIONS, DraftError, InvalidTransition, St
 from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
 from core.text import nfc
-from ingest.models import InboundMessage
+from ingest.queries import SourceMail, source_mail
 from review import service
 from review.auth import SignedIn
 from review.models import User
@@ -77,23 +76,10 @@ def load_in(s: Session, draft_id: int) -> Loaded:
     if draft is None:
         raise NotFound(f"Không có bài số {draft_id}.")
     images = images_of(s, draft_id)
-    inbound = None
-    if draft.inbound_id:
-        row = s.connection().execute(_SOURCE_MAIL, {"id": draft.inbound_id}).first()
-        inbound = SourceMail(*row) if row else None
+    inbound = source_mail(s, draft.inbound_id) if draft.inbound_id else None
     return Loaded(draft, list(images), inbound)
 
 
-@dataclass(frozen=True)
-class SourceMail:
-    """The email a draft came in (its page links to the .eml)."""
-
-    id: int
-    subject: str
-
-
-_M = InboundMessage.__table__.c  # type: ignore[attr-defined]
-_SOURCE_MAIL = select(_M.id, _M.subject).where(_M.id == bindparam("id"))
 _U = User.__table__.c  # type: ignore[attr-defined]
 _USER_NAMES = select(_U.username, _U.full_name)
 

@@ -18,7 +18,7 @@ from core.images import web_image_type
 from core.models import Draft, DraftRevision
 from core.text import nfc, strip_diacritics
 from ingest import spool
-from ingest.models import InboundMessage, InboundStatus
+from ingest.queries import InboundStatus, inbound
 from review.service import require
 from review.web.deps import NotFound, UserDep, Web, WebDep
 
@@ -128,7 +128,7 @@ def raw_email(inbound_id: int, web: WebDep, who: UserDep) -> Response:
     """The email exactly as it was received (the spool copy)."""
     require(who.user, "edit", web.settings)  # the sender's whole email: addresses, every attachment
     with reading(web.engine) as s:
-        row = s.get(InboundMessage, inbound_id)
+        row = inbound(s, inbound_id)
     shown = row is not None and row.status in RAW_EMAIL_STATUSES  # never an ignored non-submission
     raw = spool.path(web.store, row.raw_sha256) if row and shown else None
     path = raw if raw is not None and raw.is_file() else None

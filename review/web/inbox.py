@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from core.db import reading
 from ingest.diagnostics import diagnose_inbound
-from ingest.models import InboundMessage, InboundStatus
+from ingest.queries import PROBLEM_LIMIT, InboundStatus, inbound, problem_messages
 from ingest.service import InboundNotFound, Ingestor, NotQuarantined
 from review.service import require
 from review.web import labels
@@ -20,31 +18,10 @@ from review.web.files import RAW_EMAIL_STATUSES
 
 router = APIRouter()
 
-LIMIT = 200  # quarantine is an exception list; more than this means something else is wrong
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     InboundStatus.quarantined: "Bị cách ly",
     InboundStatus.accepted: "Đã nhận, đã tạo bài",
 }
-
-
-def problem_messages(web: Web) -> tuple[list[InboundMessage], list[InboundMessage]]:
-    with reading(web.engine) as s:
-        quarantined = s.exec(
-            select(InboundMessage)
-            .where(InboundMessage.status == InboundStatus.quarantined)
-            .order_by(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc())
-            .limit(LIMIT)
-        ).all()
-        partial = s.exec(
-            select(InboundMessage)
-            .where(
-                InboundMessage.status == InboundStatus.accepted,
-                func.json_array_length(InboundMessage.problems) > 0,
-            )
-            .order_by(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc())
-            .limit(LIMIT)
-        ).all()
-    return list(quarantined), list(partial)
 
 
 def _notice(request: Request) -> str | None:
@@ -61,7 +38,8 @@ def _notice(request: Request) -> str | None:
 
 
 def inbox_page(web: Web, request: Request, *, status: int = 200, error: str | None = None) -> Response:
-    quarantined, partial = problem_messages(web)
+    with reading(web.engine) as s:
+        quarantined, partial = problem_messages(s, PROBLEM_LIMIT)
     return web.render(
         request,
         "review/inbox.html",
@@ -69,7 +47,7 @@ def inbox_page(web: Web, request: Request, *, status: int = 200, error: str | No
         page_title="Thư có vấn đề",
         quarantined=quarantined,
         partial=partial,
-        limit=LIMIT,
+        limit=PROBLEM_LIMIT,
         reason_label=lambda r: labels.REASON_LABELS.get(r or "", r or "(không rõ)"),
         notice=_notice(request) if request.method == "GET" else None,
         error=error,
@@ -87,7 +65,7 @@ def message_page(request: Request, inbound_id: int, web: WebDep, who: UserDep) -
     """One problem email: its reasons, the raw email, “Xử lý lại”, and mail-parser's reading of it."""
     require(who.user, "edit", web.settings)  # the route of the sender's email (servers, addresses), as the raw email
     with reading(web.engine) as s:
-        row = s.get(InboundMessage, inbound_id)
+        row = inbound(s, inbound_id)
     if row is None or row.status not in RAW_EMAIL_STATUSES:  # never an ignored non-submission
         raise NotFound(f"Không có thư số {inbound_id}.")
     return web.render(

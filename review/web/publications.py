@@ -18,17 +18,10 @@ from sqlmodel import Session
 
 from core.db import reading, utcnow
 from core.formats import format_date
-from core.models import Draft, Job, JobStatus
+from core.models import Draft, Job
 from publish.article import build_article
-from publish.jobs import (
-    PublishError,
-    awaits_manual_withdrawal,
-    complete_manual,
-    complete_manual_withdrawal,
-    publications_in,
-    retry_job,
-)
-from publish.models import PublicationStatus
+from publish.jobs import PublishError, complete_manual, complete_manual_withdrawal, retry_job
+from publish.queries import publications_of
 from review import service
 from review.service import require
 from review.web import labels
@@ -66,25 +59,22 @@ class ManualView:
 
 
 def publications_view(s: Session, web: Web, draft_id: int) -> list[PublicationView]:
-    views = []
-    for p in publications_in(s, draft_id):
-        job = s.get(Job, p.job_id) if p.job_id else None
-        views.append(
-            PublicationView(
-                target=p.target,
-                target_label=labels.TARGET_LABELS.get(p.target, p.target),
-                status=p.status,
-                status_label=labels.PUBLICATION_LABELS.get(p.status, p.status),
-                url=p.url if p.url and p.url.lower().startswith(("https://", "http://")) else None,
-                published=format_date(p.published_at, web.settings.tz) if p.published_at else "",
-                error=p.last_error or "",
-                job_id=p.job_id,
-                failed=job is not None and job.status == JobStatus.failed,
-                awaiting_manual=p.status == PublicationStatus.awaiting_manual,
-                awaiting_withdrawal=awaits_manual_withdrawal(p, job),
-            )
+    return [
+        PublicationView(
+            target=p.target,
+            target_label=labels.TARGET_LABELS.get(p.target, p.target),
+            status=p.status,
+            status_label=labels.PUBLICATION_LABELS.get(p.status, p.status),
+            url=p.url if p.url and p.url.lower().startswith(("https://", "http://")) else None,
+            published=format_date(p.published_at, web.settings.tz) if p.published_at else "",
+            error=p.last_error or "",
+            job_id=p.job_id,
+            failed=p.job_failed,
+            awaiting_manual=p.awaiting_manual,
+            awaiting_withdrawal=p.awaiting_withdrawal,
         )
-    return views
+        for p in publications_of(s, draft_id)
+    ]
 
 
 def _package(s: Session, web: Web, draft_id: int) -> Any:

@@ -190,7 +190,7 @@ def shares(request: Request, draft_id: int, web: WebDep, post: PostDep) -> Respo
             set_shares(s, draft_id, pairs, post.who.user.username, utcnow())
     except LedgerError as exc:
         return draft_page(
-            web, request, post.who, draft_id, status=422, error=str(exc), values={"shares": {"shares": text}}
+            web, request, post.who, draft_id, status=422, error=exc.vi, values={"shares": {"shares": text}}
         )
     return RedirectResponse(f"/drafts/{draft_id}?tb=shares", status_code=303)
 
@@ -281,7 +281,7 @@ def _act(web: Web, request: Request, post: PostDep, p: Period, done: str, action
     try:
         action()
     except (LedgerError, OrientationError, PeriodJobError, ValueError) as exc:
-        error = exc.vi if isinstance(exc, Bilingual) else str(exc)  # the ledger's own errors are Vietnamese only
+        error = exc.vi if isinstance(exc, Bilingual) else str(exc)  # a bad date (parse_day), a period job: Vietnamese
         return _page(web, request, post.who.user, p, status=409, error=error)
     return RedirectResponse(f"/bao-cao/{p}?tb={done}", status_code=303)
 

@@ -10,6 +10,7 @@ from core.drafts import DraftError, InvalidTransition, StaleRevision
 from core.errors import Bilingual
 from ingest.service import RetryError
 from publish.jobs import PublishError
+from reports.ledger import LedgerError
 from reports.orientation import OrientationError
 from reports.periods import PeriodError
 from reports.royalty import RoyaltyError
@@ -53,7 +54,7 @@ def test_every_error_the_pages_show_is_bilingual(cls: type[Exception]) -> None:
     assert issubclass(cls, Bilingual)
 
 
-@pytest.mark.parametrize("cls", [RoyaltyError, OrientationError, PeriodError])
+@pytest.mark.parametrize("cls", [RoyaltyError, OrientationError, PeriodError, LedgerError])
 def test_the_reports_errors_stay_value_errors(cls: type[Bilingual]) -> None:
     exc = cls("cần ít nhất một phần chia", "at least one share is needed")
     assert isinstance(exc, ValueError) and exc.vi == "cần ít nhất một phần chia"

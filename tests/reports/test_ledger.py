@@ -225,3 +225,25 @@ def test_two_sessions_closing_at_once_store_one_set_of_lines(config: Path) -> No
         assert len(s.exec(select(ReportLine)).all()) == 2
         assert period_state(s, JULY).closed
         assert period_state(s, JULY).lines == 2
+
+
+def test_a_royalty_error_under_a_refused_close_keeps_its_languages_apart(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No base salary in force for July: the page shows the Vietnamese alone, the CLI both halves."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('    { from = "2024-07-01", amount = 2340000 },\n', "").replace(
+            '{ from = "2026-07-01", amount = 2530000 }', '{ from = "2026-08-01", amount = 2530000 }'
+        ),
+        encoding="utf-8",
+    )
+    engine = open_database(load_settings(config))
+    with transaction(engine) as s, pytest.raises(LedgerError) as refused:
+        close_period(s, load_settings(config), JULY, NOW, "quantri")
+    exc = refused.value
+    assert exc.vi.startswith("Không tính được nhuận bút kỳ 2026-07: chưa có mức lương cơ sở cho ngày ")
+    assert " / " not in exc.vi and "base salary" not in exc.vi
+    assert exc.en.startswith("cannot price period 2026-07: no base salary in force on 2026-0")
+    assert main(["--config", str(config), "report", "close", "2026-07", "--by", "quantri"]) == 1
+    assert capsys.readouterr().err.strip() == str(exc)  # "vi / en", one line
