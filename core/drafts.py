@@ -39,7 +39,7 @@ EDITABLE: frozenset[str] = REVISABLE | {S.published}
 #   the live draft of the same file instead of making a second one.
 LIVE: frozenset[str] = frozenset(status for status, targets in TRANSITIONS.items() if targets)
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     S.pending_review: "Chờ biên tập",
     S.proposed: "Chờ Trưởng ban duyệt",
     S.changes_requested: "Chờ tác giả sửa",

@@ -13,9 +13,10 @@ one that stops cleanly `release`s it and another takes over at its next try.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -52,7 +53,8 @@ def acquire(engine: Engine, name: str, owner: str, now: datetime | None = None, 
                 .where(col(RunnerState.name) == name, free_or_ours)
                 .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            # An UPDATE's result is a CursorResult, which has the row count; execute() is typed wider.
+            if cast("CursorResult[Any]", result).rowcount == 1:
                 return True
             if s.get(RunnerState, name) is not None:  # held by another worker
                 return False
