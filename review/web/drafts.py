@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
 from core.article import Photo, compose
-from core.db import reading
+from core.db import reading, table_of
 from core.drafts import EDITABLE, TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
 from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
@@ -92,9 +92,9 @@ class SourceMail:
     subject: str
 
 
-_M = InboundMessage.__table__.c  # type: ignore[attr-defined]
+_M = table_of(InboundMessage).c
 _SOURCE_MAIL = select(_M.id, _M.subject).where(_M.id == bindparam("id"))
-_U = User.__table__.c  # type: ignore[attr-defined]
+_U = table_of(User).c
 _USER_NAMES = select(_U.username, _U.full_name)
 
 

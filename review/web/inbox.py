@@ -21,7 +21,7 @@ from review.web.files import RAW_EMAIL_STATUSES
 router = APIRouter()
 
 LIMIT = 200  # quarantine is an exception list; more than this means something else is wrong
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     InboundStatus.quarantined: "Bị cách ly",
     InboundStatus.accepted: "Đã nhận, đã tạo bài",
 }
