@@ -216,7 +216,9 @@ def strip_docx(data: bytes) -> bytes:
                 if rel.get("TargetMode") == "External" and not rel.get("Type", "").endswith(_HYPERLINK_TYPE)
             ]
             for rel in outward:
-                rel.getparent().remove(rel)
+                parent = rel.getparent()
+                if parent is not None:  # always: a relationship sits in <Relationships>
+                    parent.remove(rel)
             if outward:
                 replace[name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8")
         if not replace:
