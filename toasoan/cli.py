@@ -100,9 +100,10 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     with reading(engine) as s:
         if args.inbox_cmd == "show":
-            row = s.get(InboundMessage, args.id)
-            if row is None:
+            shown = s.get(InboundMessage, args.id)
+            if shown is None:
                 raise CliError(f"Không có thư số {args.id} / no inbound message {args.id}")
+            row = shown
             data: Any = inbound_json(row)
             found = _diagnostics(settings, row)
             if args.json:
