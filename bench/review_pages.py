@@ -243,8 +243,8 @@ def _statuses(rng: random.Random, n: int) -> list[str]:
     out = []
     for rank in range(n):  # rank 0 = newest
         if rank < recent:
-            pool = (("pending_review", 70), ("changes_requested", 8), ("proposed", 4), ("approved", 10),
-                    ("rejected", 8))  # fmt: skip
+            pool: tuple[tuple[str, int], ...] = (("pending_review", 70), ("changes_requested", 8),
+                                                 ("proposed", 4), ("approved", 10), ("rejected", 8))  # fmt: skip
         else:
             pool = (("published", 82), ("rejected", 13), ("withdrawn", 2), ("approved", 3))
         out.append(rng.choices([s for s, _ in pool], [w for _, w in pool])[0])
@@ -296,7 +296,7 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
     bodies made by the product's own functions."""
     from sqlalchemy import insert
 
-    from core.db import transaction
+    from core.db import table_of, transaction
     from core.drafts import refresh_search_text
     from core.html import sanitize
     from core.models import Draft, DraftEvent, DraftImage, DraftRevision
@@ -492,14 +492,14 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
     with transaction(engine) as s:
         conn = s.connection()
         for table, rows in (
-            (InboundMessage.__table__, inbound),
-            (Draft.__table__, drafts),
-            (DraftImage.__table__, images),
-            (DraftRevision.__table__, revisions),
-            (DraftEvent.__table__, events),
+            (table_of(InboundMessage), inbound),
+            (table_of(Draft), drafts),
+            (table_of(DraftImage), images),
+            (table_of(DraftRevision), revisions),
+            (table_of(DraftEvent), events),
         ):
             for chunk in range(0, len(rows), 2_000):
-                conn.execute(insert(table), rows[chunk : chunk + 2_000])  # type: ignore[arg-type]
+                conn.execute(insert(table), rows[chunk : chunk + 2_000])
     with engine.connect() as conn:  # one file to copy; no ANALYZE: the product never runs it
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
@@ -905,7 +905,7 @@ def _pending(engine: Any, count: int) -> list[tuple[int, int]]:
         ).all()
     if len(rows) < count:
         raise BenchError(f"only {len(rows)} drafts wait for review; {count} decisions wanted")
-    return [(int(i), int(r)) for i, r in rows]
+    return [(int(i), int(r)) for i, r in rows if i is not None]
 
 
 def _approve_by_service(engine: Any, settings: Any, chief: Any, draft_id: int, revision: int) -> float:

@@ -145,6 +145,7 @@ def test_long_vietnamese_subjects_keep_every_space(tmp_path: Path) -> None:
         enqueue(s, settings, key="k", kind="x", to="a@b.vn", subject=subject, body="x")
     with reading(engine) as s:
         row = s.exec(select(OutboxMail)).one()
+    assert settings.smtp is not None
     raw = wire_bytes(build_message(row, settings.smtp))
     assert email.message_from_bytes(raw, policy=default)["Subject"] == subject
     assert all(len(line) <= 78 for line in raw.split(b"\r\n"))

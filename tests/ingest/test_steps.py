@@ -232,20 +232,20 @@ def test_reply_to_draft_not_for_a_forged_sender_nor_another_sender(ctx: Context)
     _, code = _draft_of_lan(ctx)
     st = parsed_state(ctx, plain(f"Re: [{code}] Bản sửa"))
     st.outcome, st.sender_verified = accepted(), False
-    assert steps.reply_to_draft(ctx, st).outcome.revises is None  # type: ignore[union-attr]
+    assert steps.reply_to_draft(ctx, st).outcome.revises is None
     other = email_message(
         subject=f"Re: [{code}] Bản sửa", sender=("Lê An", "an.le@bantochuc.tinhuy.example"), body=".", message_id="x@y"
     )
     st = parsed_state(ctx, other)
     st.outcome = accepted()
-    assert steps.reply_to_draft(ctx, st).outcome.revises is None  # type: ignore[union-attr]
+    assert steps.reply_to_draft(ctx, st).outcome.revises is None
 
 
 def test_reply_to_draft_only_with_a_word_file(ctx: Context) -> None:
     _, code = _draft_of_lan(ctx)
     st = parsed_state(ctx, plain(f"Re: [{code}] Bản sửa"))
     st.outcome = accepted(source_sha256=None)  # an article typed in the body is a new submission
-    assert steps.reply_to_draft(ctx, st).outcome.revises is None  # type: ignore[union-attr]
+    assert steps.reply_to_draft(ctx, st).outcome.revises is None
 
 
 # -------------------------------------------------------------------------------------------- unit

@@ -385,7 +385,9 @@ def test_cp1258_corpus_email() -> None:
     raw = real.read("email/gitlist_windows-1258-8bit.eml")
     message = email.message_from_bytes(raw)
     assert message.get_content_charset() == "windows-1258"
-    body = decode_cp1258(message.get_payload(decode=True))
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = decode_cp1258(payload)
     assert "Hello Đoàn," in body
     assert "ĐTCD> Does `git rev-parse commit^{tree}` works for you?" in body
     assert unicodedata.is_normalized("NFC", body)
