@@ -37,7 +37,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -297,7 +296,7 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
     from sqlalchemy import insert
 
     from core.db import table_of, transaction
-    from core.drafts import refresh_search_text
+    from core.drafts import search_text_of
     from core.html import sanitize
     from core.models import Draft, DraftEvent, DraftImage, DraftRevision
     from core.settings import load_settings
@@ -475,8 +474,9 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
             raise BenchError(f"draft {draft_id}: story ends in {state}, not {status}")
         events += story
         revisions += revs
+        code = _tracking_code(draft_id, at, settings)
         row = {
-            "id": draft_id, "tracking_code": _tracking_code(draft_id, at, settings), "status": status, "kind": kind,
+            "id": draft_id, "tracking_code": code, "status": status, "kind": kind,
             "title": title, "lead": lead, "body_html": body, "byline": byline, "text_syllables": syllables,
             "unit_code": unit.code if unit else None, "sender": sender, "sender_name": person,
             "message_id": message_id, "inbound_id": inbound_id, "source_file": f"{title[:40]}.docx",
@@ -484,9 +484,9 @@ def build_database(root: Path, scale: Scale, *, seed: int = 20261126, review: di
             "duplicate_of": duplicate_of, "revision": revision, "category": category, "coefficient": coefficient,
             "decided_by": decided_by, "decided_at": decided_at, "created_at": at, "updated_at": clock,
         }  # fmt: skip
-        ns = SimpleNamespace(**row)
-        refresh_search_text(ns)  # type: ignore[arg-type]  # the product's own folding
-        row["search_text"] = ns.search_text
+        row["search_text"] = search_text_of(  # the product's own folding, over the fields it folds
+            title, lead, byline, sender, person, code
+        )
         drafts.append(row)
 
     with transaction(engine) as s:

@@ -136,12 +136,14 @@ def transition(
 
 
 def refresh_search_text(draft: Draft) -> None:
-    draft.search_text = fold_words(
-        " ".join(
-            x or ""
-            for x in (draft.title, draft.lead, draft.byline, draft.sender, draft.sender_name, draft.tracking_code)
-        )
+    draft.search_text = search_text_of(
+        draft.title, draft.lead, draft.byline, draft.sender, draft.sender_name, draft.tracking_code
     )
+
+
+def search_text_of(*fields: str | None) -> str:
+    """What the queue's search looks in: the fields folded (no diacritics, lower case), one string."""
+    return fold_words(" ".join(x or "" for x in fields))
 
 
 def images_of(s: Session, draft_id: int) -> list[DraftImage]:

@@ -4,6 +4,7 @@ only: a settings file, a SQLite database, the file store and the conversion pool
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,12 +61,12 @@ def spooled(ctx: Context, raw: bytes, *, size: int | None = None, save: bool = F
     return row
 
 
-def parsed_state(ctx: Context, raw: bytes, **row: object) -> MessageState:
-    return steps.parse(ctx, MessageState(spooled(ctx, raw, **row)))  # type: ignore[arg-type]
+def parsed_state(ctx: Context, raw: bytes, **row: Any) -> MessageState:
+    return steps.parse(ctx, MessageState(spooled(ctx, raw, **row)))
 
 
-def plain(subject: str, body: str = "Kính gửi Ban Biên tập.", **kw: object) -> bytes:
-    return email_message(subject=subject, sender=LAN, body=body, message_id="m1@vanphong.tinhuy.example", **kw)  # type: ignore[arg-type]
+def plain(subject: str, body: str = "Kính gửi Ban Biên tập.", **kw: Any) -> bytes:
+    return email_message(subject=subject, sender=LAN, body=body, message_id="m1@vanphong.tinhuy.example", **kw)
 
 
 def accepted(source_sha256: str | None = "a" * 64) -> Outcome:

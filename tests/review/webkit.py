@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import reading, transaction, utcnow
 from core.drafts import add_event, refresh_search_text, snapshot
@@ -111,7 +111,7 @@ class Office:
 
     def drafts(self) -> list[Draft]:
         with reading(self.engine) as s:
-            return list(s.exec(select(Draft).order_by(Draft.id)).all())  # type: ignore[arg-type]
+            return list(s.exec(select(Draft).order_by(col(Draft.id))).all())
 
 
 def make_office(
