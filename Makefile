@@ -1,4 +1,5 @@
 # toasoan — the two commands are `make run` and `make test`; both set up what they need.
+# `make test` and `make lint` type-check too (mypy, configured in pyproject.toml).
 # The newest Python 3.11–3.13 on PATH, or PYTHON=/path/to/python3.x from the command line.
 PYTHON ?= $(shell scripts/find-python)
 PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
@@ -36,11 +37,13 @@ run: install
 
 test: system-deps install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install system-deps
 	$(BIN)/pip install --quiet -e '.[test,bench]'

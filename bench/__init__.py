@@ -305,17 +305,17 @@ def tiny_submission(n: int = 1) -> bytes:
 def draft_counts(engine: Any) -> dict[str, Any]:
     """Drafts, and inbound messages by status and reason: what a benchmark checks before it reports."""
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from core.db import reading
     from core.models import Draft
     from ingest.models import InboundMessage
 
     with reading(engine) as s:
-        drafts = s.exec(select(func.count(Draft.id))).one()
+        drafts = s.exec(select(func.count(col(Draft.id)))).one()
         rows = s.exec(
-            select(InboundMessage.status, InboundMessage.reason, func.count(InboundMessage.id)).group_by(
-                InboundMessage.status, InboundMessage.reason
+            select(InboundMessage.status, InboundMessage.reason, func.count(col(InboundMessage.id))).group_by(
+                col(InboundMessage.status), col(InboundMessage.reason)
             )
         ).all()
         problems = s.exec(

@@ -118,7 +118,7 @@ def web_rendition(data: bytes, width: int = WEB_WIDTH) -> bytes:
     """At most `width` wide, JPEG quality 85, bicubic: what the intake makes for the portal."""
     from PIL import Image
 
-    im = Image.open(io.BytesIO(data))
+    im: Image.Image = Image.open(io.BytesIO(data))
     if im.width > width:
         target = (width, max(1, round(im.height * width / im.width)))
         im.draft("RGB", target)  # libjpeg scaling where it helps (not for 1600 -> 1200)

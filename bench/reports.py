@@ -71,6 +71,7 @@ def fill(engine: Any, items: int, units: int, seed: int = 7) -> None:
     """`items` counted drafts spread evenly over five years, 70% tin, 30% bài (executemany)."""
     from sqlalchemy import insert
 
+    from core.db import table_of
     from core.models import Draft
 
     rnd = random.Random(seed)
@@ -94,7 +95,7 @@ def fill(engine: Any, items: int, units: int, seed: int = 7) -> None:
         )
         rows.append(draft.model_dump())
     with engine.begin() as conn:
-        conn.execute(insert(Draft.__table__), rows)  # type: ignore[attr-defined]
+        conn.execute(insert(table_of(Draft)), rows)
 
 
 def close_history(settings: Any, engine: Any, until: Any) -> int:

@@ -37,7 +37,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -248,8 +247,8 @@ def _statuses(rng: random.Random, n: int) -> list[str]:
     out = []
     for rank in range(n):  # rank 0 = newest
         if rank < recent:
-            pool = (("pending_review", 70), ("changes_requested", 8), ("proposed", 4), ("approved", 10),
-                    ("rejected", 8))  # fmt: skip
+            pool: tuple[tuple[str, int], ...] = (("pending_review", 70), ("changes_requested", 8),
+                                                 ("proposed", 4), ("approved", 10), ("rejected", 8))  # fmt: skip
         else:
             pool = (("published", 82), ("rejected", 13), ("withdrawn", 2), ("approved", 3))
         out.append(rng.choices([s for s, _ in pool], [w for _, w in pool])[0])
@@ -308,8 +307,8 @@ def build_database(
     bodies made by the product's own functions. On `url` (an empty database), or a SQLite file in `root`."""
     from sqlalchemy import insert
 
-    from core.db import transaction
-    from core.drafts import refresh_search_text
+    from core.db import table_of, transaction
+    from core.drafts import search_text_of
     from core.html import sanitize
     from core.models import Draft, DraftEvent, DraftImage, DraftRevision
     from core.settings import load_settings
@@ -487,8 +486,9 @@ def build_database(
             raise BenchError(f"draft {draft_id}: story ends in {state}, not {status}")
         events += story
         revisions += revs
+        code = _tracking_code(draft_id, at, settings)
         row = {
-            "id": draft_id, "tracking_code": _tracking_code(draft_id, at, settings), "status": status, "kind": kind,
+            "id": draft_id, "tracking_code": code, "status": status, "kind": kind,
             "title": title, "lead": lead, "body_html": body, "byline": byline, "text_syllables": syllables,
             "unit_code": unit.code if unit else None, "sender": sender, "sender_name": person,
             "message_id": message_id, "inbound_id": inbound_id, "source_file": f"{title[:40]}.docx",
@@ -496,29 +496,29 @@ def build_database(
             "duplicate_of": duplicate_of, "revision": revision, "category": category, "coefficient": coefficient,
             "decided_by": decided_by, "decided_at": decided_at, "created_at": at, "updated_at": clock,
         }  # fmt: skip
-        ns = SimpleNamespace(**row)
-        refresh_search_text(ns)  # type: ignore[arg-type]  # the product's own folding
-        row["search_text"] = ns.search_text
+        row["search_text"] = search_text_of(  # the product's own folding, over the fields it folds
+            title, lead, byline, sender, person, code
+        )
         drafts.append(row)
 
     with transaction(engine) as s:
         conn = s.connection()
         for table, rows in (
-            (InboundMessage.__table__, inbound),
-            (Draft.__table__, drafts),
-            (DraftImage.__table__, images),
-            (DraftRevision.__table__, revisions),
-            (DraftEvent.__table__, events),
+            (table_of(InboundMessage), inbound),
+            (table_of(Draft), drafts),
+            (table_of(DraftImage), images),
+            (table_of(DraftRevision), revisions),
+            (table_of(DraftEvent), events),
         ):
             for chunk in range(0, len(rows), 2_000):
-                conn.execute(insert(table), rows[chunk : chunk + 2_000])  # type: ignore[arg-type]
+                conn.execute(insert(table), rows[chunk : chunk + 2_000])
     with engine.begin() as conn:  # no ANALYZE: the product never runs it (PostgreSQL's autovacuum may)
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # one file to copy
         else:  # rows inserted with their ids: move the sequences past them, as the product's inserts would
-            for table in ("draft", "inbound_message"):
+            for name in ("draft", "inbound_message"):
                 conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
                 )
     db_mb = database_size_mb(engine)
     engine.dispose()
@@ -936,7 +936,7 @@ def _pending(engine: Any, count: int) -> list[tuple[int, int]]:
         ).all()
     if len(rows) < count:
         raise BenchError(f"only {len(rows)} drafts wait for review; {count} decisions wanted")
-    return [(int(i), int(r)) for i, r in rows]
+    return [(int(i), int(r)) for i, r in rows if i is not None]
 
 
 def _approve_by_service(engine: Any, settings: Any, chief: Any, draft_id: int, revision: int) -> float:

@@ -396,10 +396,10 @@ def run(quick: bool = False, results_dir: Path | None = None, n: int | None = No
         )
     else:
         rows.append(["full build", f"{result['rebuild']['seconds']:.1f} s", "(no Hugo)", "-", "-"])
-    for size, p in publish.items():
+    for site_size, p in publish.items():
         rows.append(
             [
-                f"publish one into {int(size):,}",
+                f"publish one into {int(site_size):,}",
                 f"{p['median_ms']:.1f} ms median",
                 f"p90 {p['p90_ms']:.1f}, max {p['max_ms']:.1f} ms",
                 "-",

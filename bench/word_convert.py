@@ -28,6 +28,7 @@ Issue #3, "Speed and memory". Four parts, each beside a baseline measured in the
 from __future__ import annotations
 
 import cProfile
+import functools
 import gc
 import io
 import os
@@ -330,12 +331,11 @@ def doc_files(count: int) -> list[tuple[str, str, bytes]]:
 def structure_counts(body_html: str, title: str | None = None) -> dict[str, int]:
     """What an editor would compare between two conversions: headings, list items, data-table cells,
     web links and images. A first heading equal to `title` is not counted (we take the title out)."""
-    from lxml import etree
     from lxml import html as lxml_html
 
     root = lxml_html.fragment_fromstring(body_html or "<p></p>", create_parent="div")
 
-    def text(element: etree._Element) -> str:
+    def text(element: lxml_html.HtmlElement) -> str:
         return unicodedata.normalize("NFC", re.sub(r"\s+", " ", element.text_content()).strip())
 
     headings = [text(e) for e in root.iter("h1", "h2", "h3", "h4", "h5", "h6")]
@@ -381,7 +381,16 @@ def run_one_page(sizes: Sizes, profile_dir: Path | None) -> dict[str, Any]:
     import mammoth
 
     from ingest.word import images as word_images
-    from ingest.word.docx import docx_to_article
+    from ingest.word.docx import DocxArticle, docx_to_article
+
+    def _open_with_python_docx(data: bytes) -> object:
+        return python_docx.Document(io.BytesIO(data))
+
+    def _mammoth_html(data: bytes) -> object:
+        return mammoth.convert_to_html(io.BytesIO(data))
+
+    def _renditions(article: DocxArticle) -> list[tuple[bytes, str, int, int]]:
+        return [word_images.web_rendition(i.data, 1200) for i in article.images]
 
     files = one_page_files()
     measured: dict[str, Any] = {}
@@ -393,20 +402,20 @@ def run_one_page(sizes: Sizes, profile_dir: Path | None) -> dict[str, Any]:
         theirs_result = mammoth.convert_to_html(io.BytesIO(data))
         ours, opened, theirs = interleaved(
             [
-                lambda d=data: docx_to_article(d),
-                lambda d=data: python_docx.Document(io.BytesIO(d)),
-                lambda d=data: mammoth.convert_to_html(io.BytesIO(d)),
+                functools.partial(docx_to_article, data),
+                functools.partial(_open_with_python_docx, data),
+                functools.partial(_mammoth_html, data),
             ],
             [sizes.runs_ours, sizes.runs_ours, sizes.runs_mammoth],
         )
         renditions = time_runs(
-            lambda a=article: [word_images.web_rendition(i.data, 1200) for i in a.images],
+            functools.partial(_renditions, article),
             max(3, sizes.runs_ours // 10),
         )
         ours_counts = structure_counts(article.body_html)
         theirs_counts = structure_counts(theirs_result.value, article.title)
         if profile_dir is not None:
-            _profile(profile_dir / f"one_page_{key}.prof", lambda d=data: docx_to_article(d), 50)
+            _profile(profile_dir / f"one_page_{key}.prof", functools.partial(docx_to_article, data), 50)
         measured[key] = {
             "what": what,
             "bytes": len(data),
@@ -487,7 +496,7 @@ def run_article(sizes: Sizes, profile_dir: Path | None) -> dict[str, Any]:
     def phone_without_draft() -> None:
         # The same rendition (upright, 1200 px wide) with the whole 12 MP decoded: what draft saves.
         # (The phone photos here carry orientation 6, which web_rendition undoes with ROTATE_270.)
-        im = Image.open(io.BytesIO(phone))
+        im: Image.Image = Image.open(io.BytesIO(phone))
         rotated = im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
         upright_width = im.height if rotated else im.width
         im.load()
@@ -516,7 +525,7 @@ def run_article(sizes: Sizes, profile_dir: Path | None) -> dict[str, Any]:
         _profile(profile_dir / "article.prof", lambda: convert_document(data, "bai.docx"), 3)
     with Image.open(io.BytesIO(phone)) as im:
         phone_size = im.size
-    m = {
+    m: dict[str, Any] = {
         "bytes": len(data),
         "syllables": syllables,
         "images": len(result.images),
@@ -583,11 +592,11 @@ class BatchSpy:
                 self.sizes.append(len(inputs))
             return original(inputs, *args, **kwargs)
 
-        self._lo._convert_batch = spy  # type: ignore[assignment]
+        self._lo._convert_batch = spy
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._lo._convert_batch = self._original  # type: ignore[assignment]
+        self._lo._convert_batch = self._original
 
 
 def _check_title(what: str, title: str | None, expected: str) -> None:
@@ -649,7 +658,7 @@ def run_libreoffice(sizes: Sizes) -> dict[str, Any]:
 
     one = median(singles)
     batch = median(batches)
-    m = {
+    m: dict[str, Any] = {
         "files": len(files),
         "doc_bytes": [len(f[2]) for f in files],
         "rounds": rounds,

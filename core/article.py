@@ -60,7 +60,8 @@ def compose(body_html: str, photos: Sequence[Photo], media_url: MediaUrl = media
     placed: set[str] = set()
     for img in list(root.iter("img")):
         sha = _sha_of(img.get("src"))
-        figure = img.getparent() if img.getparent() is not None and img.getparent().tag == "figure" else None
+        parent = img.getparent()
+        figure = parent if parent is not None and parent.tag == "figure" else None
         if sha is None or sha not in kept or sha in placed:
             _remove(figure if figure is not None else img)
             continue

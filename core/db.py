@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Table, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_POOL_SIZE = 16  # at least the web server's worker threads ([review] threads)
@@ -102,6 +102,16 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table, for queries built from its columns (`table_of(Draft).c.title`).
+
+    The same object as `model.__table__`, which SQLModel sets on each table class without declaring it.
+    """
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 @contextmanager

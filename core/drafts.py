@@ -39,7 +39,7 @@ EDITABLE: frozenset[str] = REVISABLE | {S.published}
 #   the live draft of the same file instead of making a second one.
 LIVE: frozenset[str] = frozenset(status for status, targets in TRANSITIONS.items() if targets)
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     S.pending_review: "Chờ biên tập",
     S.proposed: "Chờ Trưởng ban duyệt",
     S.changes_requested: "Chờ tác giả sửa",
@@ -136,12 +136,14 @@ def transition(
 
 
 def refresh_search_text(draft: Draft) -> None:
-    draft.search_text = fold_words(
-        " ".join(
-            x or ""
-            for x in (draft.title, draft.lead, draft.byline, draft.sender, draft.sender_name, draft.tracking_code)
-        )
+    draft.search_text = search_text_of(
+        draft.title, draft.lead, draft.byline, draft.sender, draft.sender_name, draft.tracking_code
     )
+
+
+def search_text_of(*fields: str | None) -> str:
+    """What the queue's search looks in: the fields folded (no diacritics, lower case), one string."""
+    return fold_words(" ".join(x or "" for x in fields))
 
 
 def images_of(s: Session, draft_id: int) -> list[DraftImage]:

@@ -96,7 +96,7 @@ class Queue:
         return values
 
     def _set(self, s: Session, row_id: int, where: Sequence[ColumnElement[bool]], values: dict[str, Any]) -> bool:
-        result = s.exec(update(self.model).where(self._c("id") == row_id, *where).values(**values))  # type: ignore[call-overload]
+        result = s.exec(update(self.model).where(self._c("id") == row_id, *where).values(**values))
         return bool(result.rowcount)
 
     # ---------------------------------------------------------------------------------- claiming
@@ -106,7 +106,7 @@ class Queue:
         if self.claimed_by:
             values[self.claimed_by] = None
         result = s.exec(
-            update(self.model)  # type: ignore[call-overload]
+            update(self.model)
             .where(col(self._c("status")) == JobStatus.in_progress, col(self._c(self.claimed_at)) < now - stale)
             .values(**values)
         )
@@ -117,7 +117,7 @@ class Queue:
             gone = [o for o in owners if owner_gone(o)]
             if gone:
                 result = s.exec(
-                    update(self.model)  # type: ignore[call-overload]
+                    update(self.model)
                     .where(col(self._c("status")) == JobStatus.in_progress, claimed.in_(gone))
                     .values(**values)
                 )

@@ -18,11 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.header import Header
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesHeaderParser
 from email.policy import SMTP as SMTP_POLICY
 from email.policy import default
 from email.utils import format_datetime, formataddr, getaddresses
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -32,7 +33,7 @@ from core.db import lock_name, reading, transaction, utcnow
 from core.jobs import STALE_CLAIM, Backoff, Queue
 from core.models import OutboxMail, OutboxStatus
 from core.msgid import angled
-from core.settings import Section, Settings
+from core.settings import Settings, SmtpSettings
 from core.text import nfc
 
 log = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ class UnsafeMessage(PermanentSendError):
     """A header of the mail would break out of its line (CR/LF, raw or encoded): never sent."""
 
 
-def build_message(row: OutboxMail, smtp: Section) -> EmailMessage:
+def build_message(row: OutboxMail, smtp: SmtpSettings) -> EmailMessage:
     msg = EmailMessage()
     try:
         msg["From"] = formataddr((smtp.sender_name, smtp.sender))
@@ -195,19 +196,22 @@ def build_message(row: OutboxMail, smtp: Section) -> EmailMessage:
     return msg
 
 
-def _add_parts(msg: EmailMessage, parts: dict[str, object]) -> None:
+def _add_parts(msg: EmailMessage, parts: dict[str, Any]) -> None:
     """multipart/mixed( multipart/alternative( text, multipart/related( html, images ) ), files )."""
     html = parts.get("html")
     if isinstance(html, str):
         msg.add_alternative(html, subtype="html", charset="utf-8")
-        html_part = msg.get_payload()[-1]  # type: ignore[index]
-        for raw in parts.get("inline") or []:  # type: ignore[attr-defined]
+        alternatives = msg.get_payload()
+        assert isinstance(alternatives, list)  # multipart/alternative now: its parts, text then html
+        html_part = alternatives[-1]
+        assert isinstance(html_part, MIMEPart)
+        for raw in parts.get("inline") or []:
             part = Part.from_json(raw)
             maintype, subtype = part.mime.split("/", 1)
             html_part.add_related(
                 part.data, maintype, subtype, cid=f"<{part.cid}>", filename=part.filename, disposition="inline"
             )
-    for raw in parts.get("attachments") or []:  # type: ignore[attr-defined]
+    for raw in parts.get("attachments") or []:
         part = Part.from_json(raw)
         maintype, subtype = part.mime.split("/", 1)
         msg.add_attachment(part.data, maintype, subtype, filename=part.filename)
@@ -445,7 +449,7 @@ def _revive(s: Session, now: datetime) -> list[int]:
     )
     ids = list(s.exec(select(OutboxMail.id).where(*waiting).order_by(col(OutboxMail.id))).all())
     if ids:
-        s.exec(update(OutboxMail).where(col(OutboxMail.id).in_(ids)).values(next_attempt_at=now))  # type: ignore[call-overload]
+        s.exec(update(OutboxMail).where(col(OutboxMail.id).in_(ids)).values(next_attempt_at=now))
         log.info("outbox: the SMTP server answers again; %s waiting mail(s) due now", len(ids))
     return [i for i in ids if i is not None]
 

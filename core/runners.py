@@ -17,9 +17,10 @@ import os
 import socket
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import inspect, or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -90,7 +91,8 @@ def acquire(engine: Engine, name: str, owner: str, now: datetime | None = None, 
                 .where(col(RunnerState.name) == name, free_or_ours)
                 .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            # An UPDATE's result is a CursorResult, which has the row count; execute() is typed wider.
+            if cast("CursorResult[Any]", result).rowcount == 1:
                 return True
             row = s.get(RunnerState, name)
         if row is not None:  # held by another worker: taken over only if that worker is surely dead
@@ -107,7 +109,7 @@ def _take_from(engine: Engine, name: str, dead: str | None, owner: str, now: dat
             .where(col(RunnerState.name) == name, col(RunnerState.lease_owner) == dead)
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return cast("CursorResult[Any]", result).rowcount == 1
 
 
 def release(engine: Engine, name: str, owner: str) -> None:

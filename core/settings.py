@@ -11,19 +11,20 @@ import ipaddress
 import itertools
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.errors import Bilingual
 from core.text import clean_line, fold, nfc
 
 
-class SettingsError(Exception):
-    """A configuration problem, with a message meant for the person running the command."""
+class SettingsError(Bilingual):
+    """A configuration problem, meant for the person running the command: Vietnamese and English apart."""
 
 
 @dataclass(frozen=True)
@@ -398,39 +399,233 @@ class Category:
     name: str
 
 
+# One typed class a section: its fields are the section's keys in SCHEMA, by the same names, with the
+# types the values have once checked (a percentage becomes a Decimal, [royalty] base_salary its rows).
+# `load_settings` builds them from the checked values, and SECTION_CLASSES is checked against SCHEMA
+# (tests/core/test_settings.py), so the schema stays the one list of keys and the README stays true.
 @dataclass(frozen=True)
-class Section:
-    """Read-only view of one validated section: attribute access to its keys."""
+class OrganizationSettings:
+    name: str
+    timezone: str
+    office_name: str
+    admin_emails: list[str]
 
-    _values: Mapping[str, Any]
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    pg_bin_dir: str
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    path: str
+
+
+@dataclass(frozen=True)
+class MailboxSettings:
+    backend: Literal["imap", "maildir"]
+    path: str
+    host: str
+    port: int
+    security: Literal["tls", "starttls", "none"]
+    auth: Literal["login", "xoauth2"]
+    username: str
+    password_env: str
+    ca_file: str
+    folder: str
+    processed_folder: str
+    subject_marker: str
+    idle: bool
+    idle_renew_seconds: int
+    poll_seconds: int
+    full_sweep_seconds: int
+    fetch_batch: int
+    timeout_seconds: int
+    trusted_authserv_ids: list[str]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_message_bytes: int
+    max_document_bytes: int
+    max_uncompressed_bytes: int
+    bai_min_syllables: int
+    body_min_syllables: int
+    warn_tin_below: int
+    warn_tin_above: int
+    warn_bai_below: int
+    warn_bai_above: int
+    conversion_timeout_seconds: int
+    conversion_memory_mb: int
+    workers: int
+    soffice: str
+    libreoffice_confinement: Literal["required", "preferred"]
+    web_image_width: int
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: Literal["starttls", "tls", "none"]
+    username: str
+    password_env: str
+    ca_file: str
+    sender: str
+    sender_name: str
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int
+    backoff_seconds: int
+    backoff_max_seconds: int
+    max_per_recipient_per_day: int
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    format: Literal["text", "json"]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    outbox_seconds: int
+    mailbox_down_minutes: int
+    disk_free_percent: int
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    two_step: bool
+    host: str
+    port: int
+    public_url: str
+    secure_cookies: bool
+    session_hours: int
+    idle_minutes: int
+    login_attempts: int
+    login_window_minutes: int
+    login_attempts_per_address: int
+    page_size: int
+    workers: int
+    threads: int
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    targets: list[str]
+    default_section: str
+    max_attempts: int
+    backoff_seconds: int
+    backoff_max_seconds: int
+    run_seconds: int
+
+
+@dataclass(frozen=True)
+class StaticSiteSettings:
+    path: str
+    base_url: str
+    image_widths: list[int]
+
+
+@dataclass(frozen=True)
+class WordPressSettings:
+    url: str
+    username: str
+    password_env: str
+    category_map: dict[str, str]
+    withdraw_as: Literal["draft", "trash"]
+    featured_image: Literal["first_photo", "lists_only", "none"]
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class QuotaSettings:
+    tin_per_month: int
+    bai_per_quarter: int
+    review_days: int
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    tally_day: int
+    payment_day: int
+    count_by: Literal["published", "approved"]
+    reminder_days_before: int
+
+
+@dataclass(frozen=True)
+class RoyaltySettings:
+    unit_value_percent: Decimal
+    rounding: str
+    rounding_mode: Literal["half_up", "half_even", "down", "up"]
+    base_salary: tuple[SalaryRow, ...]
+    pit_enabled: bool
+    pit_rate: Decimal
+    pit_threshold: int
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    letterhead_upper: str
+    letterhead_lower: str
+    place: str
+    report_symbol: str
+    request_symbol: str
+    signer_authority: str
+    signer_title: str
+    signer_name: str
+    report_to: str
+    request_to: str
+    recipients: list[str]
+    email_to: list[str]
+
+
+# SCHEMA section -> the class its checked values become.
+SECTION_CLASSES: dict[str, type] = {
+    "organization": OrganizationSettings,
+    "database": DatabaseSettings,
+    "storage": StorageSettings,
+    "mailbox": MailboxSettings,
+    "ingest": IngestSettings,
+    "smtp": SmtpSettings,
+    "outbox": OutboxSettings,
+    "logging": LoggingSettings,
+    "worker": WorkerSettings,
+    "review": ReviewSettings,
+    "publish": PublishSettings,
+    "publish.static": StaticSiteSettings,
+    "publish.wordpress": WordPressSettings,
+    "quota": QuotaSettings,
+    "calendar": CalendarSettings,
+    "royalty": RoyaltySettings,
+    "report": ReportSettings,
+}
 
 
 @dataclass(frozen=True)
 class Settings:
     path: Path
-    organization: Section
-    database: Section
-    storage: Section
-    mailbox: Section
-    ingest: Section
-    smtp: Section | None
-    outbox: Section
-    logging: Section
-    worker: Section
-    review: Section
-    publish: Section
-    publish_static: Section
-    publish_wordpress: Section
-    quota: Section
-    calendar: Section
-    royalty: Section
-    report: Section
+    organization: OrganizationSettings
+    database: DatabaseSettings
+    storage: StorageSettings
+    mailbox: MailboxSettings
+    ingest: IngestSettings
+    smtp: SmtpSettings | None
+    outbox: OutboxSettings
+    logging: LoggingSettings
+    worker: WorkerSettings
+    review: ReviewSettings
+    publish: PublishSettings
+    publish_static: StaticSiteSettings
+    publish_wordpress: WordPressSettings
+    quota: QuotaSettings
+    calendar: CalendarSettings
+    royalty: RoyaltySettings
+    report: ReportSettings
     units: tuple[Unit, ...] = field(default=())
     # The kinds of drafts (tin, bai) with their coefficient ranges: what review offers and checks.
     genres: dict[str, Genre] = field(default_factory=dict)
@@ -458,7 +653,7 @@ class Settings:
 
     @property
     def database_url(self) -> str:
-        url: str = self.database.url
+        url = self.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and url != "sqlite:///:memory:" and not url.startswith("sqlite:////"):
             return prefix + str(self.resolve(url[len(prefix) :]))
@@ -488,7 +683,7 @@ class Settings:
 
 
 def _bad(where: str, vi: str, en: str) -> SettingsError:
-    return SettingsError(f"Lỗi cấu hình / settings error — {where}: {vi} / {en}")
+    return SettingsError(f"Lỗi cấu hình — {where}: {vi}", f"settings error — {where}: {en}")
 
 
 def _check_value(where: str, key: Key, value: Any) -> Any:
@@ -763,9 +958,11 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         text = p.read_bytes().decode("utf-8")
         data = tomllib.loads(text)
     except FileNotFoundError:
-        raise SettingsError(f"Không tìm thấy tệp cấu hình / settings file not found: {p}") from None
+        raise SettingsError(f"Không tìm thấy tệp cấu hình: {p}", f"settings file not found: {p}") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"Tệp cấu hình sai cú pháp / settings file is not valid TOML: {p}: {exc}") from None
+        raise SettingsError(
+            f"Tệp cấu hình sai cú pháp: {p}: {exc}", f"settings file is not valid TOML: {p}: {exc}"
+        ) from None
     # [royalty.genres.<code>] tables are read by _genres; the rest of [royalty] is a plain section.
     genres_raw: Any = {}
     if isinstance(data.get("royalty"), dict):
@@ -789,7 +986,7 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
         values = _section(name, data[name], keys)
         if name in _VALIDATORS:
             _VALIDATORS[name](values)
-        sections[name.replace(".", "_")] = Section(values)
+        sections[name.replace(".", "_")] = SECTION_CLASSES[name](**values)
     royalty_genres = _genres(genres_raw)
     settings = Settings(
         path=p.resolve(),

@@ -46,9 +46,10 @@ def apply(s: Session, settings: Settings, row: InboundMessage, state: MessageSta
     items: list[notices.ReceiptItem] = []
     draft_ids: list[int] = []
     for i, plan in enumerate(outcome.drafts):
-        revised = i == 0 and outcome.revises is not None
-        if revised:
-            draft, linked = _revise(s, row, plan, outcome.revises), False  # type: ignore[arg-type]
+        revises = outcome.revises if i == 0 else None
+        revised = revises is not None
+        if revises is not None:
+            draft, linked = _revise(s, row, plan, revises), False
         else:
             draft, linked = _create_or_link(s, settings, row, plan, now, unit)
         assert draft.id is not None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.errors import Bilingual
-from core.settings import Section, Settings
+from core.settings import MailboxSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _refusal(exc: BaseException) -> bool:
 
 
 class ImapSession:
-    def __init__(self, client: ImapClient, m: Section, uidvalidity: int, capabilities: set[str]) -> None:
+    def __init__(self, client: ImapClient, m: MailboxSettings, uidvalidity: int, capabilities: set[str]) -> None:
         self.client = client
         self.m = m
         self.uidvalidity: int | None = uidvalidity
@@ -207,7 +207,7 @@ class ImapSession:
         self._max_uid_listed = 0
 
     @classmethod
-    def connect(cls, m: Section, secret: str | None, *, ca_file: Path | None = None) -> ImapSession:
+    def connect(cls, m: MailboxSettings, secret: str | None, *, ca_file: Path | None = None) -> ImapSession:
         from imapclient import IMAPClient, SocketTimeout  # type: ignore[import-untyped,unused-ignore]
         from imapclient.exceptions import LoginError  # type: ignore[import-untyped,unused-ignore]
 

@@ -96,13 +96,15 @@ class Ingestor:
     def process_pending(self, *, threads: int | None = None) -> int:
         requeue_internal_errors(self.engine, utcnow())
         with reading(self.engine) as s:
-            ids = list(
-                s.exec(
+            ids = [
+                i
+                for i in s.exec(
                     select(InboundMessage.id)
                     .where(InboundMessage.status == InboundStatus.received)
                     .order_by(col(InboundMessage.id))
                 ).all()
-            )
+                if i is not None  # a stored row's id
+            ]
         if not ids:
             return 0
         threads = threads or self.settings.ingest.workers + 1

@@ -248,12 +248,14 @@ class Sweep:
                     col(InboundMessage.acked).is_(False),
                 )
             ).all()
-            ack_ids = [r.id for r in rows if r.ref and _needs_ack(r.status, r.reason)]
-            refs = [r.ref for r in rows if r.ref and _needs_ack(r.status, r.reason)]
+            ack_ids = [
+                id_ for id_, ref, status, reason in rows if id_ is not None and ref and _needs_ack(status, reason)
+            ]
+            refs = [ref for _, ref, status, reason in rows if ref and _needs_ack(status, reason)]
             if extra:
                 status_of = {
-                    r.id: (r.status, r.reason)
-                    for r in s.exec(
+                    id_: (status, reason)
+                    for id_, status, reason in s.exec(
                         select(InboundMessage.id, InboundMessage.status, InboundMessage.reason).where(
                             col(InboundMessage.id).in_([i for _, i in extra])
                         )

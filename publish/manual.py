@@ -107,7 +107,7 @@ def _cms_html(body: str) -> str:
             continue
         tag = _RENAME.get(el.tag, el.tag)
         if el.tag in _HEADINGS:
-            strong = etree.Element("strong")
+            strong = lxml.html.Element("strong")  # an element of the HTML tree it joins
             strong.text, el.text = el.text, None
             for child in list(el):
                 strong.append(child)

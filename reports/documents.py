@@ -204,11 +204,14 @@ def _genre_text(line: RoyaltyLine) -> str:
 def write_payment_list(data: ReportData, path: Path) -> Path:
     """The accountant's payment list: letterhead, title, one row per line, totals, total in words."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell, MergedCell
     from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = f"Nhuận bút {data.period}"
     font = "Times New Roman"
     ncol = len(PAYMENT_HEADERS)
@@ -238,6 +241,7 @@ def write_payment_list(data: ReportData, path: Path) -> Path:
     )
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    cell: Cell | MergedCell  # the totals row's first seven are merged
     for col, header in enumerate(PAYMENT_HEADERS, 1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=header)
         cell.font = Font(name=font, bold=True, size=12)
@@ -311,12 +315,14 @@ def write_payment_list(data: ReportData, path: Path) -> Path:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit = ws.sheet_properties.pageSetUpPr
+    assert fit is not None  # a new sheet's properties come with one
+    fit.fitToPage = True
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
     wb.properties.title = f"Danh sách chi trả nhuận bút {data.period}"
     wb.properties.creator = "toasoan"
     path = Path(path)

@@ -30,9 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, delete, select
 
 from core.db import lock_name, utcnow
@@ -78,7 +79,7 @@ def closed_periods(session: Session) -> list[Period]:
 
 def period_state(session: Session, period: Period) -> PeriodState:
     row = _row(session, period)
-    lines = session.exec(select(ReportLine.paid_on).where(ReportLine.period == str(period))).all()
+    lines = session.exec(select(col(ReportLine.paid_on)).where(ReportLine.period == str(period))).all()
     if row is None:
         return PeriodState(period, PeriodStatus.open, None, None, None, None, None, 0, 0)
     return PeriodState(
@@ -164,10 +165,14 @@ def close_period(
             updated_at=now,
         )
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if cast("CursorResult[Any]", result).rowcount != 1:  # an UPDATE's result has the row count
         return False
     count_by = settings.calendar.count_by
-    day = {d.id: local_date(counted_at(d, count_by), cal) for d in drafts}  # type: ignore[arg-type]
+    day = {}
+    for d in drafts:
+        when = counted_at(d, count_by)
+        assert when is not None  # a counted draft has the date that put it in the period
+        day[d.id] = local_date(when, cal)
     for seq, ln in enumerate(month.lines, start=1):
         session.add(
             ReportLine(
@@ -231,7 +236,7 @@ def reopen_period(session: Session, period: Period, actor: str, reason: str, now
             data={"closed_at": row.closed_at.isoformat() if row.closed_at else None, "snapshot": row.snapshot},
         )
     )
-    session.exec(delete(ReportLine).where(col(ReportLine.period) == str(period)))  # type: ignore[call-overload]
+    session.exec(delete(ReportLine).where(col(ReportLine.period) == str(period)))
     row.status = PeriodStatus.open
     row.snapshot = None
     row.reopened_at, row.reopened_by, row.reopen_reason = now, actor, reason
@@ -341,7 +346,7 @@ def set_shares(
             raise LedgerError(f"Tác giả {name} được nhập hai lần.", f"author {name} is given twice")
         authors.append(Author(name, _weight(weight)))
     before = shares_of(session, [draft_id]).get(draft_id, [])
-    session.exec(delete(RoyaltyShare).where(col(RoyaltyShare.draft_id) == draft_id))  # type: ignore[call-overload]
+    session.exec(delete(RoyaltyShare).where(col(RoyaltyShare.draft_id) == draft_id))
     for position, a in enumerate(authors, start=1):
         session.add(
             RoyaltyShare(draft_id=draft_id, position=position, author=a.name, share=a.share, set_by=actor, set_at=now)

@@ -163,8 +163,9 @@ def summary_mail(settings: Settings, month: Month) -> SummaryMail:
     b = bounds(period, cal)
     data = report_data(settings, period, month.rows, month.lines, tally_date(period, cal))
     t = totals(month.lines)
+    subject = summary_subject(settings, period)
     context = {
-        "subject": summary_subject(settings, period),
+        "subject": subject,
         "report_to": settings.report.report_to,
         "office": settings.organization.office_name,
         "organization": settings.organization.name,
@@ -190,7 +191,7 @@ def summary_mail(settings: Settings, month: Month) -> SummaryMail:
         xlsx = write_payment_list(data, Path(tmp) / "ds.xlsx").read_bytes()
         docx = write_monthly_report(data, Path(tmp) / "bc.docx").read_bytes()
     return SummaryMail(
-        subject=context["subject"],  # type: ignore[arg-type]
+        subject=subject,
         text=render("email/report_summary.txt", **context),
         html=render("email/report_summary.html", **context),
         chart=chart,
@@ -485,7 +486,7 @@ JOB_LABELS = {
     "close": "Chốt kỳ",
     "summary": "Gửi báo cáo tháng tới Ban Thường vụ",
 }
-STATUS_LABELS_VI = {
+STATUS_LABELS_VI: dict[str, str] = {
     JobStatus.pending: "Chờ đến hạn",
     JobStatus.in_progress: "Đang chạy",
     JobStatus.retrying: "Lỗi, sẽ thử lại",
@@ -562,7 +563,7 @@ def upcoming(
     recorded = {
         r.key: r.status for r in s.exec(select(Job).where(col(Job.key).in_([spec.key(p) for spec, p in wanted])))
     }
-    out = []
+    out: list[dict[str, Any]] = []
     for spec, p in wanted:
         status = recorded.get(spec.key(p), "scheduled")
         if status == JobStatus.succeeded:

@@ -68,7 +68,7 @@ def _when(count_by: str) -> Any:
 def _counted_query(columns: Sequence[Any], start: datetime, end: datetime, count_by: str) -> Any:
     when = _when(count_by)
     return (
-        select(*columns)  # type: ignore[call-overload]
+        select(*columns)
         .where(col(Draft.status).in_([s.value for s in COUNTED_STATUSES]))
         .where(when.is_not(None))
         .where(when >= start.astimezone(UTC))
@@ -155,7 +155,8 @@ def counted_fingerprints(
         for i, (start, end) in enumerate(ranges)
     ]
     out = [(0, 0)] * len(ranges)
-    q = parts[0] if len(parts) == 1 else union_all(*parts)
+    # Any: the union of selects crashes mypy's overload inference on session.exec (mypy 1.x-2.x).
+    q: Any = parts[0] if len(parts) == 1 else union_all(*parts)
     for k, n, ids in session.exec(q).all():
         out[int(k)] = (int(n), int(ids))
     return out

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from core.db import lock_name, reading, transaction, utcnow
+from core.db import lock_name, reading, table_of, transaction, utcnow
 from core.errors import Bilingual
 from core.settings import Settings
 from core.text import clean_line
@@ -187,6 +187,7 @@ def sign_in(engine: Engine, settings: Settings, username: str, password: str, *,
             counter.attempts -= 1
             s.add(counter)
         s.exec(delete(WebSession).where(col(WebSession.expires_at) < now))
+        assert user.id is not None  # a stored user
         s.add(
             WebSession(
                 token_hash=_token_hash(token),
@@ -247,11 +248,11 @@ def session_user(engine: Engine, settings: Settings, token: str | None) -> Signe
     return SignedIn(user=user, csrf_token=sess[_S.csrf_token], token=token)
 
 
-_S = WebSession.__table__.c  # type: ignore[attr-defined]
-_USER_COLUMNS = tuple(User.__table__.c)  # type: ignore[attr-defined]
+_S = table_of(WebSession).c
+_USER_COLUMNS = tuple(table_of(User).c)
 _SESSION_QUERY = (
     select(_S.csrf_token, _S.expires_at, _S.last_seen_at, *_USER_COLUMNS)
-    .join_from(WebSession.__table__, User.__table__, _S.user_id == User.__table__.c.id)  # type: ignore[attr-defined]
+    .join_from(table_of(WebSession), table_of(User), _S.user_id == table_of(User).c.id)
     .where(_S.token_hash == bindparam("token_hash"))
 )
 

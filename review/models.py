@@ -18,7 +18,7 @@ class Role(StrEnum):
     admin = "admin"  # everything, and the accounts
 
 
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     Role.viewer: "Người xem",
     Role.editor: "Biên tập viên",
     Role.chief: "Trưởng Ban Biên tập",

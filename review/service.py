@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import bindparam, func, or_, text
+from sqlalchemy import select as core_select  # Core queries on table columns, run on the connection
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from core.db import reading, transaction, utcnow
+from core.db import reading, table_of, transaction, utcnow
 from core.drafts import (
     EDITABLE,
     DraftError,
@@ -443,8 +444,8 @@ def history(engine: Engine, draft_id: int) -> list[DraftEvent]:
 
 # What a page reads, as statements built once and plain rows: building an ORM query and its objects
 # was a quarter of a draft page's time (bench/README.md, review pages).
-_E = DraftEvent.__table__.c  # type: ignore[attr-defined]
-_HISTORY = select(DraftEvent.__table__).where(_E.draft_id == bindparam("draft_id")).order_by(_E.id)  # type: ignore[attr-defined]
+_E = table_of(DraftEvent).c
+_HISTORY = core_select(table_of(DraftEvent)).where(_E.draft_id == bindparam("draft_id")).order_by(_E.id)
 
 
 def history_rows_in(s: Session, draft_id: int) -> Sequence[Row[Any]]:
@@ -473,9 +474,9 @@ class RevisionInfo:
     source_sha256: str | None
 
 
-_R = DraftRevision.__table__.c  # type: ignore[attr-defined]
+_R = table_of(DraftRevision).c
 _REVISION_LIST = (
-    select(_R.number, _R.created_at, _R.author, _R.note, _R.source_file, _R.source_sha256)
+    core_select(_R.number, _R.created_at, _R.author, _R.note, _R.source_file, _R.source_sha256)
     .where(_R.draft_id == bindparam("draft_id"))
     .order_by(_R.number)
 )
@@ -530,7 +531,7 @@ def month_range(month: str, settings: Settings) -> tuple[datetime, datetime]:
     return start, end
 
 
-_D = Draft.__table__.c  # type: ignore[attr-defined]
+_D = table_of(Draft).c
 # QueueRow's fields, in order: the queue reads these columns only (never the ~5 KB body).
 _QUEUE_COLUMNS = tuple(_D[name] for name in QueueRow.__dataclass_fields__)
 

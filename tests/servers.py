@@ -565,7 +565,7 @@ def _write_conf(d: Path, cert: str, key: str, ports: dict[str, int], relay_port:
         "first_valid_uid": 1000 if root else min(os.getuid(), 1000),
         **ports,
     }
-    if not Path(values["dh"]).exists():
+    if not Path(str(values["dh"])).exists():
         raise RuntimeError(f"/usr/share/dovecot/dh.pem is missing (dovecot-core is incomplete): {INSTALL_HINT}")
     conf = d / "dovecot.conf"
     conf.write_text(_CONF.substitute(values) + ("" if root else _ROOTLESS) + extra)
@@ -600,7 +600,17 @@ def dovecot(
             relay = relay_port or spare
             ports = dict(zip(("imap", "imaps", "lmtp", "submission"), chosen, strict=True))
             conf = _write_conf(d, cert, key, ports, relay, extra_conf)
-            server = Dovecot(dir=str(d), pid=0, conf=conf, cert=cert, relay_port=relay, **ports)
+            server = Dovecot(
+                dir=str(d),
+                pid=0,
+                conf=conf,
+                cert=cert,
+                relay_port=relay,
+                imap=ports["imap"],
+                imaps=ports["imaps"],
+                lmtp=ports["lmtp"],
+                submission=ports["submission"],
+            )
             try:
                 server._start()
                 break
@@ -1086,7 +1096,8 @@ class _Bridge:
         helo = session.host_name or "unknown"
 
         def deliver() -> tuple[list[str], list[str]]:
-            refused, failed = [], []
+            refused: list[str] = []
+            failed: list[str] = []
             for rcpt in envelope.rcpt_tos:
                 # A real MTA stamps a Received: line; the worker must cope with it.
                 received = (

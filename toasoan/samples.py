@@ -544,12 +544,12 @@ def _scene_hall(w: int, h: int, banner: Sequence[str], rng: random.Random) -> Im
         px, py = fx + rng.uniform(-w * 0.04, w * 0.04), fy + rng.uniform(-h * 0.045, h * 0.01)
         d.ellipse([px - 9, py - 9, px + 9, py + 9], fill=rng.choice([(230, 40, 40), (250, 200, 30), (250, 120, 40)]))
     shirts = [(236, 236, 240), (180, 205, 235), (40, 60, 110), (220, 225, 215), (120, 150, 200)]
-    audience = []
+    audience: list[tuple[float, float, float, tuple[int, int, int]]] = []
     for row, (ry, size) in enumerate(((0.80, 0.16), (0.92, 0.21), (1.04, 0.27))):
         count = 7 - row
         for i in range(count):
-            x = w * (i + 0.5 + rng.uniform(-0.15, 0.15)) / count
-            audience.append((x, h * ry, h * size, rng.choice(shirts)))
+            seat_x = w * (i + 0.5 + rng.uniform(-0.15, 0.15)) / count
+            audience.append((seat_x, h * ry, h * size, rng.choice(shirts)))
     _crowd(d, audience, back=True)  # the audience faces the stage
     return img
 
@@ -1024,7 +1024,7 @@ def _gmail_html(text: str) -> str:
     return '<div dir="ltr">' + "".join(lines) + "</div>\n"
 
 
-def _multipart(subtype: str, boundary: str, parts: list[Message], *, preamble: str | None = None) -> Message:
+def _multipart(subtype: str, boundary: str, parts: list[Message | str], *, preamble: str | None = None) -> Message:
     msg = Message()
     msg["Content-Type"] = f'multipart/{subtype};\n\tboundary="{boundary}"'
     msg.set_payload(parts)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from core.text import nfc
 from ingest.word import images as _images
@@ -434,7 +434,7 @@ def convert_document_isolated(
     with _as_document_error():
         docx_data = _via_libreoffice(data, first, limits, deadline, _batch_in_worker)
     seconds_left = max(0.0, deadline - time.monotonic())
-    return _in_worker(_second_stage, deadline, limits, docx_data, first, limits, attached, seconds_left)  # type: ignore[no-any-return]
+    return _in_worker(_second_stage, deadline, limits, docx_data, first, limits, attached, seconds_left)
 
 
 def _batch_in_worker(
@@ -443,7 +443,7 @@ def _batch_in_worker(
     """A LibreOffice batch run by a worker process (which kills soffice with itself on a timeout)."""
     target_fn = f"{_lo.__name__}:{_lo.convert_batch_here.__name__}"
     try:
-        return _pool.get_pool().call(  # type: ignore[no-any-return]
+        result: _lo.BatchResult = _pool.get_pool().call(
             target_fn,
             inputs,
             target,
@@ -458,6 +458,7 @@ def _batch_in_worker(
         raise _lo.LibreOfficeTimeout(f"LibreOffice timeout after {timeout:g} s") from exc
     except _sandbox.SandboxError as exc:
         raise _lo.LibreOfficeFailed(f"LibreOffice worker failed: {exc}") from exc
+    return result
 
 
 def convert_photos_isolated(
@@ -466,7 +467,7 @@ def convert_photos_isolated(
     """Photos sent without a Word file (an article typed in the email): probed and rendered in a
     worker, like the images of a document. Unreadable ones are left out with a warning."""
     deadline = time.monotonic() + limits.timeout_seconds
-    return _in_worker(_photos_stage, deadline, limits, tuple(photos), limits)  # type: ignore[return-value]
+    return _in_worker(_photos_stage, deadline, limits, tuple(photos), limits)
 
 
 def _photos_stage(
@@ -500,11 +501,18 @@ def _second_stage(
         return _finish(docx_data, kind, limits, attached, time.monotonic() + seconds_left)
 
 
-def _in_worker(function: Callable[..., object], deadline: float, limits: ConversionLimits, *args: object) -> object:
+_Result = TypeVar("_Result")
+
+
+def _in_worker(function: Callable[..., _Result], deadline: float, limits: ConversionLimits, *args: object) -> _Result:
     # The worker enforces the deadline itself (LibreOffice included); the margin lets it say so.
     wall = max(0.0, deadline - time.monotonic()) + 5.0
     try:
-        return _pool.get_pool().call(f"{__name__}:{function.__name__}", *args, timeout=wall, memory_mb=limits.memory_mb)
+        # The worker runs `function` by name and sends back what it returned.
+        result: _Result = _pool.get_pool().call(
+            f"{__name__}:{function.__name__}", *args, timeout=wall, memory_mb=limits.memory_mb
+        )
+        return result
     except DocumentError:
         raise
     except _sandbox.WorkerTimeout as exc:

@@ -26,7 +26,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple, cast
 from urllib.parse import unquote
 
 from docx import Document as _open_document
@@ -501,7 +501,17 @@ class _Field:
     href: str | None = None
 
 
-_RunLook = tuple[int, int, str | None, bool, bool]  # fmt, size, legacy font, caps, hidden
+class _RunLook(NamedTuple):
+    """A run's effective formatting, as the reader merges and renders it."""
+
+    fmt: int  # BOLD | ITALIC | ... bits
+    size: int  # half-points (w:sz); 0 when unset
+    legacy_font: str | None  # a TCVN3/VNI font whose encoding the text is in, else None
+    caps: bool
+    hidden: bool  # w:vanish: Word does not show it
+
+
+_PLAIN_LOOK = _RunLook(fmt=0, size=0, legacy_font=None, caps=False, hidden=False)
 
 
 class _Line:
@@ -517,7 +527,7 @@ class _Line:
         self.buffer: list[str] = []
 
     def text(self, text: str, look: _RunLook, href: str | None) -> None:
-        fmt, size, font, caps, _ = look
+        fmt, size, font, caps = look.fmt, look.size, look.legacy_font, look.caps
         last = self.last
         if last is not None and last.fmt == fmt and last.href == href and last.font == font and last.caps == caps:
             self.buffer.append(text)  # thousands of tiny runs become one span
@@ -684,7 +694,7 @@ class _Reader:
             elif tag in _MATH:
                 text = "".join(child.itertext(f"{_M}t"))
                 if text:
-                    line.text(text, (0, 0, None, False, False), href)
+                    line.text(text, _PLAIN_LOOK, href)
 
     def _hyperlink(self, node: Any) -> str | None:
         rid = node.get(f"{_R}id")
@@ -731,7 +741,13 @@ class _Reader:
         # Word draws the characters above U+007F in the hAnsi font: that one decides a legacy encoding.
         hansi, ascii_ = props.get("hansi"), props.get("ascii")
         font = hansi if _legacy_font(hansi) else ascii_ if _legacy_font(ascii_) else None
-        return fmt, props.get("sz", 0), font, bool(props.get("caps")), bool(props.get("hide"))
+        return _RunLook(
+            fmt=fmt,
+            size=props.get("sz", 0),
+            legacy_font=font,
+            caps=bool(props.get("caps")),
+            hidden=bool(props.get("hide")),
+        )
 
     def _run(self, r: Any, line: _Line, href: str | None) -> None:
         look: _RunLook | None = None
@@ -747,18 +763,18 @@ class _Reader:
                 if not text:
                     continue
                 self.seen_chars.append(text)
-                if look[4] or self._in_field_code():
+                if look.hidden or self._in_field_code():
                     continue
                 line.text(text, look, self._field_link() or href)
             elif tag == f"{_W}tab" or tag == f"{_W}ptab":
-                if not look[4] and not self._in_field_code():
+                if not look.hidden and not self._in_field_code():
                     line.text("\t", look, self._field_link() or href)
             elif tag == f"{_W}br" or tag == f"{_W}cr":
-                if not look[4] and not self._in_field_code():
+                if not look.hidden and not self._in_field_code():
                     line.add(BREAK)
             elif tag == f"{_W}softHyphen":
                 # In a TCVN3 font the "soft hyphen" byte is the letter ư; LibreOffice writes it as this element.
-                if look[2] is not None and not look[4]:
+                if look.legacy_font is not None and not look.hidden:
                     line.text("\u00ad", look, href)
             elif tag == f"{_W}noBreakHyphen":
                 line.text("-", look, href)
@@ -786,8 +802,9 @@ class _Reader:
             elif tag == f"{_W}footnoteReference" or tag == f"{_W}endnoteReference":
                 kind = "footnote" if tag == f"{_W}footnoteReference" else "endnote"
                 number = self._note_number(kind, child.get(f"{_W}id"))
-                if number is not None and not look[4]:
-                    line.text(str(number), ((look[0] | SUPERSCRIPT) & ~SUBSCRIPT, look[1], None, False, False), href)
+                if number is not None and not look.hidden:
+                    mark = _RunLook((look.fmt | SUPERSCRIPT) & ~SUBSCRIPT, look.size, None, caps=False, hidden=False)
+                    line.text(str(number), mark, href)
             elif tag == f"{_W}delText":
                 self.flags.add("tracked_changes")
 
@@ -922,7 +939,7 @@ def _finish_text(paragraphs: list[Paragraph]) -> bool:
     to its letter first; after decoding, a combining mark at the start of a span joins the letter
     before it, so NFC can compose it (no "u</em>̉").
     """
-    by_encoding: dict[str, list[Span]] = {}
+    by_encoding: dict[legacy.LegacyEncoding, list[Span]] = {}
     for paragraph in paragraphs:
         previous: Span | None = None
         for item in paragraph.items:
@@ -938,7 +955,7 @@ def _finish_text(paragraphs: list[Paragraph]) -> bool:
             previous = item
     converted = False
     for encoding, group in by_encoding.items():
-        verdict = legacy.looks_legacy_document((s.raw for s in group), encoding)  # type: ignore[arg-type]
+        verdict = legacy.looks_legacy_document((s.raw for s in group), encoding)
         for span in group:
             decoded = legacy.decode_run(span.raw, span.font, document_is_legacy=verdict)
             span.text = span.raw if decoded is None else decoded
@@ -1089,11 +1106,11 @@ class _Renderer:
                 i += 1
                 continue
             if block.is_list and block.role is None:
-                j = i
-                while j < n and isinstance(blocks[j], Paragraph) and blocks[j].is_list:  # type: ignore[union-attr]
-                    j += 1
-                self.list(blocks[i:j], out)  # type: ignore[arg-type]
-                i = j
+                items: list[Paragraph] = []
+                while i < n and isinstance(item := blocks[i], Paragraph) and item.is_list:
+                    items.append(item)
+                    i += 1
+                self.nested_lists(items, out)
                 continue
             if block.role is None:
                 self.paragraph(block, out)
@@ -1108,23 +1125,24 @@ class _Renderer:
 
     def paragraph(self, paragraph: Paragraph, out: list[str]) -> None:
         tag = self.heading_tag(paragraph) or "p"
-        for kind, segment in _segments(paragraph.items):
-            if kind == "picture":
-                out.append(_figure(segment))  # type: ignore[arg-type]
+        for segment in _segments(paragraph.items):
+            if isinstance(segment, Picture):
+                out.append(_figure(segment))
             else:
-                content = _inline_html(segment, drop_bold=tag != "p")  # type: ignore[arg-type]
+                content = _inline_html(segment, drop_bold=tag != "p")
                 if content:
                     out.append(f"<{tag}>{content}</{tag}>")
 
-    def list(self, items: list[Paragraph], out: list[str]) -> None:
+    def nested_lists(self, items: list[Paragraph], out: list[str]) -> None:
+        """A run of list paragraphs as <ul>/<ol> nested by their list level."""
         stack: list[tuple[int, str, str | None]] = []
         for item in items:
             parts: list[str] = []
-            for kind, segment in _segments(item.items):
-                if kind == "picture":
-                    parts.append(_figure(segment))  # type: ignore[arg-type]
+            for segment in _segments(item.items):
+                if isinstance(segment, Picture):
+                    parts.append(_figure(segment))
                 else:
-                    parts.append(_inline_html(segment, drop_bold=False))  # type: ignore[arg-type]
+                    parts.append(_inline_html(segment, drop_bold=False))
             content = "".join(parts)
             if not content:
                 continue
@@ -1189,8 +1207,8 @@ def _photo_layout(table: Table) -> bool:
     return has_picture
 
 
-def _segments(items: list[Inline]) -> Iterator[tuple[str, Picture | list[Inline]]]:
-    """Text runs and pictures, in order; a caption typed under a picture in the same paragraph
+def _segments(items: list[Inline]) -> Iterator[Picture | list[Inline]]:
+    """Text runs (lists of inlines) and pictures, in order; a caption typed under a picture in the same paragraph
     (after a line break) is attached to it instead of becoming text."""
     text: list[Inline] = []
     pending: Picture | None = None
@@ -1200,7 +1218,7 @@ def _segments(items: list[Inline]) -> Iterator[tuple[str, Picture | list[Inline]
                 yield from _flush_text(text, pending)
                 text = []
             elif text:
-                yield "text", text
+                yield text
                 text = []
             pending = item
         else:
@@ -1208,10 +1226,10 @@ def _segments(items: list[Inline]) -> Iterator[tuple[str, Picture | list[Inline]
     if pending is not None:
         yield from _flush_text(text, pending)
     elif text:
-        yield "text", text
+        yield text
 
 
-def _flush_text(text: list[Inline], picture: Picture) -> Iterator[tuple[str, Picture | list[Inline]]]:
+def _flush_text(text: list[Inline], picture: Picture) -> Iterator[Picture | list[Inline]]:
     """The picture, then the text after it; its first line may be the picture's caption."""
     start = 0
     while start < len(text) and _blank(text[start]):
@@ -1223,9 +1241,9 @@ def _flush_text(text: list[Inline], picture: Picture) -> Iterator[tuple[str, Pic
         if caption_like(candidate):
             picture.caption = candidate.text()
             text = text[end:]
-    yield "picture", picture  # only now: the figure is rendered with its caption
+    yield picture  # only now: the figure is rendered with its caption
     if text:
-        yield "text", text
+        yield text
 
 
 def _blank(item: Inline) -> bool:
@@ -1386,8 +1404,9 @@ def _text_lost(
     the reader does not know would hide text), and the words the reader kept against the words of
     the HTML plus title, lead and byline (rendering or sanitizing must not drop any).
     """
-    word_chars = Counter("".join(_WORD_TEXT(body)))
-    word_chars.subtract(Counter("".join(_UNSHOWN_TEXT(body))))
+    # Both XPaths select text() without smart strings: lists of str.
+    word_chars = Counter("".join(cast(list[str], _WORD_TEXT(body))))
+    word_chars.subtract(Counter("".join(cast(list[str], _UNSHOWN_TEXT(body)))))
     word_chars.subtract(Counter("".join(reader.seen_chars)))
     if any(count > 0 and not char.isspace() for char, count in word_chars.items()):
         return True

@@ -99,7 +99,7 @@ _VNI_I_OF: Final = {"": "i", _GRAVE: "ì", _ACUTE: "í", _HOOK: "æ", _TILDE: "�
 # Word shows bytes 0x80-0x9F of these fonts as Windows punctuation (“ ” – …), and real TCVN3 documents
 # use them as punctuation, so they are kept. A reader that used Latin-1 leaves C1 controls instead:
 # those are turned into the Windows-1252 character of the same byte.
-_C1_TO_CP1252: Final = {
+_C1_TO_CP1252: Final[dict[str, str | int | None]] = {
     chr(b): bytes([b]).decode("cp1252") for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
 

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from ingest.word import libreoffice
 
@@ -91,7 +91,7 @@ class CallStats:
 # framing
 
 
-def _send(stream: BinaryIO, obj: Any) -> None:
+def _send(stream: IO[bytes], obj: Any) -> None:
     payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_HEADER.pack(len(payload)) + payload)
     stream.flush()
@@ -289,7 +289,8 @@ class WorkerPool:
         proc = worker.proc
         if graceful and proc.poll() is None:
             with contextlib.suppress(OSError):
-                proc.stdin.close()  # type: ignore[union-attr]
+                assert proc.stdin is not None  # started with stdin=PIPE
+                proc.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=2)
         # A reaped worker's pid may already belong to someone else: kill only what is still ours.
@@ -302,14 +303,16 @@ class WorkerPool:
             proc.wait(timeout=5)
         for stream in (proc.stdin, proc.stdout):
             with contextlib.suppress(OSError):
-                stream.close()  # type: ignore[union-attr]
+                assert stream is not None  # both are pipes
+                stream.close()
         shutil.rmtree(worker.tmp, ignore_errors=True)
 
     def _try_send(self, worker: _Worker, request: tuple[Any, ...]) -> bool:
         if worker.proc.poll() is not None:
             return False
         try:
-            _send(worker.proc.stdin, request)  # type: ignore[arg-type]
+            assert worker.proc.stdin is not None  # started with stdin=PIPE
+            _send(worker.proc.stdin, request)
         except (BrokenPipeError, ConnectionResetError, ValueError):
             return False
         return True
@@ -317,7 +320,8 @@ class WorkerPool:
     def _await_reply(self, worker: _Worker, timeout: float) -> tuple[str, Any, CallStats]:
         started = time.monotonic()
         deadline = started + timeout
-        fd = worker.proc.stdout.fileno()  # type: ignore[union-attr]
+        assert worker.proc.stdout is not None  # started with stdout=PIPE
+        fd = worker.proc.stdout.fileno()
         while True:
             try:
                 (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
@@ -349,7 +353,8 @@ def _resolve(target: str) -> Callable[..., Any]:
     obj: Any = importlib.import_module(module)
     for part in name.split("."):
         obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]
+    function: Callable[..., Any] = obj
+    return function
 
 
 def _set_memory_ceiling(memory_mb: int | None) -> None:

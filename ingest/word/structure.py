@@ -424,7 +424,8 @@ def find_parts(blocks: list[Block]) -> Parts:
 def _find_title(blocks: Sequence[Block], candidates: list[int], base_size: int) -> list[int]:
     """The title's paragraph(s): an explicit Title style, else a Heading 1, among the first lines;
     else the first line that is not letterhead furniture, if it looks like a title itself."""
-    opening = [i for i in candidates[:8] if not _furniture(blocks[i])]  # type: ignore[arg-type]
+    # Candidates are paragraph indexes (_text_paragraphs): the isinstance only tells the checker.
+    opening = [i for i in candidates[:8] if isinstance(b := blocks[i], Paragraph) and not _furniture(b)]
     if not opening:
         return []
     for predicate in (lambda p: p.title_style, lambda p: p.heading == 1):

@@ -169,7 +169,9 @@ def _strip_odf_part(xml: bytes) -> bytes:
     if root.getroottree().docinfo.internalDTD is not None:
         raise ValueError("DTD in an ODF part")  # entities are an attack, never a document feature
     for element in list(root.iter(*_ODF_LINK_ELEMENTS)):
-        element.getparent().remove(element)
+        parent = element.getparent()
+        if parent is not None:  # always: the root is office:document-*, never a link
+            parent.remove(element)
     for element in root.iter():
         href = element.get(_XLINK_HREF)
         if href is not None and not _inside_package(href) and element.tag not in _ODF_KEEP_HREF:
@@ -216,7 +218,9 @@ def strip_docx(data: bytes) -> bytes:
                 if rel.get("TargetMode") == "External" and not rel.get("Type", "").endswith(_HYPERLINK_TYPE)
             ]
             for rel in outward:
-                rel.getparent().remove(rel)
+                parent = rel.getparent()
+                if parent is not None:  # always: a relationship sits in <Relationships>
+                    parent.remove(rel)
             if outward:
                 replace[name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8")
         if not replace:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
 from core.article import Photo, compose
-from core.db import reading
+from core.db import reading, table_of
 from core.drafts import EDITABLE, TRANSITIONS, DraftError, InvalidTransition, StaleRevision, images_of
 from core.formats import format_datetime, parse_local_datetime
 from core.models import Draft, DraftEvent, DraftImage, DraftRevision
@@ -80,7 +80,7 @@ def load_in(s: Session, draft_id: int) -> Loaded:
     return Loaded(draft, list(images), inbound)
 
 
-_U = User.__table__.c  # type: ignore[attr-defined]
+_U = table_of(User).c
 _USER_NAMES = select(_U.username, _U.full_name)
 
 

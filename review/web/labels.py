@@ -195,7 +195,7 @@ def status_label(status: str | None) -> str:
 
 
 def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role)  # type: ignore[call-overload]
+    return ROLE_LABELS.get(role, role)
 
 
 def actor_label(actor: str, names: dict[str, str]) -> str:

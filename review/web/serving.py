@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import TYPE_CHECKING, cast
 
-try:  # what uvicorn's "auto" picks: httptools when installed, else h11
+if TYPE_CHECKING:  # the checker sees one of the two; they have the same connection_made
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Http
-except ImportError:
-    from uvicorn.protocols.http.h11_impl import H11Protocol as _Http  # type: ignore[assignment]
+else:
+    try:  # what uvicorn's "auto" picks: httptools when installed, else h11
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _Http
+    except ImportError:
+        from uvicorn.protocols.http.h11_impl import H11Protocol as _Http
 
 __all__ = ["HttpProtocol", "no_delay"]
 
@@ -26,6 +30,8 @@ def no_delay(transport: asyncio.BaseTransport) -> None:
 
 
 class HttpProtocol(_Http):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         no_delay(transport)
-        super().connection_made(transport)
+        # uvicorn's protocols declare the stream transport a TCP connection gets, narrower than asyncio's
+        # BaseProtocol; a cast, not a check, so uvloop's transports pass exactly as before.
+        super().connection_made(cast(asyncio.Transport, transport))

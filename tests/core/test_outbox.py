@@ -6,6 +6,7 @@ import email
 from datetime import timedelta
 from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -145,6 +146,7 @@ def test_long_vietnamese_subjects_keep_every_space(tmp_path: Path) -> None:
         enqueue(s, settings, key="k", kind="x", to="a@b.vn", subject=subject, body="x")
     with reading(engine) as s:
         row = s.exec(select(OutboxMail)).one()
+    assert settings.smtp is not None
     raw = wire_bytes(build_message(row, settings.smtp))
     assert email.message_from_bytes(raw, policy=default)["Subject"] == subject
     assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
@@ -153,15 +155,16 @@ def test_long_vietnamese_subjects_keep_every_space(tmp_path: Path) -> None:
 def test_a_sender_killed_after_the_server_took_the_mail_does_not_send_it_twice(
     tmp_path: Path, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import core.db
     import core.outbox
 
     settings, engine = open_app(write_settings(tmp_path, smtp=_smtp_options(smtp_sink)))
     _queue(settings, engine)
-    real = core.outbox.transaction
+    real = core.db.transaction  # what core.outbox imported, patched there below
 
     calls = []
 
-    def killed(engine: object) -> object:  # the process dies waiting to write "succeeded"
+    def killed(engine: Any) -> Any:  # the process dies waiting to write "succeeded"
         calls.append(1)
         if len(calls) == 1:  # the recovery of old claims, before sending
             return real(engine)

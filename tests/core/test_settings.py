@@ -3,12 +3,22 @@
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from core.settings import CATEGORY_KEYS, GENRE_KEYS, SCHEMA, UNIT_KEYS, SettingsError, load_settings, markdown_table
+from core.settings import (
+    CATEGORY_KEYS,
+    GENRE_KEYS,
+    SCHEMA,
+    SECTION_CLASSES,
+    UNIT_KEYS,
+    SettingsError,
+    load_settings,
+    markdown_table,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = """
@@ -50,6 +60,17 @@ def test_every_key_is_documented_in_settings_toml_and_readme() -> None:
     assert markdown_table() in readme
 
 
+def test_each_section_has_a_typed_class_with_the_schema_keys() -> None:
+    """The schema is the one list of keys: each section's class has exactly those fields, in order."""
+    assert set(SECTION_CLASSES) == set(SCHEMA)
+    for section, keys in SCHEMA.items():
+        assert [f.name for f in fields(SECTION_CLASSES[section])] == [k.name for k in keys], section
+    s = load_settings(REPO / "settings.toml")
+    for section, cls in SECTION_CLASSES.items():
+        value = getattr(s, section.replace(".", "_"))
+        assert value is None or isinstance(value, cls), section
+
+
 def test_relative_paths_resolve_against_the_settings_folder(tmp_path: Path) -> None:
     s = load_settings(write(tmp_path, MINIMAL))
     assert s.resolve(s.mailbox.path) == tmp_path / "mail"
@@ -84,6 +105,9 @@ def test_mistakes_name_the_key(tmp_path: Path, text: str, names: str) -> None:
         load_settings(write(tmp_path, text))
     assert names in str(err.value)
     assert "Lỗi cấu hình" in str(err.value) or "Tệp cấu hình" in str(err.value)
+    # The halves apart: a page shows the Vietnamese alone, and it has no English in it.
+    assert err.value.en and names in err.value.en and " / " not in err.value.vi
+    assert err.value.vi.startswith(("Lỗi cấu hình", "Tệp cấu hình"))
 
 
 def test_the_command_reports_a_bad_key_without_traceback(tmp_path: Path) -> None:

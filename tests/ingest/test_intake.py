@@ -36,7 +36,7 @@ def ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[dict]
     cli(config, "ingest", "--once", capsys=capsys)
     inbox = cli(config, "inbox", "list", "--json", capsys=capsys)
     drafts = cli(config, "drafts", "list", "--json", capsys=capsys)
-    return inbox, drafts  # type: ignore[return-value]
+    return inbox, drafts
 
 
 def by_mid(inbox: list[dict]) -> dict[str, dict]:

@@ -45,7 +45,7 @@ def deliver(maildir: Path, *names: str) -> None:
 
 
 def inbox(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, dict]:
-    return {m["message_id"]: m for m in cli(config, "inbox", "list", "--json", capsys=capsys)}  # type: ignore[union-attr]
+    return {m["message_id"]: m for m in cli(config, "inbox", "list", "--json", capsys=capsys)}
 
 
 def broken_documents(ctx: Context, st: MessageState) -> MessageState:
@@ -83,7 +83,7 @@ def test_a_bug_in_a_step_is_an_internal_error_retried_later(
     assert [m["status"] for m in msgs.values()].count("accepted") == 1
     assert [m["reason"] for m in msgs.values()].count("no_document") == 1
     mails = cli(config, "outbox", "list", "--json", capsys=capsys)
-    assert sorted(m["kind"] for m in mails) == ["quarantine_notice", "receipt"]  # type: ignore[union-attr]
+    assert sorted(m["kind"] for m in mails) == ["quarantine_notice", "receipt"]
 
     # The next sweep comes too soon for a retry (backoff); the bug is fixed meanwhile.
     monkeypatch.undo()
@@ -100,7 +100,7 @@ def test_a_bug_in_a_step_is_an_internal_error_retried_later(
     fixed = inbox(config, capsys)[BROKEN_MID]
     assert (fixed["status"], fixed["reason"], fixed["attempts"]) == ("accepted", None, 1)
     assert len(fixed["draft_ids"]) == 1
-    kinds = sorted(m["kind"] for m in cli(config, "outbox", "list", "--json", capsys=capsys))  # type: ignore[union-attr]
+    kinds = sorted(m["kind"] for m in cli(config, "outbox", "list", "--json", capsys=capsys))
     assert kinds == ["quarantine_notice", "receipt", "receipt"]
 
 

@@ -207,7 +207,7 @@ def test_decode_header_value_recovers_compat32_header_objects() -> None:
     # compat32 returns a Header object for raw 8-bit headers; its str() has lost the accents.
     head = BytesHeaderParser(policy=compat32).parsebytes(raw_fixture("webmail_cp1258_raw8bit.eml"))
     subject = head.get("Subject")
-    assert "\ufffd" in str(subject)
+    assert subject is not None and "\ufffd" in str(subject)
     assert decode_header_value(subject) == "BÀI CỘNG TÁC - Hội Phụ nữ khu phố 5 ra mắt mô hình “Tổ phụ nữ tiết kiệm”"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import reading, transaction
 from core.storage import Store
@@ -30,14 +30,14 @@ def test_sweep_stores_then_acknowledges_only_what_was_handled(tmp_path: Path) ->
         report = transport.sweep(mbox, lambda: 0, full=True)  # nothing processes: nothing moves
         assert (report.listed, report.stored, report.processed, report.acked) == (2, 2, 0, 0)
         with reading(engine) as s:
-            rows = s.exec(select(InboundMessage).order_by(InboundMessage.id)).all()
+            rows = s.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
         assert [r.status for r in rows] == ["received", "received"]
         assert all(transport.store.exists("spool", r.raw_sha256, ".eml") for r in rows)
 
         def handled() -> int:  # stands in for processing: one accepted, one ignored
             with transaction(engine) as s:
                 for row, status in zip(
-                    s.exec(select(InboundMessage).order_by(InboundMessage.id)).all(),
+                    s.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all(),
                     (InboundStatus.accepted, InboundStatus.ignored),
                     strict=True,
                 ):

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from lxml import html as lxml_html
@@ -68,7 +68,13 @@ def test_photos_are_web_sized(tmp_path: Path) -> None:
     big = photo(2400, 1600, seed=3)
     (tmp_path / "big").write_bytes(big)
     (tmp_path / "big.web").write_bytes(photo(1200, 800, seed=4))
-    common = {"caption": "Ảnh", "alt": None, "content_type": "image/jpeg", "path": tmp_path / "big", "width": 2400}
+    common: dict[str, Any] = {
+        "caption": "Ảnh",
+        "alt": None,
+        "content_type": "image/jpeg",
+        "path": tmp_path / "big",
+        "width": 2400,
+    }
     photos = (
         # ingest made a web rendition: that one goes
         PublishPhoto(sha256="a" * 64, web_path=tmp_path / "big.web", web_content_type="image/jpeg", **common),
@@ -97,6 +103,7 @@ def test_the_zip_holds_everything_and_opens(tmp_path: Path) -> None:
         text = z.read("bai-viet.txt").decode("utf-8")
     page = lxml_html.fromstring(index)
     assert page.findtext(".//title") == a.title and page.findtext(".//h1") == a.title
+    assert a.lead is not None and a.byline is not None
     assert a.lead in page.text_content() and a.byline in page.text_content()
     assert a.title in text and package.photos[0][0] in text and "Kết nạp 12 đảng viên mới" in text
     assert build_package(a).zip_bytes == package.zip_bytes  # the same article, the same zip

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core import jobs
 from core.db import make_engine, reading, utcnow
@@ -45,7 +45,7 @@ def mails(o: Office, kind: str) -> list[OutboxMail]:
 
 def publish_jobs(o: Office) -> list[Job]:
     with reading(o.engine) as s:
-        return list(s.exec(select(Job).order_by(Job.id)).all())  # type: ignore[arg-type]
+        return list(s.exec(select(Job).order_by(col(Job.id))).all())
 
 
 def test_approval_queues_the_job_in_its_own_transaction(office: Office, capsys: pytest.CaptureFixture[str]) -> None:

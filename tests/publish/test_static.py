@@ -129,8 +129,8 @@ def test_rebuild_makes_the_photo_copies_of_a_site_that_lacks_them(
     for a in arts:
         static.publish(a, None)
     root = root_of(static)
-    for p in (root / "media").rglob("*.w[0-9]*"):
-        p.unlink()
+    for copy in (root / "media").rglob("*.w[0-9]*"):
+        copy.unlink()
 
     site_of(settings).rebuild(arts, workers=2)
 
@@ -320,7 +320,7 @@ def test_the_feed_is_atom_with_the_vietnamese_titles_intact(static: StaticTarget
     feed = etree.fromstring((root_of(static) / "feed.xml").read_bytes())
     assert feed.tag == f"{ATOM}feed"
     entries = feed.findall(f"{ATOM}entry")
-    got = [e.findtext(f"{ATOM}title") for e in entries]
+    got = [e.findtext(f"{ATOM}title") or "" for e in entries]
     assert got == list(reversed(titles))  # newest first, & and < intact
     assert all(unicodedata.is_normalized("NFC", t) for t in got)
     assert entries[0].find(f"{ATOM}link").get("href").startswith(BASE_URL)
@@ -340,7 +340,7 @@ def test_the_sitemap_is_an_index_of_small_shards_naming_every_live_page(static: 
     for shard in shards:
         doc = etree.fromstring((root / shard.removeprefix(BASE_URL)).read_bytes())
         assert doc.tag == f"{SM}urlset"
-        found = [loc.text for loc in doc.iter(f"{SM}loc")]
+        found = [loc.text or "" for loc in doc.iter(f"{SM}loc")]
         assert len(found) <= 50_000
         urls += found
     for url in urls:
@@ -378,7 +378,7 @@ def test_hostile_contributor_text_never_reaches_a_page_as_markup(tmp_path: Path,
         from sqlmodel import Session
 
         with Session(office.engine) as s:
-            articles = [build_article(s, office.settings, d.id, article(1).published_at) for d in drafts]
+            articles = [build_article(s, office.settings, d.id or 0, article(1).published_at) for d in drafts]
         placed = [static.publish(a, None) for a in articles]
     finally:
         office.close()

@@ -19,8 +19,8 @@ from toasoan.database import open_database
 REPO = Path(__file__).resolve().parents[2]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def office(tmp_path: Path, count_by: str) -> Path:

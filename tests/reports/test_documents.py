@@ -107,7 +107,8 @@ def test_payment_list_xlsx_cell_by_cell(tmp_path: Path) -> None:
     assert ws.cell(HEADER_ROW + 5, 8).number_format == "#,##0"
     words = ws.cell(HEADER_ROW + 7, 1).value
     assert words == "Tổng số tiền (bằng chữ): Ba triệu một trăm sáu mươi hai nghìn năm trăm đồng."
-    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize is not None
+    assert int(ws.page_setup.paperSize) == 9
     assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import reading, transaction
 from core.models import Draft, DraftImage
@@ -25,8 +25,8 @@ JULY = Period(2026, 7)
 NOW = datetime(2026, 12, 5, 3, tzinfo=UTC)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_closed_period_is_unchanged_after_a_base_salary_row_is_added(
     again = cli_json(config, "report", "month", "2026-07", capsys=capsys)
     assert [(ln["draft_id"], ln["amount"]) for ln in again["lines"]] == [(1, "1500000"), (2, "759000")]  # 5 x 300.000
     with reading(engine) as s:
-        events = s.exec(select(ReportEvent).order_by(ReportEvent.id)).all()
+        events = s.exec(select(ReportEvent).order_by(col(ReportEvent.id))).all()
         assert [(e.action, e.actor, e.reason) for e in events][:2] == [
             ("close", "quantri", None),
             ("reopen", "quantri", "Sai hệ số"),

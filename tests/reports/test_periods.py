@@ -26,8 +26,8 @@ from reports.periods import (
 CAL = Calendar(tally_day=28, payment_day=5)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=OFFICE_TZ)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=OFFICE_TZ)
 
 
 def test_the_december_period_runs_from_the_28th_of_november() -> None:

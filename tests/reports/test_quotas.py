@@ -14,8 +14,8 @@ UNITS = [Unit("VP", "Chi bộ Văn phòng", ()), Unit("TC", "Chi bộ Ban Tổ c
 TARGETS = Targets(tin_per_month=1, bai_per_quarter=1, review_days=3)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=OFFICE_TZ)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=OFFICE_TZ)
 
 
 def test_counts_and_statuses_after_the_tally() -> None:

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -30,10 +31,10 @@ RULES = RoyaltyRules.from_settings(SETTINGS)
 D = Decimal
 
 
-def rules(**changes: object) -> RoyaltyRules:
+def rules(**changes: Any) -> RoyaltyRules:
     from dataclasses import replace
 
-    return replace(RULES, **changes)  # type: ignore[arg-type]
+    return replace(RULES, **changes)
 
 
 def test_base_salary_changes_on_the_first_of_july_2026() -> None:

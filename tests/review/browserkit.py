@@ -34,7 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from review.auth import add_user
 from review.web import create_app
@@ -58,8 +67,8 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-DESKTOP = {"width": 1366, "height": 768}  # the office screen of the issue
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 768}  # the office screen of the issue
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 _PR_SET_PDEATHSIG = 1
 _ANSWER_TIMEOUT = 60.0  # the first answer includes the launcher's imports

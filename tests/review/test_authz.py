@@ -224,7 +224,9 @@ def _request(world: World, who: str, method: str, template: str) -> tuple[int, s
     return r.status_code, location, problem
 
 
-def _check(world: World, table: dict[tuple[str, str], tuple[int, ...]], method: str, template: str) -> None:
+def _check(
+    world: World, table: dict[tuple[str, str], tuple[int, int, int, int, int]], method: str, template: str
+) -> None:
     wrong = []
     for who, expected in zip(WHO, table[(method, template)], strict=True):
         status, location, problem = _request(world, who, method, template)

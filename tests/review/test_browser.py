@@ -18,7 +18,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -104,7 +104,7 @@ def send_outbox(office: Office) -> None:
 
 def received(sink: SmtpSink) -> list[EmailMessage]:
     """What reached the SMTP server, parsed as a mail client reads it."""
-    return [cast(EmailMessage, email.message_from_bytes(m.raw, policy=default)) for m in sink.messages]
+    return [email.message_from_bytes(m.raw, policy=default) for m in sink.messages]
 
 
 def open_draft(page: Page, title: str) -> None:
@@ -142,7 +142,7 @@ def test_sign_in_filter_the_queue_open_a_draft_and_screenshots(open_site: Callab
     tz = office.settings.tz
     now = utcnow()
     real_id, real_title = a_real_draft(office)
-    seeds = [  # newest first after the real one
+    seeds: list[tuple[str, str | None, str, dict[str, Any]]] = [  # newest first after the real one
         ("Đảng bộ Khối các cơ quan tổng kết công tác năm 2026", "TC", "tin", {}),
         ("Công đoàn cơ quan thăm hỏi đoàn viên ốm đau", "CD", "bai", {}),
         ("Đoàn Thanh niên ra quân ngày Chủ nhật xanh", "CD", "tin", {}),

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import reading, transaction, utcnow
 from core.drafts import add_event, refresh_search_text, snapshot
@@ -77,17 +77,20 @@ class Office:
             c.__exit__(None, None, None)
 
     # --- reading the database as a check
-    def draft(self, draft_id: int) -> Draft:
+    # Ids as stored rows carry them (`int | None` on a model): a None fails here, not in a query.
+    def draft(self, draft_id: int | None) -> Draft:
+        assert draft_id is not None
         with reading(self.engine) as s:
             d = s.get(Draft, draft_id)
         assert d is not None
         return d
 
-    def events(self, draft_id: int) -> list[DraftEvent]:
+    def events(self, draft_id: int | None) -> list[DraftEvent]:
+        assert draft_id is not None
         with reading(self.engine) as s:
             return list(s.exec(select(DraftEvent).where(DraftEvent.draft_id == draft_id)).all())
 
-    def state(self, draft_id: int) -> tuple[str, int, int, str]:
+    def state(self, draft_id: int | None) -> tuple[str, int, int, str]:
         """(status, revision, number of audit events, title): what a refused request must not change."""
         d = self.draft(draft_id)
         return d.status, d.revision, len(self.events(draft_id)), d.title
@@ -108,7 +111,7 @@ class Office:
 
     def drafts(self) -> list[Draft]:
         with reading(self.engine) as s:
-            return list(s.exec(select(Draft).order_by(Draft.id)).all())  # type: ignore[arg-type]
+            return list(s.exec(select(Draft).order_by(col(Draft.id))).all())
 
 
 def make_office(
@@ -184,12 +187,12 @@ def form_fields(html: str, action: str) -> dict[str, str]:
         elif control.name == "select":
             options = control.find_all("option")
             chosen = next((o for o in options if o.has_attr("selected")), options[0] if options else None)
-            values[name] = chosen.get("value", chosen.get_text()) if chosen else ""
+            values[name] = str(chosen.get("value", chosen.get_text())) if chosen else ""
         elif control.get("type", "text") in ("checkbox", "radio"):
             if control.has_attr("checked"):
-                values[name] = control.get("value", "on")
+                values[name] = str(control.get("value", "on"))
         elif control.get("type", "text") not in ("submit", "button", "reset", "image", "file"):
-            values[name] = control.get("value", "")
+            values[name] = str(control.get("value", ""))
     return values
 
 

@@ -13,6 +13,7 @@ import email
 from email.message import EmailMessage
 from email.policy import SMTP, default
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -117,7 +118,7 @@ def test_a_forged_row_fails_with_its_reason_and_the_next_one_is_sent(
 ) -> None:
     settings, engine = open_app(_office(tmp_path, smtp_sink))
     with transaction(engine) as s:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "key": "forged",
             "kind": "receipt",
             "to_addr": "an@vanphong.tinhuy.example",
@@ -126,7 +127,7 @@ def test_a_forged_row_fails_with_its_reason_and_the_next_one_is_sent(
             "message_id": message_id_for("forged", "tinhuy.example"),
             **forged,
         }
-        s.add(OutboxMail(**values))  # type: ignore[arg-type]
+        s.add(OutboxMail(**values))
         s.flush()
         enqueue(s, settings, key="good", kind="receipt", to=SENDER, subject="Đã nhận — TS-2026-00001", body="x")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import email
 import re
-from email.message import Message
+from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
@@ -30,11 +30,11 @@ STRANGER = ("Bấm vào phish.test nhận quà", "stranger@example.org")
 HOSTILE = re.compile(r"phish|bấm|quà", re.IGNORECASE)  # every piece of text the stranger chose holds one
 
 
-def _received(sink: SmtpSink) -> list[Message]:
+def _received(sink: SmtpSink) -> list[EmailMessage]:
     return [email.message_from_bytes(m.raw, policy=default) for m in sink.messages]
 
 
-def _visible_text(msg: Message) -> str:
+def _visible_text(msg: EmailMessage) -> str:
     """Everything a reader of the mail sees: every header (decoded) and the body."""
     headers = "\n".join(f"{k}: {v}" for k, v in msg.items())
     return headers + "\n" + msg.get_content()

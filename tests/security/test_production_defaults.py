@@ -52,8 +52,9 @@ def test_serve_refuses_https_public_url_without_secure_cookies(tmp_path: Path) -
 
 
 def test_serve_accepts_https_with_secure_cookies_and_plain_http_for_local_use(tmp_path: Path) -> None:
-    https = {"public_url": "https://bientap.tinhuy.example", "secure_cookies": True}
-    for n, review in enumerate([https, {"public_url": "http://127.0.0.1:8080"}]):
+    https: dict[str, Any] = {"public_url": "https://bientap.tinhuy.example", "secure_cookies": True}
+    plain: dict[str, Any] = {"public_url": "http://127.0.0.1:8080"}
+    for n, review in enumerate([https, plain]):
         folder = tmp_path / str(n)
         folder.mkdir()
         app = build_app(load_settings(with_sections(write_settings(folder), {"review": review})))

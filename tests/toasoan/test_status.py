@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.db import reading, transaction
 from core.models import HealthAlert, OutboxMail
@@ -108,7 +108,7 @@ def test_paused_target_low_disk_and_failing_outbox_are_warnings(tmp_path: Path) 
 def admin_mails(settings: Settings) -> list[tuple[str, str]]:
     engine = open_database(settings)
     with reading(engine) as s:
-        rows = s.exec(select(OutboxMail).where(OutboxMail.kind == "health_alert").order_by(OutboxMail.id)).all()
+        rows = s.exec(select(OutboxMail).where(OutboxMail.kind == "health_alert").order_by(col(OutboxMail.id))).all()
         return [(m.to_addr, m.subject) for m in rows]
 
 

@@ -16,12 +16,15 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
+from docx.styles.style import CharacterStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from ingest.word.legacy import (
+    LegacyEncoding,
     decode_cp1258,
     decode_legacy_bytes,
     decode_run,
@@ -243,8 +246,8 @@ def test_font_names(font: str | None, encoding: str | None, capitals: bool) -> N
         ("HÑND tænh", "vni"),
     ],
 )
-def test_looks_legacy_on_legacy_text(text: str, encoding: str) -> None:
-    assert looks_legacy(text, encoding)  # type: ignore[arg-type]
+def test_looks_legacy_on_legacy_text(text: str, encoding: LegacyEncoding) -> None:
+    assert looks_legacy(text, encoding)
 
 
 @pytest.mark.parametrize(
@@ -385,7 +388,9 @@ def test_cp1258_corpus_email() -> None:
     raw = real.read("email/gitlist_windows-1258-8bit.eml")
     message = email.message_from_bytes(raw)
     assert message.get_content_charset() == "windows-1258"
-    body = decode_cp1258(message.get_payload(decode=True))
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = decode_cp1258(payload)
     assert "Hello Đoàn," in body
     assert "ĐTCD> Does `git rev-parse commit^{tree}` works for you?" in body
     assert unicodedata.is_normalized("NFC", body)
@@ -408,11 +413,11 @@ def test_rtf_hex_escapes_decode_as_tcvn3() -> None:
 # --- real Word files --------------------------------------------------------------------------------------------
 
 
-def _fonts_of(rpr: object | None) -> str | None:
+def _fonts_of(rpr: etree._Element | None) -> str | None:
     """hAnsi (the font of characters 0x80-0xFF) else ascii; "" for a theme font (never legacy)."""
     if rpr is None:
         return None
-    fonts = rpr.find(qn("w:rFonts"))  # type: ignore[attr-defined]
+    fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         return None
     for attr in ("w:hAnsi", "w:ascii"):
@@ -423,13 +428,13 @@ def _fonts_of(rpr: object | None) -> str | None:
     return None
 
 
-def _style_chain_font(style: object | None) -> str | None:
+def _style_chain_font(style: CharacterStyle | None) -> str | None:
     seen = 0
     while style is not None and seen < 20:
-        font = _fonts_of(style.element.rPr)  # type: ignore[attr-defined]
+        font = _fonts_of(style.element.rPr)
         if font is not None:
             return font
-        style, seen = style.base_style, seen + 1  # type: ignore[attr-defined]
+        style, seen = style.base_style, seen + 1
     return None
 
 
@@ -485,11 +490,11 @@ def test_vntime_decoy_produces_no_conversion() -> None:
     assert converted == [None] * len(runs)
 
 
-def _run_text(run_element: object) -> str:
+def _run_text(run_element: etree._Element) -> str:
     """Run text with <w:softHyphen/> kept as U+00AD: in a TCVN3 run that "soft hyphen" is the letter ư
     (LibreOffice writes byte 0xAD so; python-docx's run.text drops it)."""
     parts = []
-    for child in run_element:  # type: ignore[attr-defined]
+    for child in run_element:
         tag = child.tag
         if tag == qn("w:t"):
             parts.append(child.text or "")

@@ -10,7 +10,7 @@ Create Date: 2026-12-05 13:30:00.000000
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import core.db

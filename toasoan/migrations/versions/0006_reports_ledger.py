@@ -9,7 +9,7 @@ Create Date: 2026-12-05 17:15:08.523492
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import core.db
