@@ -7,6 +7,7 @@ comes from a fresh mailbox user (`mail_user`) or a fresh server (`smtp_sink`, `d
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -81,6 +82,16 @@ def cyrus_user(cyrus_server: servers.Cyrus) -> servers.MailUser[servers.Cyrus]:
     if not cyrus_server.running:
         raise RuntimeError("a test stopped the shared cyrus_server")
     return servers.new_mail_user(cyrus_server)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """One Chromium per test process, for every browser test: Playwright's sync API refuses a second
+    instance while one is running in the same thread (two module-scoped browsers on one worker did)."""
+    from tests.review.browserkit import chromium
+
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ the article shows its photos, every link of the home and section pages answers, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,13 @@ from playwright.sync_api import Browser
 
 from publish.static import StaticTarget
 from tests.publish.sitekit import article, real_photo, site_settings
-from tests.review.browserkit import ARTIFACTS, DESKTOP, PHONE, chromium, server_launcher
+from tests.review.browserkit import ARTIFACTS, DESKTOP, PHONE, server_launcher
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-def test_the_served_site_in_chromium(tmp_path: Path, browser: Browser) -> None:
+def test_the_served_site_in_chromium(tmp_path: Path, chromium_browser: Browser) -> None:
+    browser = chromium_browser
     settings = site_settings(tmp_path, base_url="http://127.0.0.1/site/")
     static = StaticTarget(settings)
     photos = (real_photo(tmp_path / "media", 1), real_photo(tmp_path / "media", 2, caption="Ảnh: Đại biểu phát biểu."))

@@ -35,7 +35,6 @@ from tests.review.browserkit import (
     ServerLauncher,
     Site,
     build_office,
-    chromium,
     decision_form,
     draft_id_of,
     fact,
@@ -59,12 +58,6 @@ CONTRIBUTOR = VP_SENDER[1]  # the sender of tin_ok.eml
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerLauncher]:
     with server_launcher(tmp_path_factory.mktemp("web") / "launcher.log") as started:
         yield started
-
-
-@pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Browser]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
