@@ -1,26 +1,18 @@
-"""Long commands show a progress bar on a terminal and nothing elsewhere: the real CLI in a child
-process whose stderr is a pseudo-terminal (python's pty), or a pipe, or a terminal with --json."""
+"""Long commands show a progress bar on a terminal and nothing elsewhere: the real CLI with its stderr
+on a pseudo-terminal, on a pipe, or on a terminal with --json (tests/terminal.py)."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
-import struct
-import subprocess
-import sys
-import termios
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from core.storage import Store
 from tests.appkit import open_app, write_settings
+from tests.terminal import run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
-CLI = [sys.executable, "-m", "toasoan.cli"]
 FILES = 30  # stored files in the office that is backed up: more than a handful
 MESSAGES = 25  # messages of the backlog
 
@@ -28,41 +20,6 @@ MESSAGES = 25  # messages of the backlog
 def settings_in(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     return write_settings(directory)
-
-
-@dataclass
-class Run:
-    out: str  # stdout (always a pipe)
-    err: str  # what stderr received, terminal or pipe
-    code: int
-
-
-def run(config: Path, *args: str, terminal: bool) -> Run:
-    """The CLI with stdout on a pipe and stderr on a pseudo-terminal (terminal=True) or a pipe."""
-    argv = [*CLI, "--config", str(config), *args]
-    if not terminal:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
-        return Run(done.stdout, done.stderr, done.returncode)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a terminal 120 wide
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
-    os.close(slave)
-    seen = bytearray()
-    try:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal's last end
-                break
-            if not chunk:
-                break
-            seen += chunk
-    finally:
-        os.close(master)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    code = proc.wait(timeout=600)
-    return Run(out, seen.decode(errors="replace"), code)
 
 
 @pytest.fixture
@@ -81,27 +38,27 @@ SUMMARY_KEYS = {"dir", "database", "files", "bytes", "revision"}
 
 
 def test_backup_and_restore_show_a_bar_on_a_terminal_only(office: Path, tmp_path: Path) -> None:
-    shown = run(office, "backup", str(tmp_path / "b1"), terminal=True)
+    shown = run_cli(office, "backup", str(tmp_path / "b1"), terminal=True)
     assert shown.code == 0, shown
     assert "Sao lưu" in shown.err and f"{FILES}/{FILES}" in shown.err, shown.err  # the count, all copied
     assert "MB" in shown.err  # and the bytes
     assert f"và {FILES} tệp" in shown.out  # the sentence still on stdout
 
-    piped = run(office, "backup", str(tmp_path / "b2"), terminal=False)
+    piped = run_cli(office, "backup", str(tmp_path / "b2"), terminal=False)
     assert piped.code == 0 and piped.err == "", piped.err  # a log or a pipe gets no bar
     assert f"và {FILES} tệp" in piped.out
 
-    as_json = run(office, "backup", str(tmp_path / "b3"), "--json", terminal=True)
+    as_json = run_cli(office, "backup", str(tmp_path / "b3"), "--json", terminal=True)
     assert as_json.code == 0 and as_json.err == "", as_json.err  # --json: nothing on the terminal either
     answer = json.loads(as_json.out)
     assert set(answer) == SUMMARY_KEYS and answer["files"] == FILES and answer["database"] == "sqlite"
 
     fresh = settings_in(tmp_path / "fresh")
-    restored = run(fresh, "restore", str(tmp_path / "b1"), terminal=True)
+    restored = run_cli(fresh, "restore", str(tmp_path / "b1"), terminal=True)
     assert restored.code == 0, restored
     assert "Khôi phục" in restored.err and f"{FILES}/{FILES}" in restored.err, restored.err
     again = settings_in(tmp_path / "again")
-    quiet = run(again, "restore", str(tmp_path / "b3"), "--json", terminal=True)
+    quiet = run_cli(again, "restore", str(tmp_path / "b3"), "--json", terminal=True)
     assert quiet.code == 0 and quiet.err == "", quiet.err
     answer = json.loads(quiet.out)
     assert set(answer) == SUMMARY_KEYS and answer["files"] == FILES
@@ -119,7 +76,7 @@ def backlog(maildir: Path, count: int) -> None:
 def test_the_sweep_of_a_backlog_shows_its_counts_on_a_terminal_only(tmp_path: Path) -> None:
     config = write_settings(tmp_path)
     backlog(tmp_path / "maildir", MESSAGES)
-    shown = run(config, "ingest", "--once", terminal=True)
+    shown = run_cli(config, "ingest", "--once", terminal=True)
     assert shown.code == 0, shown
     for label in ("Tải thư", "Xử lý thư"):
         assert label in shown.err, shown.err
@@ -128,7 +85,7 @@ def test_the_sweep_of_a_backlog_shows_its_counts_on_a_terminal_only(tmp_path: Pa
 
     config2 = settings_in(tmp_path / "piped")
     backlog(tmp_path / "piped" / "maildir", MESSAGES)
-    piped = run(config2, "ingest", "--once", terminal=False)
+    piped = run_cli(config2, "ingest", "--once", terminal=False)
     assert piped.code == 0, piped
     assert "Tải thư" not in piped.err and "Xử lý thư" not in piped.err and "\r" not in piped.err, piped.err
     assert f"Đã kiểm tra {MESSAGES} thư" in piped.err
@@ -137,7 +94,7 @@ def test_the_sweep_of_a_backlog_shows_its_counts_on_a_terminal_only(tmp_path: Pa
 def test_a_few_messages_show_no_bar(tmp_path: Path) -> None:
     config = write_settings(tmp_path)
     backlog(tmp_path / "maildir", 3)
-    shown = run(config, "ingest", "--once", terminal=True)
+    shown = run_cli(config, "ingest", "--once", terminal=True)
     assert shown.code == 0, shown
     assert "Tải thư" not in shown.err and "Xử lý thư" not in shown.err, shown.err
     assert "Đã kiểm tra 3 thư" in shown.err
