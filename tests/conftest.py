@@ -26,7 +26,7 @@ hypothesis_settings.load_profile("toasoan")
 # Generated messages are large by design (huge headers, Word files): the size health checks are off.
 _FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 hypothesis_settings.register_profile(
-    "fuzz-quick", parent=hypothesis_settings.get_profile("toasoan"), max_examples=6, suppress_health_check=_FUZZ_CHECKS
+    "fuzz-quick", parent=hypothesis_settings.get_profile("toasoan"), max_examples=12, suppress_health_check=_FUZZ_CHECKS
 )
 hypothesis_settings.register_profile(
     "fuzz",
