@@ -38,6 +38,11 @@ from tests import corpus as real
 from tests.appkit import open_app, write_settings
 from tests.fuzz import strategies as gen
 
+# A doubled zip member is one of the mutations; batches of large messages have large reprs: both expected.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"),
+]
 MAX_MESSAGE_BYTES = 1_000_000
 PROFILE = settings.get_profile("fuzz" if os.environ.get("TOASOAN_FUZZ") else "fuzz-quick")
 FINAL = {InboundStatus.accepted, InboundStatus.ignored, InboundStatus.quarantined}
