@@ -11,7 +11,7 @@ CONFIG ?= settings.toml
 # pytest-xdist workers: the suite is I/O-bound on real servers, so a few more than the 2 cores.
 JOBS   ?= 4
 
-.PHONY: install system-deps run test lint bench clean
+.PHONY: install system-deps run test fuzz lint bench clean
 
 $(STAMP): pyproject.toml
 	@case "$(PYVER)" in 3.11|3.12|3.13) ;; *) echo "make: no Python 3.11–3.13 (PYTHON=$(PYTHON)); install one or set PYTHON=" >&2; exit 1;; esac
@@ -39,6 +39,11 @@ test: system-deps install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
+
+# Intake fuzzing for longer than `make test` does (tests/fuzz): many more generated batches per test.
+FUZZ_EXAMPLES ?= 400
+fuzz: system-deps install
+	TOASOAN_FUZZ=1 TOASOAN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -n 2 -q tests/fuzz
 
 lint: install
 	$(BIN)/ruff check .

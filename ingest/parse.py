@@ -284,7 +284,10 @@ def _address(value: str | None, fallback: str | None) -> tuple[str, str]:
     if not value:
         return "", ""
     text = _unfold(value)
-    name, addr = email.utils.parseaddr(text)
+    try:
+        name, addr = email.utils.parseaddr(text)
+    except RecursionError:  # the stdlib parser recurses once per ":" (a group): a From of thousands of them
+        name, addr = "", ""
     if not addr:
         match = re.search(r"[^\s<>\"',;:]+@[^\s<>\"',;:]+", text)
         addr = match[0] if match else ""

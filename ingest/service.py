@@ -9,6 +9,7 @@ here (retry, and the worker's requeue after an internal error).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 from core.db import reading, transaction, utcnow
 from core.errors import Bilingual
 from core.logs import bound
+from core.progress import HANDFUL, progress_bar
 from core.settings import Settings
 from ingest import steps
 from ingest.apply import apply, tracking_code
@@ -108,12 +110,20 @@ class Ingestor:
         if not ids:
             return 0
         threads = threads or self.settings.ingest.workers + 1
-        if len(ids) == 1 or threads <= 1:
-            for i in ids:
-                self.process_one(i)
-        else:
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingest") as pool:
-                list(pool.map(self.process_one, ids))
+        # A backlog (an office's first sweep of a year of mail) shows its counts on a terminal.
+        with progress_bar("Xử lý thư", unit="thư", minimum=HANDFUL) as bar:
+            done = itertools.count(1)
+
+            def one(inbound_id: int) -> None:
+                self.process_one(inbound_id)
+                bar(next(done), len(ids))  # count() is atomic under the GIL; the bar has its own lock
+
+            if len(ids) == 1 or threads <= 1:
+                for i in ids:
+                    one(i)
+            else:
+                with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ingest") as pool:
+                    list(pool.map(one, ids))
         return len(ids)
 
     def process_one(self, inbound_id: int) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from core.db import reading, transaction, utcnow
+from core.progress import HANDFUL, progress_bar
 from core.settings import Settings
 from core.storage import Store, sha256_hex
 from ingest import spool
@@ -110,13 +111,18 @@ class Sweep:
         to_fetch = [r for r in refs if r not in known and r not in seen]
         extra_acks: list[tuple[str, int]] = []  # (ref, id of the row it duplicates)
         size_of = mbox.sizes(to_fetch)  # RFC822.SIZE first: a message over the limit is never downloaded
-        for batch, too_large in self._batches(to_fetch, size_of):
-            fetched = mbox.fetch_headers(batch, size_of) if too_large else mbox.fetch(batch)
-            stored, dupes = self._store_batch(mbox, fetched)
-            report.stored += stored
-            report.duplicates += len(dupes)
-            extra_acks.extend(dupes)
-            seen.update(batch)
+        # A backlog (an office's first sweep of a year of mail) shows its counts on a terminal.
+        with progress_bar("Tải thư", unit="thư", minimum=HANDFUL) as bar:
+            done = 0
+            for batch, too_large in self._batches(to_fetch, size_of):
+                fetched = mbox.fetch_headers(batch, size_of) if too_large else mbox.fetch(batch)
+                stored, dupes = self._store_batch(mbox, fetched)
+                report.stored += stored
+                report.duplicates += len(dupes)
+                extra_acks.extend(dupes)
+                seen.update(batch)
+                done += len(batch)
+                bar(done, len(to_fetch))
         report.processed = process_pending()
         report.acked = self._acknowledge(mbox, extra_acks)
         return report

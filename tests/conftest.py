@@ -6,6 +6,7 @@ comes from a fresh mailbox user (`mail_user`) or a fresh server (`smtp_sink`, `d
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,19 @@ from tests.wordpress import WordPress, wordpress
 # beside another one. Both off, for every property test.
 hypothesis_settings.register_profile("toasoan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("toasoan")
+# Intake fuzzing (tests/fuzz): a bounded run in `make test`, a long one in `make fuzz` (TOASOAN_FUZZ=1).
+# Each example is a whole intake sweep, so the counts are of batches of messages, not of messages.
+# Generated messages are large by design (huge headers, Word files): the size health checks are off.
+_FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+hypothesis_settings.register_profile(
+    "fuzz-quick", parent=hypothesis_settings.get_profile("toasoan"), max_examples=12, suppress_health_check=_FUZZ_CHECKS
+)
+hypothesis_settings.register_profile(
+    "fuzz",
+    parent=hypothesis_settings.get_profile("toasoan"),
+    max_examples=int(os.environ.get("TOASOAN_FUZZ_EXAMPLES") or 400),
+    suppress_health_check=_FUZZ_CHECKS,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

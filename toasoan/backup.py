@@ -18,7 +18,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from sqlalchemy import MetaData, inspect, select, table, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from core.db import redact, safe_url
+from core.progress import Progress, progress_bar
 from core.runners import LEASE_SECONDS, held_leases
 from core.settings import Settings
 from toasoan.database import alembic_config, open_database
@@ -43,8 +43,6 @@ DUMP_NAMES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 FORMAT = 1
 SQLITE_TIMEOUT_S = 15.0
 CHUNK = 1 << 20
-
-Progress = Callable[[int, int], None]
 
 
 class BackupError(Exception):
@@ -203,7 +201,7 @@ def _copy_tree(source: Path, target: Path, files: list[Path], progress: Progress
             _link_or_copy(src, dst)
             folders.add(dst.parent)
         if progress:
-            progress(done, len(files))
+            progress(done, len(files), _megabytes(total))
     for folder in sorted(folders):
         _fsync(folder)
     return total
@@ -414,48 +412,48 @@ def add_backup_commands(sub: Any) -> None:
     r.set_defaults(func=cmd_restore)
 
 
-def _progress(args: argparse.Namespace, label: str) -> Progress | None:
-    """A bar for the files on a terminal; nothing with --json or when the output is a log."""
-    if args.json or not sys.stderr.isatty():
-        return None
-    from publish.site.cli import progress_bar
-
-    return progress_bar(label=label)
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB".replace(".", ",")
 
 
-def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+def _run_command(
+    args: argparse.Namespace, label: str, work: Callable[[Progress], Summary], said: Callable[[Summary], str]
+) -> int:
+    """backup and restore on the command line: the work with a bar of the files copied (on a terminal,
+    without --json), then the summary as JSON or as a sentence."""
     from toasoan.cli import EXIT_CONFIG, CliError, _print_json
 
     try:
-        summary = backup(settings, args.dir, progress=_progress(args, "Sao lưu"))
+        with progress_bar(label, unit="tệp", quiet=args.json) as bar:
+            summary = work(bar)
     except BackupError as exc:
         raise CliError(str(exc), EXIT_CONFIG) from None
     if args.json:
         _print_json(summary.as_json())
     else:
-        print(
-            f"Đã sao lưu cơ sở dữ liệu ({summary.database}, lược đồ {summary.revision}) và {summary.files} tệp "
-            f"({_megabytes(summary.bytes)}) vào {summary.dir}."
-        )
+        print(said(summary))
     return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    return _run_command(
+        args,
+        "Sao lưu",
+        lambda bar: backup(settings, args.dir, progress=bar),
+        lambda s: (
+            f"Đã sao lưu cơ sở dữ liệu ({s.database}, lược đồ {s.revision}) và {s.files} tệp "
+            f"({_megabytes(s.bytes)}) vào {s.dir}."
+        ),
+    )
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    from toasoan.cli import EXIT_CONFIG, CliError, _print_json
-
-    try:
-        summary = restore(settings, args.dir, force=args.force, progress=_progress(args, "Khôi phục"))
-    except BackupError as exc:
-        raise CliError(str(exc), EXIT_CONFIG) from None
-    if args.json:
-        _print_json(summary.as_json())
-    else:
-        print(
-            f"Đã khôi phục cơ sở dữ liệu ({summary.database}) và {summary.files} tệp ({_megabytes(summary.bytes)}) "
-            f"từ {summary.dir}; lược đồ hiện là {summary.revision}."
-        )
-    return 0
+    return _run_command(
+        args,
+        "Khôi phục",
+        lambda bar: restore(settings, args.dir, force=args.force, progress=bar),
+        lambda s: (
+            f"Đã khôi phục cơ sở dữ liệu ({s.database}) và {s.files} tệp ({_megabytes(s.bytes)}) "
+            f"từ {s.dir}; lược đồ hiện là {s.revision}."
+        ),
+    )

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from core.db import reading, utcnow
+from core.progress import progress_bar
 from core.settings import Settings
 from publish.article import build_article
 from publish.models import Publication, PublicationStatus
@@ -32,34 +31,12 @@ def published_articles(engine: Engine, settings: Settings) -> Iterator[PublishAr
             yield build_article(s, settings, draft_id, published_at or utcnow())
 
 
-def progress_bar(
-    stream: TextIO | None = None, width: int = 30, label: str = "Dựng lại trang"
-) -> Callable[[int, int], None]:
-    """(done, total) -> one line redrawn on `stream` (stderr); a newline when done."""
-    stream = stream or sys.stderr
-    started = time.monotonic()
-    last = [-1.0]
-
-    def show(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - last[0] < 0.2:
-            return
-        last[0] = now
-        filled = width * done // total if total else width
-        bar = "#" * filled + "." * (width - filled)
-        stream.write(f"\r{label}: [{bar}] {done}/{total} ({now - started:.0f} s)")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-    return show
-
-
 def cmd_site(settings: Settings, args: argparse.Namespace, engine: Engine) -> int:
     from publish.static import site_of
 
     site = site_of(settings)
-    report = site.rebuild(published_articles(engine, settings), progress=progress_bar())
+    with progress_bar("Dựng lại trang", unit="bài") as bar:
+        report = site.rebuild(published_articles(engine, settings), progress=bar)
     print(
         f"Đã dựng lại trang tĩnh {site.root}: {report.articles} bài, {report.section_pages} trang chuyên mục, "
         f"{report.withdrawn} bài đã gỡ ({report.seconds:.1f} s)."

@@ -60,3 +60,24 @@ def test_identity_ignores_the_trace_fields_of_a_delivery() -> None:
     assert raw.startswith(head) and head.endswith(b"\r\n\r\n")
     assert header_identity(head, len(raw)) != identity_sha256(raw)
     assert header_identity(head, len(raw)) == header_identity(b"Received: from mx\r\n" + head, len(raw) + 19)
+
+
+def test_a_from_of_thousands_of_colons_is_stored_not_a_crash(tmp_path: Path) -> None:
+    """Found by tests/fuzz: the stdlib address parser recursed once per ':' and the RecursionError left
+    the sweep, so that message (and every one after it) was never stored, on every sweep."""
+    settings, engine = open_app(write_settings(tmp_path))
+    new = tmp_path / "maildir" / "new"
+    new.mkdir(parents=True)
+    hostile = b"From: " + b"a:" * 3000 + b" <lan.nguyen@vanphong.tinhuy.example>\r\n"
+    (new / "hostile.host").write_bytes(hostile + b"Subject: [B\xc3\x80I C\xe1\xbb\x98NG T\xc3\x81C] x\r\n\r\nx\r\n")
+    shutil.copy(FIXTURES / "tin_ok.eml", new / "tin_ok.host")
+    transport = Sweep(settings, engine, Store(settings.storage_dir))
+    mbox = open_mailbox(settings)
+    try:
+        report = transport.sweep(mbox, lambda: 0, full=True)
+    finally:
+        mbox.close()
+    assert (report.listed, report.stored) == (2, 2)
+    with reading(engine) as s:
+        senders = sorted(s.exec(select(InboundMessage.sender)).all())
+    assert senders == ["lan.nguyen@vanphong.tinhuy.example"] * 2
