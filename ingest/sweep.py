@@ -22,7 +22,7 @@ from core.storage import Store, sha256_hex
 from ingest import spool
 from ingest.mailbox import Fetched, MailboxSession
 from ingest.models import InboundMessage, InboundStatus, MailboxCursor, Reason
-from ingest.parse import parse_headers
+from ingest.parse import HeaderSummary, parse_headers
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class Sweep:
             # A message over the limit is spooled as its header block only: who sent it, for the editors.
             raw_sha = spool.put(self.store, f.raw, sha256_hex(f.raw))  # fsync'd
             ident = identity_sha256(f.raw) if f.size is None else header_identity(f.raw, f.size)
-            items.append((f, raw_sha, ident, parse_headers(f.raw)))
+            items.append((f, raw_sha, ident, _listing(f.raw)))
         if not items:
             return 0, []
         stored = 0
@@ -277,3 +277,14 @@ class Sweep:
                     row.acked = True
                     s.add(row)
         return len(refs)
+
+
+def _listing(raw: bytes) -> HeaderSummary:
+    """The fields the inbox lists, or empty ones: a header block that breaks our reader must not stop
+    the mailbox (it would fail again on every sweep, and every message after it would wait). The
+    message is stored all the same; the pipeline then records why it cannot be used."""
+    try:
+        return parse_headers(raw)
+    except Exception:
+        log.exception("intake: a message's headers could not be read; stored with empty listing fields")
+        return HeaderSummary(message_id=None, subject="", sender_address="", sender_name="")
