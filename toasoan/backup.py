@@ -32,6 +32,7 @@ from sqlalchemy import MetaData, inspect, select, table, text
 from sqlalchemy.engine import URL, Engine, make_url
 
 from core.db import redact, safe_url
+from core.errors import Bilingual
 from core.progress import Progress, progress_bar
 from core.runners import LEASE_SECONDS, held_leases
 from core.settings import Settings
@@ -45,7 +46,7 @@ SQLITE_TIMEOUT_S = 15.0
 CHUNK = 1 << 20
 
 
-class BackupError(Exception):
+class BackupError(Bilingual):
     """A backup or restore refused or failed; the message is for the person running the command."""
 
 
@@ -71,14 +72,14 @@ class Summary:
 def database_kind(url: str) -> str:
     kind = make_url(url).get_backend_name()
     if kind not in DUMP_NAMES:
-        raise BackupError(f"Không sao lưu được cơ sở dữ liệu loại {kind} / unsupported database: {safe_url(url)}")
+        raise BackupError(f"Không sao lưu được cơ sở dữ liệu loại {kind}", f"unsupported database: {safe_url(url)}")
     return kind
 
 
 def _sqlite_path(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise BackupError("Cơ sở dữ liệu SQLite trong bộ nhớ không sao lưu được / an in-memory database")
+        raise BackupError("Cơ sở dữ liệu SQLite trong bộ nhớ không sao lưu được", "an in-memory database")
     return Path(database)
 
 
@@ -120,7 +121,7 @@ def _pg_tool(settings: Settings, name: str) -> str:
     found = str(settings.resolve(folder) / name) if folder else shutil.which(name)
     if not found or not os.access(found, os.X_OK):
         raise BackupError(
-            f"Không tìm thấy {name} (cài gói postgresql-client, hoặc đặt [database] pg_bin_dir) / {name} not found"
+            f"Không tìm thấy {name} (cài gói postgresql-client, hoặc đặt [database] pg_bin_dir)", f"{name} not found"
         )
     return found
 
@@ -149,7 +150,7 @@ def _run(command: list[str], env: dict[str, str], url: str) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         detail = redact(done.stderr.strip() or done.stdout.strip(), url)
-        raise BackupError(f"{Path(command[0]).name} thất bại (mã {done.returncode}) / failed: {detail}")
+        raise BackupError(f"{Path(command[0]).name} thất bại (mã {done.returncode})", f"failed: {detail}")
 
 
 def _sha256(path: Path) -> str:
@@ -233,18 +234,19 @@ def backup(settings: Settings, target: Path, *, progress: Progress | None = None
         unfinished = (target / DUMP_NAMES[kind]).exists() and not (target / MANIFEST).exists()
         hint = " (bản sao lưu dở dang, không có manifest.json: xóa thư mục này rồi chạy lại)" if unfinished else ""
         raise BackupError(
-            f"Thư mục {target} không trống{hint}: hãy chọn một thư mục mới hoặc trống / the backup folder must be empty"
+            f"Thư mục {target} không trống{hint}: hãy chọn một thư mục mới hoặc trống",
+            "the backup folder must be empty",
         )
     storage = settings.storage_dir.resolve()
     if target.resolve().is_relative_to(storage):
         raise BackupError(
-            f"Thư mục sao lưu không được nằm trong thư mục lưu trữ {storage} / the backup cannot go inside the storage"
+            f"Thư mục sao lưu không được nằm trong thư mục lưu trữ {storage}", "the backup cannot go inside the storage"
         )
     dump = target / DUMP_NAMES[kind]
     if kind == "sqlite":
         source = _sqlite_path(url)
         if not source.is_file():
-            raise BackupError(f"Không có cơ sở dữ liệu {source} / no database file")
+            raise BackupError(f"Không có cơ sở dữ liệu {source}", "no database file")
         target.mkdir(parents=True, exist_ok=True)
         _sqlite_copy(source, dump, dump=True)
         revision = _sqlite_revision(dump)
@@ -284,8 +286,8 @@ def read_manifest(source: Path) -> dict[str, Any]:
     path = source / MANIFEST
     if not path.is_file():
         raise BackupError(
-            f"{source} không có {MANIFEST}: không phải bản sao lưu, hoặc bản sao lưu chưa hoàn tất / "
-            "not a backup, or an incomplete one"
+            f"{source} không có {MANIFEST}: không phải bản sao lưu, hoặc bản sao lưu chưa hoàn tất",
+            "not a backup, or an incomplete one",
         )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -297,7 +299,7 @@ def read_manifest(source: Path) -> dict[str, Any]:
         if missing:
             raise KeyError(", ".join(sorted(missing)))
     except (ValueError, KeyError, TypeError) as exc:
-        raise BackupError(f"{path} hỏng hoặc không đọc được / unreadable manifest: {exc}") from None
+        raise BackupError(f"{path} hỏng hoặc không đọc được", f"unreadable manifest: {exc}") from None
     return manifest
 
 
@@ -306,18 +308,19 @@ def verify(source: Path, manifest: dict[str, Any]) -> list[Path]:
     returns the files. Nothing is changed, whatever is found."""
     dump = source / DUMP_NAMES[manifest["database"]]
     if not dump.is_file() or _sha256(dump) != manifest["database_sha256"]:
-        raise BackupError(f"Tệp {dump} bị hỏng hoặc thiếu (sai mã kiểm tra sha256) / damaged database dump")
+        raise BackupError(f"Tệp {dump} bị hỏng hoặc thiếu (sai mã kiểm tra sha256)", "damaged database dump")
     files = list(_stored_files(source / STORAGE))
     size = 0
     for rel in files:
         path = source / STORAGE / rel
         size += path.stat().st_size
         if _named_by_content(rel) and _sha256(path) != rel.name.removesuffix(".eml"):
-            raise BackupError(f"Tệp {path} bị hỏng (nội dung không khớp tên) / damaged stored file")
+            raise BackupError(f"Tệp {path} bị hỏng (nội dung không khớp tên)", "damaged stored file")
     if (len(files), size) != (manifest["files"], manifest["bytes"]):
         raise BackupError(
             f"Bản sao lưu thiếu tệp: có {len(files)} tệp ({size} byte), manifest ghi {manifest['files']} tệp "
-            f"({manifest['bytes']} byte) / stored files missing"
+            f"({manifest['bytes']} byte)",
+            "stored files missing",
         )
     return files
 
@@ -345,7 +348,7 @@ def restore(settings: Settings, source: Path, *, force: bool = False, progress: 
     manifest = read_manifest(source)
     if manifest["database"] != kind:
         raise BackupError(
-            f"Bản sao lưu là cơ sở dữ liệu {manifest['database']}, cấu hình đang dùng {kind} / database kinds differ"
+            f"Bản sao lưu là cơ sở dữ liệu {manifest['database']}, cấu hình đang dùng {kind}", "database kinds differ"
         )
     revision = manifest.get("revision")
     if revision is not None:
@@ -353,8 +356,8 @@ def restore(settings: Settings, source: Path, *, force: bool = False, progress: 
             ScriptDirectory.from_config(alembic_config(url)).get_revision(revision)
         except CommandError:
             raise BackupError(
-                f"Bản sao lưu từ phiên bản mới hơn (lược đồ {revision}): hãy cập nhật toasoan trước / "
-                "the backup is from a newer release"
+                f"Bản sao lưu từ phiên bản mới hơn (lược đồ {revision}): hãy cập nhật toasoan trước",
+                "the backup is from a newer release",
             ) from None
     files = verify(source, manifest)
     dump = source / DUMP_NAMES[kind]
@@ -366,13 +369,14 @@ def restore(settings: Settings, source: Path, *, force: bool = False, progress: 
             owners = ", ".join(sorted(set(running.values())))
             raise BackupError(
                 f"Worker {owners} đang chạy trên cơ sở dữ liệu này: hãy dừng nó (systemctl stop toasoan-worker) "
-                f"rồi khôi phục; nếu nó vừa bị tắt đột ngột, chờ {LEASE_SECONDS} giây / "
-                "a worker is running on this database: stop it first"
+                f"rồi khôi phục; nếu nó vừa bị tắt đột ngột, chờ {LEASE_SECONDS} giây",
+                "a worker is running on this database: stop it first",
             )
         if holds_data(engine, settings.storage_dir) and not force:
             raise BackupError(
                 f"Cơ sở dữ liệu {safe_url(url)} hoặc thư mục lưu trữ {settings.storage_dir} đã có dữ liệu; "
-                "dùng --force để ghi đè / the target already holds data (--force overwrites it)"
+                "dùng --force để ghi đè",
+                "the target already holds data (--force overwrites it)",
             )
         # Files first: should the database step fail, extra stored files are harmless, rows
         # naming missing files would not be.
