@@ -391,8 +391,58 @@ def require_dovecot() -> str:
     return binary
 
 
+class _MailServer:
+    """What Dovecot and Cyrus share: LMTP delivery, IMAP APPEND, and a foreground process stopped by
+    its PID. The server classes give the ports, `_proc` and `_start`."""
+
+    host: str
+    imap: int
+    lmtp: int
+    _proc: subprocess.Popen[bytes] | None
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    # -- mail in
+
+    def deliver(self, user: str, raw: bytes, mail_from: str = f"sender@{DOMAIN}") -> None:
+        """Deliver over LMTP (trusted, as an MTA on the same host would be), one recipient per
+        transaction (CPython's LMTP client misreads several)."""
+        with smtplib.LMTP(self.host, self.lmtp, timeout=30) as lmtp:
+            lmtp.sendmail(mail_from, [user], crlf(raw))
+
+    def append(self, user: str, password: str, raw: bytes, folder: str = "INBOX") -> int:
+        """IMAP APPEND (creating the folder if needed); returns the new message's UID (UIDPLUS)."""
+        with IMAPClient(self.host, port=self.imap, ssl=False, timeout=30) as client:
+            client.login(user, password)
+            if folder != "INBOX" and not client.folder_exists(folder):
+                client.create_folder(folder)
+            response = client.append(folder, crlf(raw))
+        match = re.search(rb"\[APPENDUID \d+ (\d+)\]", response)
+        if match is None:
+            raise RuntimeError(f"APPEND answered without APPENDUID: {response!r}")
+        return int(match.group(1))
+
+    # -- the process
+
+    def stop(self) -> None:
+        """SIGTERM by PID (the master stops its children), wait for them; idempotent."""
+        if self._proc is not None:
+            _stop_process(self._proc)
+            self._proc = None
+
+    def restart(self) -> None:
+        """Stop, then start again with the same ports, config and mail."""
+        self.stop()
+        self._start()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+
 @dataclass
-class Dovecot:
+class Dovecot(_MailServer):
     """A running throwaway Dovecot instance (see `dovecot()`)."""
 
     dir: str
@@ -429,25 +479,6 @@ class Dovecot:
         password = secrets.token_urlsafe(12)
         self.add_user(user, password)
         return user, password
-
-    # -- mail in
-
-    def deliver(self, user: str, raw: bytes, mail_from: str = f"sender@{DOMAIN}") -> None:
-        """Deliver over LMTP, one recipient per transaction (CPython's LMTP client misreads several)."""
-        with smtplib.LMTP(self.host, self.lmtp, timeout=30) as lmtp:
-            lmtp.sendmail(mail_from, [user], crlf(raw))
-
-    def append(self, user: str, password: str, raw: bytes, folder: str = "INBOX") -> int:
-        """IMAP APPEND (creating the folder if needed); returns the new message's UID (UIDPLUS)."""
-        with IMAPClient(self.host, port=self.imap, ssl=False, timeout=30) as client:
-            client.login(user, password)
-            if folder != "INBOX" and not client.folder_exists(folder):
-                client.create_folder(folder)
-            response = client.append(folder, crlf(raw))
-        match = re.search(rb"\[APPENDUID \d+ (\d+)\]", response)
-        if match is None:
-            raise RuntimeError(f"APPEND answered without APPENDUID: {response!r}")
-        return int(match.group(1))
 
     # -- assertions without an IMAP session (doveadm reads the mail store directly)
 
@@ -513,21 +544,6 @@ class Dovecot:
             f"--- {self.dir}/dovecot.log ---\n{_tail(Path(self.dir, 'dovecot.log'), lines)}\n"
             f"--- stderr ---\n{_tail(Path(self.dir, 'dovecot.stderr'), lines)}"
         )
-
-    def stop(self) -> None:
-        """SIGTERM by PID, wait for it and its children; idempotent."""
-        if self._proc is not None:
-            _stop_process(self._proc)
-            self._proc = None
-
-    def restart(self) -> None:
-        """Stop, then start again with the same ports, config and mail."""
-        self.stop()
-        self._start()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
 
 def _next_second() -> None:
@@ -697,7 +713,7 @@ def cyrus_binaries() -> tuple[str, str]:
 
 
 @dataclass
-class Cyrus:
+class Cyrus(_MailServer):
     """A running throwaway Cyrus IMAP 3.x (see `cyrus()`), laid out as Debian's default: folders under
     "INBOX.". Users log in with a bare name (no domain); mail is delivered over LMTP to that name."""
 
@@ -749,25 +765,6 @@ class Cyrus:
             client.shutdown()
             raise
         return client
-
-    # -- mail in
-
-    def deliver(self, user: str, raw: bytes, mail_from: str = f"sender@{DOMAIN}") -> None:
-        """Deliver over LMTP (lmtpd -a: trusted, as an MTA on the same host would be)."""
-        with smtplib.LMTP(self.host, self.lmtp, timeout=30) as lmtp:
-            lmtp.sendmail(mail_from, [user], crlf(raw))
-
-    def append(self, user: str, password: str, raw: bytes, folder: str = "INBOX") -> int:
-        """IMAP APPEND (creating the folder if needed); returns the new message's UID (UIDPLUS)."""
-        with IMAPClient(self.host, port=self.imap, ssl=False, timeout=30) as client:
-            client.login(user, password)
-            if folder != "INBOX" and not client.folder_exists(folder):
-                client.create_folder(folder)
-            response = client.append(folder, crlf(raw))
-        match = re.search(rb"\[APPENDUID \d+ (\d+)\]", response)
-        if match is None:
-            raise RuntimeError(f"APPEND answered without APPENDUID: {response!r}")
-        return int(match.group(1))
 
     # -- assertions, through IMAP as the user (Cyrus's own tools would need its whole configuration)
 
@@ -825,21 +822,6 @@ class Cyrus:
 
     def log_tail(self, lines: int = 20) -> str:
         return f"--- {self.dir}/master.log ---\n{_tail(Path(self.dir, 'master.log'), lines)}"
-
-    def stop(self) -> None:
-        """SIGTERM the master by PID (it stops its children), wait for them; idempotent."""
-        if self._proc is not None:
-            _stop_process(self._proc)
-            self._proc = None
-
-    def restart(self) -> None:
-        """Stop, then start again with the same ports, config and mail."""
-        self.stop()
-        self._start()
-
-    @property
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
 
 
 def _cyrus_own(path: Path) -> None:
