@@ -39,6 +39,7 @@ test: system-deps install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
+	TOASOAN_TEST_DATABASE=postgresql $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -q
 
 # Intake fuzzing for longer than `make test` does (tests/fuzz): many more generated batches per test.
 FUZZ_EXAMPLES ?= 400

@@ -615,7 +615,7 @@ def bench_app() -> Any:
     from sqlalchemy import text
 
     from core.text import fold_words
-    from review.service import fts_query
+    from review.service import fts_query, pg_search_query
     from toasoan.web import app_from_environment
 
     app = app_from_environment()
@@ -629,10 +629,10 @@ def bench_app() -> Any:
         if engine.dialect.name == "sqlite" and fts_query(fold_words(q)):  # the same index as the product's
             where.append("+id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)")
             params["fts"] = fts_query(fold_words(q))
-        elif engine.dialect.name != "sqlite":
-            for n, word in enumerate(fold_words(q).split()[:8]):
-                where.append(f"search_text LIKE :w{n} ESCAPE '/'")
-                params[f"w{n}"] = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        elif engine.dialect.name == "postgresql" and pg_search_query(fold_words(q)):  # migration 0013's index
+            words = "regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g')"
+            where.append(f"to_tsvector('simple'::regconfig, {words}) @@ to_tsquery('simple'::regconfig, :tsq)")
+            params["tsq"] = pg_search_query(fold_words(q))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with engine.connect() as conn:
             counts = dict(

@@ -21,6 +21,35 @@ UNITS = [
 ]
 
 
+# The database a test's settings name when the test names none: SQLite in the test's directory, or, in
+# the PostgreSQL pass of `make test` (TOASOAN_TEST_DATABASE=postgresql), a fresh PostgreSQL database per
+# directory (a test that rewrites its settings keeps its data, as it does on SQLite). conftest.py sets
+# it per test; `None` for a test marked `no_database`, which then may not open one.
+_new_postgres_database: Callable[[], str] | None = None
+_postgres_databases: dict[Path, str] = {}
+_opens_no_database = False
+
+SQLITE_URL = "sqlite:///var/toasoan.db"
+
+
+def use_database(*, postgres: Callable[[], str] | None, none: bool = False) -> None:
+    global _new_postgres_database, _opens_no_database
+    _new_postgres_database, _opens_no_database = postgres, none
+    _postgres_databases.clear()
+
+
+def default_database_url(directory: Path) -> str:
+    """The URL of the database of the settings written in `directory` (see `use_database`)."""
+    if _opens_no_database:
+        raise AssertionError("this test is marked no_database but opens a database: remove the mark")
+    if _new_postgres_database is None:
+        return SQLITE_URL
+    key = directory.resolve()
+    if key not in _postgres_databases:
+        _postgres_databases[key] = _new_postgres_database()
+    return _postgres_databases[key]
+
+
 def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -64,7 +93,7 @@ def write_settings(
             "office_name": "Ban Biên tập",
             **(organization or {}),
         },
-        "database": {"url": database_url or "sqlite:///var/toasoan.db"},
+        "database": {"url": database_url or default_database_url(directory)},
         "storage": {"path": "var/storage"},
         "mailbox": {"backend": "maildir", "path": "maildir", **(mailbox or {})},
         "ingest": {"workers": 2, **(ingest or {})},

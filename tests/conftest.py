@@ -7,14 +7,14 @@ comes from a fresh mailbox user (`mail_user`) or a fresh server (`smtp_sink`, `d
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from tests import servers
+from tests import appkit, servers
 from tests.wordpress import WordPress, wordpress
 
 # Property tests check rules, not speed. Hypothesis's own clocks (a deadline per example, the "input
@@ -37,9 +37,45 @@ hypothesis_settings.register_profile(
 )
 
 
+# The database of the tests' offices: `make test` runs the suite once on SQLite, then again with
+# TOASOAN_TEST_DATABASE=postgresql, leaving out the tests marked `no_database` (they open none),
+# `sqlite_only` (they are about SQLite itself: its file, its locks, its FTS5 index) and `picks_databases`
+# (they name their SQLite and PostgreSQL databases themselves, so the first pass ran them on both).
+BACKEND = os.environ.get("TOASOAN_TEST_DATABASE") or "sqlite"
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"TOASOAN_TEST_DATABASE={BACKEND!r}: sqlite or postgresql")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # aiosmtpd warns whenever AUTH is allowed without *STARTTLS*, including on an implicit-TLS sink.
     config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"toasoan: the offices of this run are on {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND == "sqlite":
+        return
+    marks = ("no_database", "sqlite_only", "picks_databases")
+    left_out = {i for i in items if any(i.get_closest_marker(m) for m in marks)}
+    if left_out:
+        config.hook.pytest_deselected(items=[i for i in items if i in left_out])
+        items[:] = [i for i in items if i not in left_out]
+
+
+@pytest.fixture(autouse=True)
+def _database_of_the_run(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Points `appkit.write_settings` at this run's backend for the test (see BACKEND)."""
+    if request.node.get_closest_marker("no_database"):
+        appkit.use_database(postgres=None, none=True)
+    elif BACKEND == "postgresql" and not request.node.get_closest_marker("sqlite_only"):
+        appkit.use_database(postgres=request.getfixturevalue("postgres_at_head"))
+    else:
+        appkit.use_database(postgres=None)
+    yield
+    appkit.use_database(postgres=None)
 
 
 @pytest.fixture(scope="session")
@@ -113,6 +149,21 @@ def postgres_server() -> Iterator[servers.Postgres]:
     """One PostgreSQL per worker; tests take a fresh database each with `.new_database()`."""
     with servers.postgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_at_head(postgres_server: servers.Postgres) -> Callable[[], str]:
+    """New databases already migrated to the head revision: a copy of one database migrated once per
+    worker (migrating each test's database would add seconds to every test)."""
+    from core.db import make_engine
+    from toasoan.database import upgrade
+
+    url = postgres_server.new_database()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    template = url.rsplit("/", 1)[1]
+    return lambda: postgres_server.new_database(template=template)
 
 
 @pytest.fixture(scope="session")

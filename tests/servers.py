@@ -1237,11 +1237,13 @@ class Postgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
-        """A fresh empty database on this server (per-test isolation); returns its URL."""
+    def new_database(self, template: str | None = None) -> str:
+        """A fresh database on this server (per-test isolation): empty, or a copy of the database
+        `template` (which nobody may be connected to); returns its URL."""
         name = "t_" + secrets.token_hex(6)
+        create = f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
         subprocess.run(
-            [_pg_bin("psql"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "-qc", f"CREATE DATABASE {name}"],
+            [_pg_bin("psql"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "-qc", create],
             check=True,
             capture_output=True,
         )

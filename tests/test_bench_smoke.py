@@ -17,7 +17,7 @@ import pytest
 from bench import ingest_backlog, ingest_latency, reports, run, word_convert
 from tests import corpus as real
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.picks_databases]  # SQLite and PostgreSQL named here
 
 
 def _positive(value: Any) -> bool:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.run import BENCHMARKS, REPO, SUMMARY_END, SUMMARY_START, put_into_readme
 from bench.summary import headline, markdown_table, number, text_table
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
 
 
 def test_a_figure_measured_on_both_databases_is_one_line_with_each_value_in_its_column() -> None:

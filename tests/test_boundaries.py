@@ -27,6 +27,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "ingest", "publish", "reports", "review", "toasoan")
 EXEMPT = (ROOT / "toasoan" / "migrations",)

@@ -29,6 +29,8 @@ from core.settings import CATEGORY_KEYS, GENRE_KEYS, SCHEMA, UNIT_KEYS, check_se
 from tests.servers import HOST, client_tls_context, free_port, make_cert, stop_child, wait_port
 from toasoan.cli import build_parser
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"

@@ -14,7 +14,10 @@ import pytest
 
 from tests import corpus as real
 
-pytestmark = pytest.mark.xdist_group(name="fresh_clone")  # both tests on one worker: one clone
+pytestmark = [
+    pytest.mark.xdist_group(name="fresh_clone"),  # both tests on one worker: one clone
+    pytest.mark.no_database,
+]
 
 REPO = Path(__file__).resolve().parents[1]
 # fast modules whose tests read real files both inside and outside the repository

@@ -9,6 +9,8 @@ import pytest
 
 from tests import corpus as real
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 SOURCES = (real.IN_REPO / "SOURCES.md").read_text(encoding="utf-8")
 
 

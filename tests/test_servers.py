@@ -17,6 +17,8 @@ from imapclient.exceptions import LoginError
 
 from tests import servers
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 PROCESSED = "Đã xử lý"
 
 

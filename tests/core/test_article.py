@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.article import Photo, compose
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
 
 A = "a" * 64
 B = "b" * 64

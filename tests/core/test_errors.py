@@ -17,6 +17,8 @@ from reports.royalty import RoyaltyError
 from review.auth import AuthError, RateLimited, TooLong
 from review.service import Forbidden, Invalid
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 
 def test_the_halves_and_the_cli_line() -> None:
     exc = Bilingual("Cần ghi lý do gỡ bài", "a reason is required")

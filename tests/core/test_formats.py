@@ -2,7 +2,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from core.formats import format_date, format_datetime, format_money, format_size
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
 
 
 def test_dates_are_dd_mm_yyyy_in_the_office_zone() -> None:

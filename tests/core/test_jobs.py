@@ -17,6 +17,8 @@ from core.models import Job, JobStatus
 from tests.servers import Postgres
 from toasoan.database import upgrade
 
+pytestmark = pytest.mark.picks_databases  # SQLite and PostgreSQL named here; the PostgreSQL pass leaves it out
+
 POLICY = jobs.Backoff(base_seconds=10, max_seconds=25, max_attempts=3)
 
 

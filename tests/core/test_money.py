@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from core.formats import format_money
 from core.money import LIMIT, amount_in_words, number_in_words, round_money
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 TABLE = [
     (0, "Không đồng"),
     (1, "Một đồng"),

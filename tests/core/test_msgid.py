@@ -6,6 +6,8 @@ import pytest
 
 from core.msgid import MAX_MSG_ID, angled, clean_msg_id
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 
 @pytest.mark.parametrize(
     ("value", "bare"),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.senders import greeting, kind_label, letter
 from core.settings import load_settings
+
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
 
 SETTINGS = """
 [organization]

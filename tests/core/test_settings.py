@@ -20,6 +20,8 @@ from core.settings import (
     markdown_table,
 )
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 MINIMAL = """
 [organization]

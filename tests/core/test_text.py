@@ -13,6 +13,8 @@ from core.text import (
     syllable_count,
 )
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 MARKER = "BÀI CỘNG TÁC"
 
 

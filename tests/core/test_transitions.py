@@ -15,6 +15,8 @@ from sqlmodel import Session
 from core.drafts import EDITABLE, LIVE, REVISABLE, TRANSITIONS, InvalidTransition, transition
 from core.models import Draft, DraftEvent, DraftStatus
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 S = DraftStatus
 COLUMNS = (S.pending_review, S.proposed, S.changes_requested, S.approved, S.rejected, S.published, S.withdrawn)
 Y, n = True, False

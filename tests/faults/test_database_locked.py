@@ -9,11 +9,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from core.db import SQLITE_BUSY_TIMEOUT_MS
 from tests.appkit import open_app, write_settings
 from tests.faults.kit import WorkerProcess, counts, figures, wait_until
 from tests.fixtures.intake.build import submission
 from tests.servers import MailUser
+
+pytestmark = pytest.mark.sqlite_only  # the PostgreSQL pass of make test leaves it out
 
 PROCESSED = "Đã xử lý"
 LOCKED = "database is locked"

@@ -31,6 +31,8 @@ from core.text import contains_phrase
 from ingest.parse import Attachment, ParsedMessage, decode_header_value, parse_message
 from tests import corpus as real
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "mail"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -2,6 +2,8 @@ import pytest
 
 from ingest import rules
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 MARKER = "BÀI CỘNG TÁC"
 
 

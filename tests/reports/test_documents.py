@@ -29,6 +29,8 @@ from reports.periods import Calendar, Period
 from reports.quotas import CountedItem, Targets, quota_rows
 from reports.royalty import Author, RoyaltyItem, RoyaltyRules, compute_lines
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(REPO / "settings.toml")
 D = Decimal

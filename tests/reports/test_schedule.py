@@ -26,7 +26,7 @@ from core.settings import Settings
 from reports.orientation import orientation_of, set_orientation
 from reports.periods import Period
 from reports.schedule import run_due
-from tests.appkit import open_app, toml
+from tests.appkit import default_database_url, open_app, toml
 from tests.clijson import cli_json
 from tests.servers import SmtpSink
 from toasoan.cli import main
@@ -53,7 +53,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0, secon
 def write_office(tmp: Path, sink: SmtpSink | None, email_to: list[str]) -> Path:
     sections: dict[str, dict[str, object]] = {
         "organization": {"name": "Đảng ủy các cơ quan Đảng tỉnh", "office_name": "Ban Biên tập"},
-        "database": {"url": "sqlite:///var/toasoan.db"},
+        "database": {"url": default_database_url(tmp)},
         "storage": {"path": "var/storage"},
         "mailbox": {"backend": "maildir", "path": "maildir"},
         "outbox": {"backoff_seconds": 1, "backoff_max_seconds": 2},

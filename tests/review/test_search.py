@@ -92,6 +92,7 @@ def test_the_counts_of_a_search_follow_new_drafts(office: tuple[Any, Any]) -> No
     assert queue(engine, settings, QueueFilter(q="chi bo")).counts == {"pending_review": 1}
 
 
+@pytest.mark.sqlite_only  # SQLite's own cache of matches, and its file written by another process
 def test_the_matches_of_a_search_follow_changes_by_any_connection(office: tuple[Any, Any], tmp_path: Path) -> None:
     """A connection remembers a search's matches until the database changes: a draft another process
     adds, or one this process edits, shows on the next search, in the rows and in the counts."""

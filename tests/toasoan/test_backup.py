@@ -24,6 +24,8 @@ from tests.appkit import open_app, write_settings
 from tests.servers import Postgres, SmtpSink, _pg_bin
 from toasoan.cli import main
 
+pytestmark = pytest.mark.picks_databases  # SQLite and PostgreSQL named here; the PostgreSQL pass leaves it out
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "intake"
 FIRST = ("tin_ok.eml", "bai_photo_beside.eml")
 SECOND = ("body_article.eml", "two_documents.eml")

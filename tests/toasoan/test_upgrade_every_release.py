@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from core.db import make_engine
 from toasoan.database import alembic_config, upgrade
 
+pytestmark = pytest.mark.sqlite_only  # the PostgreSQL pass of make test leaves it out
+
 HEAD_URL = "sqlite:///unused"
 REVISIONS = [s.revision for s in reversed(list(ScriptDirectory.from_config(alembic_config(HEAD_URL)).walk_revisions()))]
 

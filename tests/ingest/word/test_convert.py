@@ -39,6 +39,8 @@ from tests import corpus as real
 from tests.fixtures.hostile import build
 from tests.servers import pid_alive
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[3]
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 

@@ -28,6 +28,8 @@ from ingest.word.structure import BOLD, ITALIC, Paragraph, Span, byline_like, ca
 from tests import corpus as real
 from tests.fixtures.word.build import rezip
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures" / "word"
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"

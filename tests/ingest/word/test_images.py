@@ -18,6 +18,8 @@ from ingest.word.images import (
 )
 from tests.fixtures.hostile import build
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 HOSTILE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "hostile"
 
 

@@ -17,6 +17,8 @@ from ingest.word.sniff import sniff
 from tests import corpus as real
 from tests.fixtures.hostile import build
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[3]
 
 ARTICLE = [

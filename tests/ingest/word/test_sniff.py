@@ -19,6 +19,8 @@ from ingest.word.sniff import (
 from tests import corpus as real
 from tests.fixtures.hostile import build
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 REPO = Path(__file__).resolve().parents[3]
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 

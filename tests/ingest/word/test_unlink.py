@@ -10,6 +10,8 @@ import pytest
 from ingest.word.unlink import strip_links, strip_rtf
 from tests.fixtures.hostile import build
 
+pytestmark = pytest.mark.no_database  # the PostgreSQL pass of make test leaves it out
+
 
 @pytest.mark.parametrize(
     "instruction",
