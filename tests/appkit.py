@@ -24,7 +24,7 @@ UNITS = [
 # The database a test's settings name when the test names none: SQLite in the test's directory, or, in
 # the PostgreSQL pass of `make test` (TOASOAN_TEST_DATABASE=postgresql), a fresh PostgreSQL database per
 # directory (a test that rewrites its settings keeps its data, as it does on SQLite). conftest.py sets
-# it per test; `None` for a test marked `no_database`, which then may not open one.
+# it for the session; a test marked `no_database` may not open one.
 _new_postgres_database: Callable[[], str] | None = None
 _postgres_databases: dict[Path, str] = {}
 _opens_no_database = False
@@ -32,10 +32,14 @@ _opens_no_database = False
 SQLITE_URL = "sqlite:///var/toasoan.db"
 
 
-def use_database(*, postgres: Callable[[], str] | None, none: bool = False) -> None:
-    global _new_postgres_database, _opens_no_database
-    _new_postgres_database, _opens_no_database = postgres, none
-    _postgres_databases.clear()
+def use_database(*, postgres: Callable[[], str] | None) -> None:
+    global _new_postgres_database
+    _new_postgres_database = postgres
+
+
+def opens_no_database(flag: bool) -> None:
+    global _opens_no_database
+    _opens_no_database = flag
 
 
 def default_database_url(directory: Path) -> str:
@@ -48,6 +52,15 @@ def default_database_url(directory: Path) -> str:
     if key not in _postgres_databases:
         _postgres_databases[key] = _new_postgres_database()
     return _postgres_databases[key]
+
+
+def the_repository_settings(directory: Path) -> str:
+    """The repository's settings.toml (the office `make run` starts), with this run's database for an
+    office in `directory` in place of its SQLite file."""
+    text = (Path(__file__).resolve().parents[1] / "settings.toml").read_text(encoding="utf-8")
+    line = f'url = "{SQLITE_URL}"'
+    assert text.count(line) == 1, "settings.toml: the [database] url has moved"
+    return text.replace(line, f"url = {json.dumps(default_database_url(directory))}")
 
 
 def _value(v: Any) -> str:

@@ -65,17 +65,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [i for i in items if i not in left_out]
 
 
-@pytest.fixture(autouse=True)
-def _database_of_the_run(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Points `appkit.write_settings` at this run's backend for the test (see BACKEND)."""
-    if request.node.get_closest_marker("no_database"):
-        appkit.use_database(postgres=None, none=True)
-    elif BACKEND == "postgresql" and not request.node.get_closest_marker("sqlite_only"):
+@pytest.fixture(scope="session", autouse=True)
+def _database_of_the_run(request: pytest.FixtureRequest) -> None:
+    """Points `appkit.write_settings` at this run's backend (see BACKEND), for the whole session: module
+    fixtures write their offices before any test's own fixtures run."""
+    if BACKEND == "postgresql":
         appkit.use_database(postgres=request.getfixturevalue("postgres_at_head"))
-    else:
-        appkit.use_database(postgres=None)
+
+
+@pytest.fixture(autouse=True)
+def _no_database_means_none(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked `no_database` that writes an office fails: the mark would hide it from the
+    PostgreSQL pass."""
+    appkit.opens_no_database(bool(request.node.get_closest_marker("no_database")))
     yield
-    appkit.use_database(postgres=None)
+    appkit.opens_no_database(False)
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,10 @@ import pytest
 from core.db import transaction
 from core.models import Draft
 from core.settings import load_settings
+from tests.appkit import the_repository_settings
 from tests.clijson import cli_json
 from toasoan.cli import main
 from toasoan.database import open_database
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
@@ -25,7 +24,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second:
 
 def office(tmp_path: Path, count_by: str) -> Path:
     path = tmp_path / "settings.toml"
-    text = (REPO / "settings.toml").read_text(encoding="utf-8")
+    text = the_repository_settings(tmp_path)
     assert 'count_by = "published"' in text
     path.write_text(text.replace('count_by = "published"', f'count_by = "{count_by}"'), encoding="utf-8")
     engine = open_database(load_settings(path))

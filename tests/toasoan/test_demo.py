@@ -11,6 +11,8 @@ import pytest
 from tests.clijson import cli_json
 from toasoan.cli import main
 
+pytestmark = pytest.mark.sqlite_only  # `make run`'s embedded defaults: SQLite
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -29,6 +29,8 @@ from ingest.parse import parse_message
 from ingest.word.legacy import decode_tcvn3
 from toasoan.samples import SAMPLES, BuiltSample, build_samples, write_samples
 
+pytestmark = pytest.mark.sqlite_only  # `make run`'s embedded defaults: SQLite
+
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 16, 2, 30, tzinfo=UTC)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

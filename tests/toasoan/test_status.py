@@ -18,18 +18,18 @@ from core.runners import record_error, record_ok
 from core.settings import Settings, load_settings
 from publish.models import TargetState
 from review.health import collect, sync_alerts
+from tests.appkit import the_repository_settings
 from tests.clijson import cli_json
 from toasoan.cli import main
 from toasoan.cli_status import EXIT_WARNINGS
 from toasoan.database import open_database
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 ADMINS = ("quantri@example.org", "kythuat@example.org")
 
 
 def office(tmp_path: Path, **worker: int) -> Path:
-    text = (REPO / "settings.toml").read_text(encoding="utf-8")
+    text = the_repository_settings(tmp_path)
     text = text.replace("admin_emails = []", f"admin_emails = {json.dumps(list(ADMINS))}")
     for key, value in worker.items():  # [worker] keys, as settings.toml has them
         text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
