@@ -630,8 +630,7 @@ def bench_app() -> Any:
             where.append("+id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)")
             params["fts"] = fts_query(fold_words(q))
         elif engine.dialect.name == "postgresql" and pg_search_query(fold_words(q)):  # migration 0013's index
-            words = "regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g')"
-            where.append(f"to_tsvector('simple'::regconfig, {words}) @@ to_tsquery('simple'::regconfig, :tsq)")
+            where.append("search_words @@ to_tsquery('simple'::regconfig, :tsq)")
             params["tsq"] = pg_search_query(fold_words(q))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with engine.connect() as conn:

@@ -587,8 +587,9 @@ def fts_query(folded: str) -> str:
 
 def _search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool]]:
     """Drafts whose search text holds every word. SQLite: the draft_fts index (migration 0011), its
-    matches remembered by the connection (`_matches_table`); PostgreSQL: full-text search on the GIN
-    index of migration 0013; elsewhere a scan of search_text (any part of a word)."""
+    matches remembered by the connection (`_matches_table`); PostgreSQL: full-text search of the words
+    column of migration 0013 (generated from search_text, GIN-indexed); elsewhere a scan of
+    search_text (any part of a word)."""
     if conn.dialect.name == "sqlite":
         match = fts_query(folded)
         if not match:
@@ -601,16 +602,11 @@ def _search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool
         query = pg_search_query(folded)
         if not query:
             return []
-        words = func.to_tsvector(literal_column("'simple'::regconfig"), _PG_WORDS)
-        return [words.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), query))]
+        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
+        return [literal_column("draft.search_words").op("@@")(tsquery)]
     return [_D.search_text.contains(word, autoescape=True) for word in folded.split()[:8]]
 
 
-# The words of a draft's search text on PostgreSQL: the expression of migration 0013's GIN index, repeated
-# exactly so that the planner uses it.
-_PG_WORDS = func.regexp_replace(
-    _D.search_text, literal_column("'[^[:alnum:]]+'"), literal_column("' '"), literal_column("'g'")
-)
 _PG_WORD = re.compile(r"[^\W_]+")
 
 

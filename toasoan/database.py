@@ -17,8 +17,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What autogenerate compares: not the search indexes, that no model describes: SQLite's FTS5 virtual
-    table and its shadow tables (migration 0011), PostgreSQL's GIN index of an expression (0013)."""
-    if type_ == "index" and name == "ix_draft_search_words":
+    table and its shadow tables (migration 0011), PostgreSQL's generated tsvector column and its GIN
+    index (0013)."""
+    if name in ("search_words", "ix_draft_search_words") and type_ in ("column", "index"):
         return False
     return not (type_ == "table" and name is not None and name.startswith("draft_fts"))
 

@@ -36,7 +36,7 @@ def office(tmp_path: Path) -> Path:
 
 
 def backend_of(config: Path) -> str:
-    """"sqlite" or "postgresql": the database the settings name (the suite runs on both)."""
+    """The backend the settings name, "sqlite" or "postgresql" (the suite runs on both)."""
     return load_settings(config).database_url.split(":")[0].split("+")[0]
 
 

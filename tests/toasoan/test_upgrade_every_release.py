@@ -1,6 +1,7 @@
-"""A database made by any earlier release upgrades to this one with its rows: for every revision of
-the Alembic history, a database is built at that revision, every table it has gets a row, and the
-upgrade to head keeps every row (and the queue's search index, made later, finds the draft)."""
+"""A database made by any earlier release upgrades to this one with its rows, on SQLite and on
+PostgreSQL: for every revision of the Alembic history, a database is built at that revision, every table
+it has gets a row, and the upgrade to head keeps every row (and the queue's search, whose indexes came
+later, finds the draft)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, MetaData, Numeric, func, select, text
 from sqlalchemy.engine import Engine
 
-from core.db import make_engine
+from core.db import make_engine, table_of
+from core.models import Draft
+from review.service import _search_conditions
 from toasoan.database import alembic_config, upgrade
 
-pytestmark = pytest.mark.sqlite_only  # the PostgreSQL pass of make test leaves it out
+pytestmark = pytest.mark.picks_databases  # SQLite and PostgreSQL named here; the PostgreSQL pass leaves it out
 
 HEAD_URL = "sqlite:///unused"
 REVISIONS = [s.revision for s in reversed(list(ScriptDirectory.from_config(alembic_config(HEAD_URL)).walk_revisions()))]
 
 
-def at_revision(path: Path, revision: str) -> Engine:
-    engine = make_engine(f"sqlite:///{path}")
+def at_revision(url: str, revision: str) -> Engine:
+    engine = make_engine(url)
     cfg = alembic_config(str(engine.url))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -71,8 +74,15 @@ def fill(engine: Engine) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("revision", REVISIONS[:-1])
-def test_a_database_of_an_earlier_release_upgrades_with_its_rows(tmp_path: Path, revision: str) -> None:
-    engine = at_revision(tmp_path / "db.sqlite", revision)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_database_of_an_earlier_release_upgrades_with_its_rows(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str, revision: str
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+    engine = at_revision(url, revision)
     filled = fill(engine)
     assert "draft" in filled
     upgrade(engine)
@@ -83,5 +93,6 @@ def test_a_database_of_an_earlier_release_upgrades_with_its_rows(tmp_path: Path,
             assert conn.execute(select(func.count()).select_from(meta.tables[name])).scalar() == 1, name
         head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         assert head == REVISIONS[-1]
-        found = conn.execute(text('SELECT rowid FROM draft_fts WHERE draft_fts MATCH \'"dang"* "bo"*\'')).all()
+        found = conn.execute(select(table_of(Draft).c.id).where(*_search_conditions(conn, "dang bo"))).all()
         assert [r[0] for r in found] == [1]
+    engine.dispose()
