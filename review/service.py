@@ -655,14 +655,19 @@ def _matches_table(conn: Connection, match: str) -> str:
 
 
 def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key: Any) -> dict[str, int]:
-    """Drafts per status under the filters (`key` names them). On SQLite a connection remembers the
-    counts of the last filters it counted (the tabs of every queue page, the pages of one search)
-    until the database changes: counting 20,000 drafts, or a search's thousands of matches, is most
-    of the page's database time."""
+    """Drafts per status under the filters (`key` names them). A connection remembers the counts of
+    the last filters it counted (the tabs of every queue page, the pages of one search) until the
+    database changes: counting 20,000 drafts, or a search's thousands of matches, is most of the page's
+    database time. What "changes" means: SQLite's `_data_version`; on PostgreSQL the snapshot (the
+    transactions it sees as committed, `pg_current_snapshot()`), read before the counts, which are
+    therefore never older than the snapshot they are remembered under."""
     query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name == "sqlite":
+        version: Any = _data_version(conn)
+    elif conn.dialect.name == "postgresql":
+        version = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+    else:
         return {k: int(v) for k, v in conn.execute(query).all()}
-    version = _data_version(conn)
     cache: dict[Any, tuple[Any, dict[str, int]]] = conn.info.setdefault("draft_status_counts", {})
     hit = cache.get(key)
     if hit is None or hit[0] != version:

@@ -110,3 +110,21 @@ def test_the_matches_of_a_search_follow_changes_by_any_connection(office: tuple[
         s.exec(delete(Draft).where(col(Draft.id) == 1))
     assert found(office, "dang bo") == [2]
     assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}
+
+
+def test_remembered_counts_follow_a_change_made_by_another_process(office: tuple[Any, Any]) -> None:
+    """The counts a connection remembers (SQLite: until `PRAGMA data_version` moves; PostgreSQL: until its
+    snapshot moves) are counted again when another process's engine commits a change."""
+    from sqlalchemy import text
+
+    from core.db import make_engine
+
+    settings, engine = office
+    assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}
+    assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}  # remembered
+    other = make_engine(settings.database_url)  # its own pool, as the worker's process has
+    with other.begin() as conn:
+        conn.execute(text("UPDATE draft SET status = 'published' WHERE id = 1"))
+    other.dispose()
+    assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"published": 1}
+    assert queue(engine, settings, QueueFilter(q="dang bo", status="published")).total == 1
