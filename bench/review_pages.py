@@ -626,12 +626,14 @@ def bench_app() -> Any:
     @app.get("/_bench/queue")
     def bare_queue(status: str = "", q: str = "", page: int = 1) -> JSONResponse:
         where, params = [], {}
-        if engine.dialect.name == "sqlite" and fts_query(fold_words(q)):  # the same index as the product's
+        # The same indexes as the product's: FTS5 (migration 0011), the words column (0013).
+        fts, tsq = fts_query(fold_words(q)), pg_search_query(fold_words(q))
+        if engine.dialect.name == "sqlite" and fts:
             where.append("+id IN (SELECT rowid FROM draft_fts WHERE draft_fts MATCH :fts)")
-            params["fts"] = fts_query(fold_words(q))
-        elif engine.dialect.name == "postgresql" and pg_search_query(fold_words(q)):  # migration 0013's index
+            params["fts"] = fts
+        elif engine.dialect.name == "postgresql" and tsq:
             where.append("search_words @@ to_tsquery('simple'::regconfig, :tsq)")
-            params["tsq"] = pg_search_query(fold_words(q))
+            params["tsq"] = tsq
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         with engine.connect() as conn:
             counts = dict(

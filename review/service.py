@@ -555,7 +555,7 @@ def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
     # One transaction, so the counts and the page agree.
     with engine.connect() as conn:
         if folded:
-            conditions += _search_conditions(conn, folded)
+            conditions += search_conditions(conn, folded)
         counts = _status_counts(conn, conditions, counts_key)
         where = [*conditions, _D.status == f.status] if f.status else conditions
         total = counts.get(f.status, 0) if f.status else sum(counts.values())
@@ -575,21 +575,32 @@ def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
     return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages)
 
 
-_WORD = re.compile(r"\w+")
+# Letters and digits: "_" and every other sign separate words for FTS5's tokenizer and in the words
+# PostgreSQL's column keeps (migration 0013) alike.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _query_words(folded: str) -> list[str]:
+    return _WORD.findall(folded)[:8]
 
 
 def fts_query(folded: str) -> str:
     """The FTS5 query of a folded search: every word (at most 8), each as the start of a word of the
     draft, all of them required. Words are runs of letters and digits, quoted: nothing of the user's
     text is FTS5 syntax."""
-    return " ".join(f'"{w}"*' for w in _WORD.findall(folded)[:8])
+    return " ".join(f'"{w}"*' for w in _query_words(folded))
 
 
-def _search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool]]:
+def pg_search_query(folded: str) -> str:
+    """The tsquery of a folded search on PostgreSQL, as `fts_query` on SQLite: every word (at most 8)
+    as the start of a word of the draft, all required, quoted."""
+    return " & ".join(f"'{w}':*" for w in _query_words(folded))
+
+
+def search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool]]:
     """Drafts whose search text holds every word. SQLite: the draft_fts index (migration 0011), its
     matches remembered by the connection (`_matches_table`); PostgreSQL: full-text search of the words
-    column of migration 0013 (generated from search_text, GIN-indexed); elsewhere a scan of
-    search_text (any part of a word)."""
+    column of migration 0013 (generated from search_text, GIN-indexed)."""
     if conn.dialect.name == "sqlite":
         match = fts_query(folded)
         if not match:
@@ -598,23 +609,11 @@ def _search_conditions(conn: Connection, folded: str) -> list[ColumnElement[bool
         # page in date order) instead of each match being looked up by id, which reads its row.
         table = _matches_table(conn, match)  # a name of ours: search_matches_<n>
         return [cast(ColumnElement[bool], text(f"+draft.id IN (SELECT id FROM temp.{table})"))]  # noqa: S608
-    if conn.dialect.name == "postgresql":
-        query = pg_search_query(folded)
-        if not query:
-            return []
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
-        return [literal_column("draft.search_words").op("@@")(tsquery)]
-    return [_D.search_text.contains(word, autoescape=True) for word in folded.split()[:8]]
-
-
-_PG_WORD = re.compile(r"[^\W_]+")
-
-
-def pg_search_query(folded: str) -> str:
-    """The tsquery of a folded search on PostgreSQL: every word (at most 8) as the start of a word of
-    the draft, all required, as `fts_query` on SQLite. Words are runs of letters and digits, quoted:
-    nothing of the user's text is tsquery syntax."""
-    return " & ".join(f"'{w}':*" for w in _PG_WORD.findall(folded)[:8])
+    query = pg_search_query(folded)
+    if not query:
+        return []
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), query)
+    return [literal_column("draft.search_words").op("@@")(tsquery)]
 
 
 _KEPT = 64  # filters whose counts, searches whose matches, a connection remembers
@@ -664,10 +663,8 @@ def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key:
     query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
     if conn.dialect.name == "sqlite":
         version: Any = _data_version(conn)
-    elif conn.dialect.name == "postgresql":
-        version = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
     else:
-        return {k: int(v) for k, v in conn.execute(query).all()}
+        version = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
     cache: dict[Any, tuple[Any, dict[str, int]]] = conn.info.setdefault("draft_status_counts", {})
     hit = cache.get(key)
     if hit is None or hit[0] != version:

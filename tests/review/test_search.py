@@ -15,7 +15,7 @@ from sqlmodel import col, delete
 from core.db import transaction
 from core.drafts import refresh_search_text
 from core.models import Draft
-from review.service import QueueFilter, fts_query, queue
+from review.service import QueueFilter, fts_query, pg_search_query, queue
 from tests.appkit import open_app, write_settings
 
 TITLES = {
@@ -61,6 +61,7 @@ def test_no_query_text_is_fts_syntax(office: tuple[Any, Any], hostile: str) -> N
     settings, engine = office
     page = queue(engine, settings, QueueFilter(q=hostile))  # never an FTS5 syntax error
     assert re.fullmatch(r'(?:"[^"\s]+"\*(?: |$))*', fts_query(hostile.lower()))  # quoted words, nothing else
+    assert re.fullmatch(r"(?:'[^\W_]+':\*(?: & |$))*", pg_search_query(hostile.lower()))  # PostgreSQL's too
     if "dang" in hostile and "bo" in hostile:
         assert {r.id for r in page.rows} <= {1}
 

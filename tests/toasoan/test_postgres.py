@@ -101,13 +101,13 @@ def test_the_search_reads_the_gin_index_of_migration_0013(postgres_server: Postg
     from sqlalchemy import select, text
 
     from core.db import table_of
-    from review.service import _search_conditions
+    from review.service import search_conditions
 
     engine = make_engine(postgres_server.new_database())
     upgrade(engine)
     with engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))  # a handful of rows: the planner would scan them
-        query = select(table_of(Draft).c.id).where(*_search_conditions(conn, fold_words("Đảng bộ xã")))
+        query = select(table_of(Draft).c.id).where(*search_conditions(conn, fold_words("Đảng bộ xã")))
         plan = "\n".join(
             conn.execute(text("EXPLAIN " + str(query.compile(conn, compile_kwargs={"literal_binds": True})))).scalars()
         )

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from core.db import make_engine, table_of
 from core.models import Draft
-from review.service import _search_conditions
+from review.service import search_conditions
 from toasoan.database import alembic_config, upgrade
 
 pytestmark = pytest.mark.picks_databases  # SQLite and PostgreSQL named here; the PostgreSQL pass leaves it out
@@ -93,6 +93,6 @@ def test_a_database_of_an_earlier_release_upgrades_with_its_rows(
             assert conn.execute(select(func.count()).select_from(meta.tables[name])).scalar() == 1, name
         head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         assert head == REVISIONS[-1]
-        found = conn.execute(select(table_of(Draft).c.id).where(*_search_conditions(conn, "dang bo"))).all()
+        found = conn.execute(select(table_of(Draft).c.id).where(*search_conditions(conn, "dang bo"))).all()
         assert [r[0] for r in found] == [1]
     engine.dispose()
