@@ -894,6 +894,9 @@ class Message(NamedTuple):
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    # time.monotonic() when the server took it, before answering "250": the fault tests compare it
+    # with the moments they killed the sender.
+    received_at: float = 0.0
 
 
 class _Recorder:
@@ -903,7 +906,8 @@ class _Recorder:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.sink._record(Message(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        raw = bytes(envelope.original_content)
+        self.sink._record(Message(envelope.mail_from, list(envelope.rcpt_tos), raw, time.monotonic()))
         return "250 2.0.0 Message accepted for delivery"
 
 

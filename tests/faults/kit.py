@@ -3,6 +3,7 @@ be killed, the waits, and the figures each test prints for the README's table.""
 
 from __future__ import annotations
 
+import email
 import json
 import os
 import signal
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +22,7 @@ from sqlmodel import func, select
 from core.db import reading
 from core.models import Draft, OutboxMail, OutboxStatus
 from ingest.models import InboundMessage
-from tests.servers import SmtpSink, _foreground_cmd
+from tests.servers import Message, SmtpSink, _foreground_cmd
 
 T = TypeVar("T")
 
@@ -68,11 +71,13 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is released or flushed (a power cut, the OOM killer)."""
+    def kill(self) -> float:
+        """SIGKILL: no handler runs, nothing is released or flushed (a power cut, the OOM killer).
+        Returns the moment (time.monotonic) the process was gone."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
+        return time.monotonic()
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM, the clean stop; SIGKILL if it does not end. Returns the exit code."""
@@ -132,6 +137,69 @@ def receipts_by_reply(sink: SmtpSink) -> dict[str, int]:
         key = str(parsed.get("In-Reply-To") or parsed.get("Message-ID"))
         seen[key] = seen.get(key, 0) + 1
     return seen
+
+
+# A doubled mail is put down to a kill only if that kill came this soon after the server took the
+# first copy (the sender writes its mark microseconds after the "250"; seconds allow for a loaded machine).
+KILL_AFTER_ACCEPT_SECONDS = 2.0
+
+
+def doubles_not_explained_by_a_kill(messages: list[Message], deaths: list[float]) -> list[str]:
+    """The mails the server received more than once for another reason than the one SMTP itself
+    leaves open (RFC 1047): the sender killed after the server accepted a mail and before the sender
+    could note it. Such a double is the same mail again (same Message-ID and body), its first copy is
+    the last mail the server took before a kill, that kill came within KILL_AFTER_ACCEPT_SECONDS, and
+    one kill explains at most one double. Returns one line per double that is not so explained."""
+    received = sorted(messages, key=lambda m: m.received_at)
+    copies: dict[str, list[Message]] = {}
+    for m in received:
+        copies.setdefault(_answers(m), []).append(m)
+    unexplained: list[str] = []
+    used: set[float] = set()
+    for key, same in copies.items():
+        if len(same) > 1:
+            death, why = _why_doubled(same, received, deaths, used)
+            if why:
+                unexplained.append(f"{key}: {why}")
+            else:
+                used.add(death)
+    return unexplained
+
+
+def _parsed(m: Message) -> EmailMessage:
+    return email.message_from_bytes(m.raw, _class=EmailMessage, policy=default)
+
+
+def _text(m: EmailMessage) -> str:
+    body = m.get_body(("plain",))
+    return "" if body is None else str(body.get_content())
+
+
+def _answers(m: Message) -> str:
+    parsed = _parsed(m)
+    return str(parsed.get("In-Reply-To") or parsed.get("Message-ID"))
+
+
+def _why_doubled(
+    same: list[Message], received: list[Message], deaths: list[float], used: set[float]
+) -> tuple[float, str]:
+    """(the kill that explains these copies, "") or (0, why none does)."""
+    if len(same) != 2:
+        return 0.0, f"{len(same)} copies"
+    first, second = (_parsed(m) for m in same)
+    if first["Message-ID"] != second["Message-ID"] or _text(first) != _text(second):
+        return 0.0, "not the same mail twice"
+    taken = same[0].received_at
+    death = next((d for d in deaths if d >= taken), None)
+    if death is None:
+        return 0.0, "no kill after its first copy"
+    if death - taken > KILL_AFTER_ACCEPT_SECONDS:
+        return 0.0, f"the next kill came {death - taken:.2f} s after the first copy"
+    if any(taken < m.received_at <= death for m in received):
+        return 0.0, "another mail went between its first copy and the kill"
+    if death in used:
+        return 0.0, "that kill already explains another double"
+    return death, ""
 
 
 def smtp_options(sink: SmtpSink) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """The worker killed with SIGKILL (a power cut, the OOM killer) at random moments, ten times, while 500
 submissions arrive through a real SMTP hop into Dovecot; restarted each time, as systemd does. Nothing is
 lost (500 drafts, every message moved to "Đã xử lý"), nothing is doubled (one draft and one receipt per
-message, counted at the SMTP server that received the receipts)."""
+message, counted at the SMTP server that received the receipts). One double is allowed per kill that
+fell in the instant SMTP leaves open (RFC 1047: the server has taken a receipt, its "250" has not yet
+reached the worker's mark): the test proves each one is that, and counts them."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tests.faults.kit import (
     WorkerProcess,
     append_settings,
     counts,
+    doubles_not_explained_by_a_kill,
     figures,
     receipts_by_reply,
     smtp_options,
@@ -70,13 +73,14 @@ def test_worker_killed_ten_times_while_500_messages_arrive(
     started = time.monotonic()
     sender.start()
     kills: list[dict[str, float]] = []
+    deaths: list[float] = []
     try:
         for _ in range(ROUNDS):
             worker.start()
             # Killed at a random moment once it is at work: it holds the mailbox (the killed one held it too).
             to_mail = worker.wait_for_log("lease mailbox taken")
             time.sleep(rng.uniform(0.0, 4.0))
-            worker.kill()
+            deaths.append(worker.kill())
             at_kill = {"delivered": len(delivered), **counts(engine), "receipts": len(smtp_sink.messages)}
             kills.append({"seconds_start_to_mail": round(to_mail, 1), **at_kill})
         last_kill = time.monotonic()
@@ -105,10 +109,11 @@ def test_worker_killed_ten_times_while_500_messages_arrive(
     per_message = Counter(d.inbound_id for d in drafts)
     assert len(drafts) == MESSAGES and set(per_message.values()) == {1}
     assert len({d.source_sha256 for d in drafts}) == MESSAGES
-    # One receipt per message at the SMTP server.
+    # One receipt per message at the SMTP server, but for a kill in the instant SMTP leaves open.
     receipts = receipts_by_reply(smtp_sink)
     doubled = {k: v for k, v in receipts.items() if v > 1}
-    assert doubled == {}, f"receipts sent more than once: {doubled}"
+    unexplained = doubles_not_explained_by_a_kill(list(smtp_sink.messages), deaths)
+    assert unexplained == [], f"receipts sent more than once: {unexplained}"
     assert set(receipts) == {f"<{m.message_id}>" for m in inbound}
     assert mail_user.status()["messages"] == 0
     assert mail_user.status(PROCESSED)["messages"] == MESSAGES
@@ -121,7 +126,9 @@ def test_worker_killed_ten_times_while_500_messages_arrive(
         drafts=len(drafts),
         receipts=sum(receipts.values()),
         lost=0,
-        duplicated=0,
+        duplicated_drafts=0,
+        # receipts a kill doubled between the server's "250" and the worker's mark (see the docstring)
+        receipts_doubled_by_a_kill_after_250=len(doubled),
         seconds_last_kill_to_all_done=round(recovered, 1),
         seconds_total=round(total, 1),
         at_each_kill=kills,
