@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy import DateTime, Table, event, inspect
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_POOL_SIZE = 16  # at least the web server's worker threads ([review] threads)
+# A pooled PostgreSQL connection idle this long is tested before use (the server may have restarted or
+# a firewall dropped it overnight); a busy one is not, which spares every request a round trip.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def utcnow() -> datetime:
@@ -101,7 +106,33 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
+    return engine
+
+
+def _note_idle_since(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Dialect) -> Callable[[Any, ConnectionPoolEntry, PoolProxiedConnection], None]:
+    """SQLAlchemy's pool_pre_ping, only for a connection that has been idle: a dead one is replaced
+    before the caller sees it (DisconnectionError makes the pool open a new one). A connection that
+    dies while busy fails that one request; SQLAlchemy then renews the whole pool."""
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # what a dead connection raises depends on how it died
+            raise DisconnectionError(f"idle connection is gone: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("idle connection is gone")
+
+    return checkout
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -112,6 +143,17 @@ def table_of(model: type[SQLModel]) -> Table:
     table = inspect(model).local_table
     assert isinstance(table, Table)
     return table
+
+
+@contextmanager
+def one_query(engine: Engine) -> Iterator[Connection]:
+    """A connection for a single read-only statement (what every page asks first: who is signed in).
+    On PostgreSQL in autocommit, where one statement is its own transaction: no BEGIN and ROLLBACK
+    round trips around it."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from core.db import lock_name, reading, table_of, transaction, utcnow
+from core.db import lock_name, one_query, reading, table_of, transaction, utcnow
 from core.errors import Bilingual
 from core.settings import Settings
 from core.text import clean_line
@@ -228,7 +228,7 @@ def session_user(engine: Engine, settings: Settings, token: str | None) -> Signe
     now = utcnow()
     token_hash = _token_hash(token)
     # Every page asks this: one query on a plain connection (no ORM session, no identity map).
-    with engine.connect() as conn:
+    with one_query(engine) as conn:
         row = conn.execute(_SESSION_QUERY, {"token_hash": token_hash}).first()
     if row is None:
         return None

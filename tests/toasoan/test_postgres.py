@@ -10,9 +10,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401
+import core.db
+import core.models
 import ingest.models  # noqa: F401
 import publish.models  # noqa: F401
 import reports.models  # noqa: F401
@@ -113,3 +115,41 @@ def test_the_search_reads_the_gin_index_of_migration_0013(postgres_server: Postg
         )
     engine.dispose()
     assert "ix_draft_search_words" in plan, plan
+
+
+def _terminate(server: Postgres, pid: int) -> None:
+    """What a restarted server or a firewall that dropped an idle connection leaves: a dead socket."""
+    other = make_engine(server.url())
+    with other.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
+    other.dispose()
+
+
+def test_a_connection_that_died_while_idle_is_replaced_unseen(
+    postgres_server: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(postgres_server.new_database())
+    with engine.connect() as conn:
+        first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert first is not None
+    _terminate(postgres_server, first)
+    monkeypatch.setattr(core.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # the night has passed
+    with engine.connect() as conn:  # the pooled connection is dead: the next user gets a new one
+        second = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert second not in (None, first)
+    engine.dispose()
+
+
+def test_a_busy_connection_is_not_pinged_before_each_use(postgres_server: Postgres) -> None:
+    # The flip side (a round trip spared per request): a connection back from use a moment ago is
+    # handed out as is, so if it died meanwhile that one use fails, and the pool renews itself.
+    engine = make_engine(postgres_server.new_database())
+    with engine.connect() as conn:
+        first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert first is not None
+    _terminate(postgres_server, first)
+    with pytest.raises(OperationalError), engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() not in (None, first)
+    engine.dispose()
