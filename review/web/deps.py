@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 
@@ -114,6 +115,7 @@ class Web:
         return self._category_names.get(slug or "", slug or "")
 
     def __post_init__(self) -> None:
+        self.queue_rows: dict[tuple[object, ...], Markup] = {}  # review.web.queue.rows_html
         self._kind_labels = {kind: genre.label for kind, genre in self.settings.genres.items()}
         self._unit_names: dict[str, str] = {}
         for unit in reversed(self.settings.units):  # the first unit of a code wins, as in unit_by_code

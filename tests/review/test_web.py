@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import docx
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from fastapi.testclient import TestClient
@@ -308,6 +308,32 @@ def test_queue_rows_from_real_emails(office: Office) -> None:
     stranger = next(r for r in rows.values() if "baopq1975@yahoo.com.vn" in r.get_text())
     badge = next(b for b in stranger.select(".badge") if b.get_text() == "Chưa rõ đơn vị")
     assert "chọn đơn vị" in badge["title"]
+
+
+def test_queue_rows_show_each_change_at_once(office: Office) -> None:
+    # A server process keeps rows' HTML (review.web.queue.rows_html): what an editor changes shows on
+    # the next page all the same, and the same row shows its status only on the "all" tab.
+    draft = seed_draft(office, title="Chi bộ Văn phòng sinh hoạt chuyên đề", warnings=["unknown_sender"])
+    editor = office.signed_in("editor")
+    chief = office.signed_in("chief")
+
+    def row(path: str) -> Tag:
+        found = soup(editor.get(path).text).select_one(f'td.title-cell a[href="/drafts/{draft}"]')
+        tr = found.find_parent("tr") if found is not None else None
+        assert tr is not None, path
+        return tr
+
+    assert row("/").select_one(".status") is None  # the pending tab: every row is pending
+    assert row("/?status=all").select_one(".status").get_text() == "Chờ biên tập"
+    assert (
+        editor.submit(f"/drafts/{draft}/edit", f"/drafts/{draft}/edit", title="Tiêu đề <b>đã sửa</b>").status_code
+        == 303
+    )
+    shown = row("/?status=all")
+    assert shown.select_one("td.title-cell a").get_text() == "Tiêu đề <b>đã sửa</b>"  # escaped, as shown
+    assert shown.select_one("td.title-cell b") is None
+    assert chief.submit(f"/drafts/{draft}", f"/drafts/{draft}/reject", reason="Trùng nội dung").status_code == 303
+    assert row("/?status=all").select_one(".status").get_text() == "Không sử dụng"
 
 
 def test_every_warning_code_has_a_vietnamese_label() -> None:
