@@ -4,13 +4,15 @@ status the page showed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.engine import Row
 from sqlmodel import Session, select
 from starlette.datastructures import FormData
@@ -138,6 +140,24 @@ def event_view(e: DraftEvent | Row[Any], names: dict[str, str], web: Web) -> Eve
     )
 
 
+def events_html(history: Sequence[Row[Any]], names: dict[str, str], web: Web) -> list[Markup]:
+    """The history's lines (review/draft_event.html), kept by the process. An event is never changed
+    once written: its id and time name it (a restored database reuses ids, not times), and the actor's
+    name, which an account can change, is in the key too."""
+    return [
+        web.fragment(
+            "review/draft_event.html",
+            (e.id, e.at, labels.actor_label(e.actor, names)),
+            partial(_event_context, e, names, web),
+        )
+        for e in history
+    ]
+
+
+def _event_context(e: Row[Any], names: dict[str, str], web: Web) -> dict[str, object]:
+    return {"e": event_view(e, names, web)}
+
+
 def decisions_shown(web: Web, who: SignedIn, draft: Draft) -> dict[str, bool]:
     can = web.can(who)
     after = TRANSITIONS.get(draft.status, frozenset())
@@ -187,7 +207,7 @@ def draft_page(
         loaded=loaded,
         body=compose(d.body_html, loaded.photos),
         warnings=[labels.warning(w) for w in d.warnings],
-        events=[event_view(e, names, web) for e in history],
+        events=events_html(history, names, web),
         revisions=[revision_view(r, names, revs[i - 1] if i else None) for i, r in enumerate(revs)],
         duplicates=duplicates,
         decided_by=labels.actor_label(d.decided_by, names) if d.decided_by else "",

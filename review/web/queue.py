@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -63,26 +63,20 @@ def row_view(r: QueueRow, web: Web) -> RowView:
     )
 
 
-# Rows' HTML a server process keeps: the first pages of the queue come back on most requests (every
-# editor opens them), and a row's HTML depends only on its values and the settings, fixed per process.
-# Rendering 50 rows was a quarter of a queue page's time.
-ROWS_KEPT = 2_000
+def _row_context(r: QueueRow, web: Web, with_status: bool) -> dict[str, object]:
+    return {"r": row_view(r, web), "with_status": with_status}
 
 
 def rows_html(rows: list[QueueRow], web: Web, *, with_status: bool) -> list[Markup]:
-    template = web.env.get_template("review/queue_row.html")
-    kept = web.queue_rows
-    html: list[Markup] = []
-    for r in rows:
-        key = (with_status, *(tuple(v) if isinstance(v, list) else v for v in vars(r).values()))
-        row = kept.get(key)
-        if row is None:
-            if len(kept) >= ROWS_KEPT:
-                kept.clear()  # simpler than an LRU: refilling costs one render per row shown
-            # The template escapes every value (autoescape): its output is markup.
-            row = kept[key] = Markup(template.render(r=row_view(r, web), with_status=with_status))  # noqa: S704
-        html.append(row)
-    return html
+    """The rows' HTML (review/queue_row.html), kept by the process: the key is every value of the row."""
+    return [
+        web.fragment(
+            "review/queue_row.html",
+            (with_status, *(tuple(v) if isinstance(v, list) else v for v in vars(r).values())),
+            partial(_row_context, r, web, with_status),
+        )
+        for r in rows
+    ]
 
 
 @router.get("/")

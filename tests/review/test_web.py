@@ -29,6 +29,7 @@ from core.db import reading, transaction, utcnow
 from core.models import DraftImage, KnownSender, OutboxMail
 from core.storage import Store
 from ingest.models import InboundMessage
+from review.auth import add_user
 from review.models import WebSession
 from review.web.files import content_disposition
 from review.web.labels import REASON_LABELS, WARNINGS, warning
@@ -334,6 +335,26 @@ def test_queue_rows_show_each_change_at_once(office: Office) -> None:
     assert shown.select_one("td.title-cell b") is None
     assert chief.submit(f"/drafts/{draft}", f"/drafts/{draft}/reject", reason="Trùng nội dung").status_code == 303
     assert row("/?status=all").select_one(".status").get_text() == "Không sử dụng"
+
+
+def test_history_shows_each_new_event_and_renamed_account_at_once(office: Office) -> None:
+    # A server process keeps the history's lines (review.web.drafts.events_html): a new event shows on
+    # the next view, and an account's new name shows on the lines it wrote before.
+    draft = seed_draft(office)
+    editor = office.signed_in("editor")
+    chief = office.signed_in("chief")
+
+    def history() -> list[str]:
+        page = soup(editor.get(f"/drafts/{draft}").text)
+        return [tr.get_text(" ", strip=True) for tr in page.select("table.history tbody tr")]
+
+    before = history()
+    assert chief.submit(f"/drafts/{draft}", f"/drafts/{draft}/reject", reason="Trùng nội dung").status_code == 303
+    after = history()
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+    assert "Trần Thị Duyệt" in after[-1] and "Trùng nội dung" in after[-1]
+    add_user(office.engine, "truongban", PASSWORD, role="chief", full_name="Trần Thị Duyệt Mới")
+    assert "Trần Thị Duyệt Mới" in history()[-1]
 
 
 def test_every_warning_code_has_a_vietnamese_label() -> None:
