@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import default
@@ -128,15 +129,7 @@ def counts(engine: Engine) -> dict[str, int]:
 
 def receipts_by_reply(sink: SmtpSink) -> dict[str, int]:
     """Emails the SMTP server received, counted per message they answer (In-Reply-To)."""
-    import email
-    from email.policy import default
-
-    seen: dict[str, int] = {}
-    for m in list(sink.messages):
-        parsed = email.message_from_bytes(m.raw, policy=default)
-        key = str(parsed.get("In-Reply-To") or parsed.get("Message-ID"))
-        seen[key] = seen.get(key, 0) + 1
-    return seen
+    return dict(Counter(_answers(m) for m in list(sink.messages)))
 
 
 # A doubled mail is put down to a kill only if that kill came this soon after the server took the
@@ -176,6 +169,7 @@ def _text(m: EmailMessage) -> str:
 
 
 def _answers(m: Message) -> str:
+    """The message a mail answers (In-Reply-To), else its own Message-ID."""
     parsed = _parsed(m)
     return str(parsed.get("In-Reply-To") or parsed.get("Message-ID"))
 

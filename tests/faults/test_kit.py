@@ -22,17 +22,13 @@ def receipt(n: int, at: float, body: str = "Đã nhận bài.") -> Message:
     return Message("toasoan@tinhuy.example", [f"ctv{n}@vanphong.tinhuy.example"], msg.as_bytes(), at)
 
 
-def judged(arrivals: list[Message], deaths: list[float]) -> list[str]:
-    return doubles_not_explained_by_a_kill(arrivals, deaths)
-
-
 def test_no_double_nothing_to_explain() -> None:
-    assert judged([receipt(1, 1.0), receipt(2, 2.0)], deaths=[5.0]) == []
+    assert doubles_not_explained_by_a_kill([receipt(1, 1.0), receipt(2, 2.0)], deaths=[5.0]) == []
 
 
 def test_the_last_mail_before_a_kill_sent_again_is_explained() -> None:
     arrivals = [receipt(1, 1.0), receipt(2, 2.0), receipt(2, 9.0), receipt(3, 9.5)]
-    assert judged(arrivals, deaths=[2.01]) == []
+    assert doubles_not_explained_by_a_kill(arrivals, deaths=[2.01]) == []
 
 
 @pytest.mark.parametrize(
@@ -51,10 +47,10 @@ def test_the_last_mail_before_a_kill_sent_again_is_explained() -> None:
     ids=["no kill", "kill long after", "mail between", "other body", "three copies"],
 )
 def test_other_doubles_are_not(arrivals: list[Message], deaths: list[float], why: str) -> None:
-    assert judged(arrivals, deaths) == [f"<submission-1@vanphong.tinhuy.example>: {why}"]
+    assert doubles_not_explained_by_a_kill(arrivals, deaths) == [f"<submission-1@vanphong.tinhuy.example>: {why}"]
 
 
 def test_one_kill_explains_one_double() -> None:
     # Two mails doubled, one kill: the sender sends one mail at a time, so one of them is something else.
     arrivals = [receipt(1, 1.0), receipt(2, 1.0), receipt(1, 9.0), receipt(2, 9.1)]
-    assert len(judged(arrivals, deaths=[1.05])) == 1
+    assert len(doubles_not_explained_by_a_kill(arrivals, deaths=[1.05])) == 1

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import col, delete
 
-from core.db import transaction
+from core.db import make_engine, transaction
 from core.drafts import refresh_search_text
 from core.models import Draft
 from review.service import QueueFilter, fts_query, pg_search_query, queue
@@ -116,10 +117,6 @@ def test_the_matches_of_a_search_follow_changes_by_any_connection(office: tuple[
 def test_remembered_counts_follow_a_change_made_by_another_process(office: tuple[Any, Any]) -> None:
     """The counts a connection remembers (SQLite: until `PRAGMA data_version` moves; PostgreSQL: until its
     snapshot moves) are counted again when another process's engine commits a change."""
-    from sqlalchemy import text
-
-    from core.db import make_engine
-
     settings, engine = office
     assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}
     assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"pending_review": 1}  # remembered
