@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -537,6 +537,35 @@ _QUEUE_COLUMNS = tuple(_D[name] for name in QueueRow.__dataclass_fields__)
 
 
 def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
+    folded = fold_words(f.q) if f.q else ""
+    # What the status counts depend on: the filters, not the tab or the page.
+    counts_key = (f.unit, f.kind, f.month, folded)
+    # A plain connection rather than an ORM session: these are rows to show, not objects to change.
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # Each statement its own transaction: a page already remembered costs one round trip,
+            # not BEGIN, the snapshot and COMMIT. What is counted and read after the snapshot is
+            # at least as new as it (see `_status_counts`), which is all the cache needs.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        version = _version(conn)
+        kept: dict[Any, tuple[Any, QueuePage]] = conn.info.setdefault("queue_pages", {})
+        key = (*counts_key, f.status, f.page)
+        hit = kept.get(key)
+        if hit is None or hit[0] != version:
+            page = _read_queue(conn, settings, f, folded, counts_key, version)
+            if len(kept) >= _KEPT:
+                kept.clear()
+            kept[key] = hit = (version, page)
+        # Ends SQLite's read transaction keeping the connection's temp tables (a rollback would
+        # drop the search's remembered matches with it).
+        conn.commit()
+    page = hit[1]
+    return replace(page, rows=list(page.rows), counts=dict(page.counts))
+
+
+def _read_queue(
+    conn: Connection, settings: Settings, f: QueueFilter, folded: str, counts_key: Any, version: Any
+) -> QueuePage:
     conditions: list[ColumnElement[bool]] = []
     if f.unit == "-":
         conditions.append(_D.unit_code.is_(None))
@@ -547,30 +576,21 @@ def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
     if f.month:
         start, end = month_range(f.month, settings)
         conditions += [_D.created_at >= start, _D.created_at < end]
-    folded = fold_words(f.q) if f.q else ""
     size = settings.review.page_size
-    # What the status counts depend on: the filters, not the tab or the page.
-    counts_key = (f.unit, f.kind, f.month, folded)
-    # A plain connection rather than an ORM session: these are rows to show, not objects to change.
-    # One transaction, so the counts and the page agree.
-    with engine.connect() as conn:
-        if folded:
-            conditions += search_conditions(conn, folded)
-        counts = _status_counts(conn, conditions, counts_key)
-        where = [*conditions, _D.status == f.status] if f.status else conditions
-        total = counts.get(f.status, 0) if f.status else sum(counts.values())
-        pages = max(1, -(-total // size))
-        page = min(max(1, f.page), pages)
-        result = conn.execute(
-            select(*_QUEUE_COLUMNS)
-            .where(*where)
-            .order_by(_D.created_at.desc(), _D.id.desc())
-            .offset((page - 1) * size)
-            .limit(size)
-        ).all()
-        # Ends the read transaction keeping the connection's temp tables (a rollback would drop
-        # the search's remembered matches with it).
-        conn.commit()
+    if folded:
+        conditions += search_conditions(conn, folded)
+    counts = _status_counts(conn, conditions, counts_key, version)
+    where = [*conditions, _D.status == f.status] if f.status else conditions
+    total = counts.get(f.status, 0) if f.status else sum(counts.values())
+    pages = max(1, -(-total // size))
+    page = min(max(1, f.page), pages)
+    result = conn.execute(
+        select(*_QUEUE_COLUMNS)
+        .where(*where)
+        .order_by(_D.created_at.desc(), _D.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    ).all()
     rows = [QueueRow(*r) for r in result]
     return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages)
 
@@ -653,23 +673,28 @@ def _matches_table(conn: Connection, match: str) -> str:
     return name
 
 
-def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key: Any) -> dict[str, int]:
+def _version(conn: Connection) -> Any:
+    """What moves when anything a page shows may have changed. SQLite: `_data_version`. PostgreSQL:
+    the snapshot (the transactions it sees as committed, `pg_current_snapshot()`), the same text
+    exactly as long as no transaction has committed or begun writing; what is read after it is
+    never older than it, so what is remembered under it is never stale."""
+    if conn.dialect.name == "sqlite":
+        return _data_version(conn)
+    return conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+
+
+def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key: Any, version: Any) -> dict[str, int]:
     """Drafts per status under the filters (`key` names them). A connection remembers the counts of
     the last filters it counted (the tabs of every queue page, the pages of one search) until the
-    database changes: counting 20,000 drafts, or a search's thousands of matches, is most of the page's
-    database time. What "changes" means: SQLite's `_data_version`; on PostgreSQL the snapshot (the
-    transactions it sees as committed, `pg_current_snapshot()`), read before the counts, which are
-    therefore never older than the snapshot they are remembered under."""
-    query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
-    if conn.dialect.name == "sqlite":
-        version: Any = _data_version(conn)
-    else:
-        version = conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+    database changes (`version`, read before): counting 20,000 drafts, or a search's thousands of
+    matches, is most of a page's database time. `queue` also remembers whole pages the same way;
+    the counts outlive them because every tab and page of one filter shares them."""
     cache: dict[Any, tuple[Any, dict[str, int]]] = conn.info.setdefault("draft_status_counts", {})
     hit = cache.get(key)
     if hit is None or hit[0] != version:
         if len(cache) >= _KEPT:
             cache.clear()
+        query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
         hit = (version, {k: int(v) for k, v in conn.execute(query).all()})
         cache[key] = hit
     return dict(hit[1])

@@ -126,3 +126,21 @@ def test_remembered_counts_follow_a_change_made_by_another_process(office: tuple
     other.dispose()
     assert queue(engine, settings, QueueFilter(q="dang bo")).counts == {"published": 1}
     assert queue(engine, settings, QueueFilter(q="dang bo", status="published")).total == 1
+
+
+def test_a_remembered_page_follows_a_change_that_leaves_the_counts_alone(office: tuple[Any, Any]) -> None:
+    """A connection remembers whole queue pages under the same rule as the counts: a title another
+    process edits (the same drafts, the same statuses) shows on the next view of that page."""
+    settings, engine = office
+    titles = [r.title for r in queue(engine, settings, QueueFilter(q="chi bo")).rows]
+    assert titles == [TITLES[3]]
+    assert [r.title for r in queue(engine, settings, QueueFilter(q="chi bo")).rows] == titles  # remembered
+    other = make_engine(settings.database_url)
+    with other.begin() as conn:
+        conn.execute(text("UPDATE draft SET title = 'Chi bộ Văn phòng sơ kết quý IV' WHERE id = 3"))
+    other.dispose()
+    page = queue(engine, settings, QueueFilter(q="chi bo"))
+    assert [r.title for r in page.rows] == ["Chi bộ Văn phòng sơ kết quý IV"]
+    assert page.counts == {"pending_review": 1}
+    page.rows.clear()  # a caller's copy: the remembered page is not changed through it
+    assert len(queue(engine, settings, QueueFilter(q="chi bo")).rows) == 1
