@@ -508,8 +508,11 @@ class QueueRow:
     sender: str
     sender_name: str
     created_at: datetime
-    warnings: list[str]
+    warnings: tuple[str, ...]  # the column's JSON list, as a tuple: a row is hashable
     revision: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
 
 @dataclass(frozen=True)
