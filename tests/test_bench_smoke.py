@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench import ingest_backlog, ingest_latency, reports, run, word_convert
+from bench import ingest_backlog, ingest_latency, run, word_convert
 from tests import corpus as real
 
 pytestmark = [pytest.mark.slow, pytest.mark.picks_databases]  # SQLite and PostgreSQL named here
@@ -168,33 +168,6 @@ def test_site_build_rebuilds_and_publishes_against_hugo_when_installed(tmp_path:
     assert result["publish"] and all(p["samples"] > 0 and _positive(p["median_ms"]) for p in result["publish"].values())
 
 
-def test_reports_times_the_month_and_the_dashboard_against_the_sql_aggregate(tmp_path: Path) -> None:
-    result = reports.run(quick=True, results_dir=tmp_path, items=1_500, units=10)
-
-    assert (result["items"], result["units"]) == (1_500, 10)
-    assert result["lines"] > 0  # the month had royalty lines, written into the documents
-    # History as an office has it: every period from 07/2024 (the first base-salary row) to 10/2026 closed.
-    assert result["closed_periods"] == 27
-    for key in ("month_median_s", "load_month_median_s", "aggregate_median_ms", "page_median_ms", "page_p95_ms"):
-        assert _positive(result[key]), key
-    assert _positive(result["month_ratio"]) and _positive(result["page_ratio"])
-    assert _saved(tmp_path, "reports")["lines"] == result["lines"]
-
-
-def test_diagnostics_reads_every_case_bounded_and_against_mail_parser_alone(tmp_path: Path) -> None:
-    from bench import diagnostics
-
-    result = diagnostics.run(quick=True, results_dir=tmp_path)
-
-    scopes = {name: case["scope"] for name, case in result["cases"].items()}
-    assert scopes["submission + 4 MB photo (read whole)"] == "message"
-    assert scopes["submission + 25 MB photo (header block)"] == "headers"
-    assert scopes["thousands of parts"] == "headers"
-    for case in result["cases"].values():
-        assert _positive(case["diagnose_s"]) and _positive(case["mail_parser_alone_s"])
-    assert _saved(tmp_path, "diagnostics")["cases"] == result["cases"]
-
-
 def test_libreoffice_confinement_times_both_modes(tmp_path: Path) -> None:
     # Through bench/run.py: the same .doc converted confined (bwrap) and not, taking turns.
     assert run.main(["--quick", "--only", "confinement", "--results", str(tmp_path)]) == 0
@@ -207,16 +180,57 @@ def test_libreoffice_confinement_times_both_modes(tmp_path: Path) -> None:
     assert row["baseline_value"] == result["modes"]["off"]["median_s"] and _positive(row["ratio"])
 
 
-def test_run_summarises_every_headline_with_postgresql_beside_sqlite(tmp_path: Path) -> None:
-    # The reports benchmark on both databases (PostgreSQL: its own throwaway server) and one that has
-    # no database, through bench/run.py as `make bench` calls it; then the one table, printed and
-    # written as Markdown, and rebuilt from the saved JSON by --table-only.
-    markdown = tmp_path / "summary.md"
-    argv = ["--quick", "--only", "reports,diagnostics", "--results", str(tmp_path), "--markdown", str(markdown)]
-    assert run.main(argv) == 0
+# The reports benchmark on both databases (PostgreSQL: its own throwaway server) and one that has no
+# database, run once through bench/run.py as `make bench` calls it; three tests read what it wrote
+# (one xdist group: one worker, one run).
+SUMMARY = pytest.mark.xdist_group(name="bench_summary")
 
-    on_pg = _saved(tmp_path, "reports_postgresql")
-    on_sqlite = _saved(tmp_path, "reports")
+
+@pytest.fixture(scope="module")
+def summary_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    results = tmp_path_factory.mktemp("bench-summary")
+    argv = ["--quick", "--only", "reports,diagnostics", "--results", str(results), "--markdown",
+            str(results / "summary.md")]  # fmt: skip
+    assert run.main(argv) == 0
+    return results, argv
+
+
+@SUMMARY
+def test_reports_times_the_month_and_the_dashboard_against_the_sql_aggregate(
+    summary_run: tuple[Path, list[str]],
+) -> None:
+    results, _argv = summary_run
+    for name in ("reports", "reports_postgresql"):
+        result = _saved(results, name)
+        assert result["items"] > 0 and result["units"] > 0, name
+        assert result["lines"] > 0, name  # the month had royalty lines, written into the documents
+        # History as an office has it: every period from 07/2024 (the first base-salary row) to 10/2026 closed.
+        assert result["closed_periods"] == 27, name
+        for key in ("month_median_s", "load_month_median_s", "aggregate_median_ms", "page_median_ms", "page_p95_ms"):
+            assert _positive(result[key]), (name, key)
+        assert _positive(result["month_ratio"]) and _positive(result["page_ratio"]), name
+
+
+@SUMMARY
+def test_diagnostics_reads_every_case_bounded_and_against_mail_parser_alone(
+    summary_run: tuple[Path, list[str]],
+) -> None:
+    result = _saved(summary_run[0], "diagnostics")
+    scopes = {name: case["scope"] for name, case in result["cases"].items()}
+    assert scopes["submission + 4 MB photo (read whole)"] == "message"
+    assert scopes["submission + 25 MB photo (header block)"] == "headers"
+    assert scopes["thousands of parts"] == "headers"
+    for case in result["cases"].values():
+        assert _positive(case["diagnose_s"]) and _positive(case["mail_parser_alone_s"])
+
+
+@SUMMARY
+def test_run_summarises_every_headline_with_postgresql_beside_sqlite(summary_run: tuple[Path, list[str]]) -> None:
+    # The one table, printed and written as Markdown, and rebuilt from the saved JSON by --table-only.
+    results, argv = summary_run
+    markdown = results / "summary.md"
+    on_pg = _saved(results, "reports_postgresql")
+    on_sqlite = _saved(results, "reports")
     assert (on_pg["backend"], on_sqlite["backend"]) == ("postgresql", "sqlite")
     assert on_pg["lines"] == on_sqlite["lines"] > 0  # the same month priced the same on both
     assert on_pg["closed_periods"] == on_sqlite["closed_periods"] == 27
@@ -230,7 +244,7 @@ def test_run_summarises_every_headline_with_postgresql_beside_sqlite(tmp_path: P
     assert len(figures) == 3  # two of reports (one line for both databases), one of diagnostics
     month = figures[on_sqlite["headline"][0]["figure"]]
     assert month[2] != "—" and month[3] != "—"  # measured on SQLite and on PostgreSQL
-    slowest = figures[_saved(tmp_path, "diagnostics")["headline"][0]["figure"]]
+    slowest = figures[_saved(results, "diagnostics")["headline"][0]["figure"]]
     assert slowest[2] != "—" and slowest[3] == "—"  # no database in it
     assert "quick mode" in table
 
