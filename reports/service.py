@@ -76,22 +76,23 @@ def _counted_query(columns: Sequence[Any], start: datetime, end: datetime, count
     )
 
 
+def _in_closed_period() -> Any:
+    """The line's period is closed. An uncorrelated IN, which both databases read once per query:
+    as a join inside the correlated subqueries below, PostgreSQL scanned report_period again for
+    every draft (28 ms of a 2,000-item month)."""
+    return col(ReportLine.period).in_(select(ReportPeriod.period).where(ReportPeriod.status == PeriodStatus.closed))
+
+
 def _held_by_closed_line() -> Any:
     """A closed period's stored line holds this draft (correlated: one index probe a draft)."""
-    return (
-        select(ReportLine.id)
-        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
-        .where(col(ReportLine.draft_id) == col(Draft.id), ReportPeriod.status == PeriodStatus.closed)
-        .exists()
-    )
+    return select(ReportLine.id).where(col(ReportLine.draft_id) == col(Draft.id), _in_closed_period()).exists()
 
 
 def _closed_line_period() -> Any:
     """The closed period whose stored lines hold this draft, or NULL (correlated scalar subquery)."""
     return (
         select(func.min(ReportLine.period))
-        .join(ReportPeriod, col(ReportPeriod.period) == col(ReportLine.period))
-        .where(col(ReportLine.draft_id) == col(Draft.id), ReportPeriod.status == PeriodStatus.closed)
+        .where(col(ReportLine.draft_id) == col(Draft.id), _in_closed_period())
         .scalar_subquery()
     )
 
