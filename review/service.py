@@ -8,11 +8,11 @@ audit log), and queues the contributor's email in the same transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam, func, literal_column, or_, text
 from sqlalchemy import select as core_select  # Core queries on table columns, run on the connection
@@ -535,6 +535,7 @@ def month_range(month: str, settings: Settings) -> tuple[datetime, datetime]:
 
 
 _D = table_of(Draft).c
+T = TypeVar("T")
 # QueueRow's fields, in order: the queue reads these columns only (never the ~5 KB body).
 _QUEUE_COLUMNS = tuple(_D[name] for name in QueueRow.__dataclass_fields__)
 
@@ -684,6 +685,28 @@ def _version(conn: Connection) -> Any:
     if conn.dialect.name == "sqlite":
         return _data_version(conn)
     return conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar()
+
+
+def remembered(engine: Engine, name: str, key: Any, read: Callable[[Session], T]) -> T:
+    """What `read` returns (from a read-only session), kept by the pooled connection under `name` and
+    `key` until the database changes (`_version`, read first: what is read after it is never older).
+    For pages read far more often than anything changes (a draft's page); the caller must not change
+    what it gets back, which later requests share. On PostgreSQL each statement is its own
+    transaction, as `queue` reads: a page already kept costs one round trip."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        version = _version(conn)
+        kept: dict[Any, tuple[Any, T]] = conn.info.setdefault(name, {})
+        hit = kept.get(key)
+        if hit is None or hit[0] != version:
+            with Session(bind=conn, expire_on_commit=False) as s:
+                value = read(s)
+            if len(kept) >= _KEPT:
+                kept.clear()
+            kept[key] = hit = (version, value)
+        conn.commit()
+    return hit[1]
 
 
 def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key: Any, version: Any) -> dict[str, int]:

@@ -33,8 +33,8 @@ from review.web.article import editable_body, text_of, word_diff
 from review.web.deps import NotFound, PostDep, Posted, UserDep, Web, WebDep
 from review.web.files import untrusted_document
 from review.web.forms import draft_edit, field_ids
-from review.web.publications import manual_views, publications_view
-from review.web.reports import shares_view
+from review.web.publications import PublicationView, manual_views, publications_view
+from review.web.reports import SharesView, shares_view
 
 router = APIRouter()
 
@@ -175,6 +175,34 @@ def decisions_shown(web: Web, who: SignedIn, draft: Draft) -> dict[str, bool]:
     }
 
 
+@dataclass(frozen=True)
+class PageData:
+    """What a draft's page reads, kept per connection until the database changes
+    (`service.remembered`): shared by the requests that show it, never changed."""
+
+    loaded: Loaded
+    names: dict[str, str]
+    revs: list[RevisionInfo]
+    history: Sequence[Row[Any]]
+    duplicates: list[service.DraftRef]
+    pubs: list[PublicationView]
+    shares: SharesView | None
+
+
+def _read_page(web: Web, draft_id: int, s: Session) -> PageData:
+    # Every read of the page in one session: one connection, and (SQLite) one consistent picture.
+    loaded = load_in(s, draft_id)
+    return PageData(
+        loaded=loaded,
+        names=user_names_in(s),
+        revs=service.revision_list_in(s, draft_id),
+        history=service.history_rows_in(s, draft_id),
+        duplicates=service.duplicates_in(s, loaded.draft),
+        pubs=publications_view(s, web, draft_id),
+        shares=shares_view(s, loaded.draft),
+    )
+
+
 def draft_page(
     web: Web,
     request: Request,
@@ -185,17 +213,13 @@ def draft_page(
     error: str | None = None,
     values: dict[str, dict[str, str]] | None = None,
 ) -> Response:
-    # Every read of the page in one transaction: one connection, and a consistent picture.
-    with reading(web.engine) as s:
-        loaded = load_in(s, draft_id)
-        d = loaded.draft
-        names = user_names_in(s)
-        revs = service.revision_list_in(s, draft_id)
-        history = service.history_rows_in(s, draft_id)
-        duplicates = service.duplicates_in(s, d)
-        pubs = publications_view(s, web, draft_id)
-        manual = manual_views(s, web, draft_id, pubs) if can_publish(web, who) else []
-        shares = shares_view(s, d)
+    data = service.remembered(web.engine, "draft_pages", draft_id, partial(_read_page, web, draft_id))
+    loaded, d, names, revs, history = data.loaded, data.loaded.draft, data.names, data.revs, data.history
+    duplicates, pubs, shares = data.duplicates, data.pubs, data.shares
+    manual = []
+    if can_publish(web, who) and any(p.awaiting_manual for p in pubs):  # its package is built now
+        with reading(web.engine) as s:
+            manual = manual_views(s, web, draft_id, pubs)
     genre = web.settings.genres.get(d.kind)
     notice = DONE.get(request.query_params.get("tb", "")) if request.method == "GET" else None
     return web.render(

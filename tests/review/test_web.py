@@ -19,13 +19,14 @@ from bs4 import BeautifulSoup, Tag
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from fastapi.testclient import TestClient
+from sqlalchemy import text as sql
 from sqlalchemy import update
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from core.db import reading, transaction, utcnow
+from core.db import make_engine, reading, transaction, utcnow
 from core.models import DraftImage, KnownSender, OutboxMail
 from core.storage import Store
 from ingest.models import InboundMessage
@@ -355,6 +356,24 @@ def test_history_shows_each_new_event_and_renamed_account_at_once(office: Office
     assert "Trần Thị Duyệt" in after[-1] and "Trùng nội dung" in after[-1]
     add_user(office.engine, "truongban", PASSWORD, role="chief", full_name="Trần Thị Duyệt Mới")
     assert "Trần Thị Duyệt Mới" in history()[-1]
+
+
+def test_a_draft_page_shows_what_another_process_changed_at_once(office: Office) -> None:
+    # A connection keeps what a draft's page read until the database changes (review.service.remembered):
+    # a change committed by another process (the worker, a second server) shows on the next view.
+    draft = seed_draft(office, title="Chi bộ Văn phòng sinh hoạt chuyên đề")
+    editor = office.signed_in("editor")
+
+    def title() -> str:
+        return soup(editor.get(f"/drafts/{draft}").text).select_one("h1").get_text(" ", strip=True)
+
+    assert "sinh hoạt chuyên đề" in title()
+    assert "sinh hoạt chuyên đề" in title()  # the kept page
+    other = make_engine(office.settings.database_url)  # its own pool, as another process has
+    with other.begin() as conn:
+        conn.execute(sql("UPDATE draft SET title = 'Chi bộ Văn phòng tổng kết năm' WHERE id = :id"), {"id": draft})
+    other.dispose()
+    assert "tổng kết năm" in title()
 
 
 def test_every_warning_code_has_a_vietnamese_label() -> None:
