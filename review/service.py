@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam, func, literal_column, or_, text
@@ -545,30 +546,13 @@ def queue(engine: Engine, settings: Settings, f: QueueFilter) -> QueuePage:
     # What the status counts depend on: the filters, not the tab or the page.
     counts_key = (f.unit, f.kind, f.month, folded)
     # A plain connection rather than an ORM session: these are rows to show, not objects to change.
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            # Each statement its own transaction: a page already remembered costs one round trip,
-            # not BEGIN, the snapshot and COMMIT. What is counted and read after the snapshot is
-            # at least as new as it (see `_status_counts`), which is all the cache needs.
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-        version = _version(conn)
-        kept: dict[Any, tuple[Any, QueuePage]] = conn.info.setdefault("queue_pages", {})
-        key = (*counts_key, f.status, f.page)
-        hit = kept.get(key)
-        if hit is None or hit[0] != version:
-            page = _read_queue(conn, settings, f, folded, counts_key, version)
-            if len(kept) >= _KEPT:
-                kept.clear()
-            kept[key] = hit = (version, page)
-        # Ends SQLite's read transaction keeping the connection's temp tables (a rollback would
-        # drop the search's remembered matches with it).
-        conn.commit()
-    page = hit[1]
-    return replace(page, rows=list(page.rows), counts=dict(page.counts))
+    read = partial(_read_queue, settings=settings, f=f, folded=folded, counts_key=counts_key)
+    page = _kept_on_connection(engine, "queue_pages", (*counts_key, f.status, f.page), read)
+    return replace(page, rows=list(page.rows), counts=dict(page.counts))  # the caller's own lists
 
 
 def _read_queue(
-    conn: Connection, settings: Settings, f: QueueFilter, folded: str, counts_key: Any, version: Any
+    conn: Connection, version: Any, *, settings: Settings, f: QueueFilter, folded: str, counts_key: Any
 ) -> QueuePage:
     conditions: list[ColumnElement[bool]] = []
     if f.unit == "-":
@@ -688,11 +672,23 @@ def _version(conn: Connection) -> Any:
 
 
 def remembered(engine: Engine, name: str, key: Any, read: Callable[[Session], T]) -> T:
-    """What `read` returns (from a read-only session), kept by the pooled connection under `name` and
-    `key` until the database changes (`_version`, read first: what is read after it is never older).
-    For pages read far more often than anything changes (a draft's page); the caller must not change
-    what it gets back, which later requests share. On PostgreSQL each statement is its own
-    transaction, as `queue` reads: a page already kept costs one round trip."""
+    """What `read` returns (from a read-only session), kept by a pooled connection under `name` and
+    `key` until the database changes (`_kept_on_connection`). For pages read far more often than
+    anything changes (a draft's page); the caller must not change what it gets back, which later
+    requests share."""
+
+    def in_session(conn: Connection, _version: Any) -> T:
+        with Session(bind=conn, expire_on_commit=False) as s:
+            return read(s)
+
+    return _kept_on_connection(engine, name, key, in_session)
+
+
+def _kept_on_connection(engine: Engine, name: str, key: Any, read: Callable[[Connection, Any], T]) -> T:
+    """`read(conn, version)`, kept by the connection under `name` and `key` until the database changes:
+    `_version` is read first, so what is read after it is never older than what it is kept under. On
+    PostgreSQL each statement is its own transaction: a value already kept costs one round trip, not
+    BEGIN, the snapshot and COMMIT."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -700,11 +696,12 @@ def remembered(engine: Engine, name: str, key: Any, read: Callable[[Session], T]
         kept: dict[Any, tuple[Any, T]] = conn.info.setdefault(name, {})
         hit = kept.get(key)
         if hit is None or hit[0] != version:
-            with Session(bind=conn, expire_on_commit=False) as s:
-                value = read(s)
+            value = read(conn, version)
             if len(kept) >= _KEPT:
                 kept.clear()
             kept[key] = hit = (version, value)
+        # Ends SQLite's read transaction keeping the connection's temp tables (a rollback would drop
+        # the search's remembered matches with them).
         conn.commit()
     return hit[1]
 
