@@ -147,9 +147,10 @@ def table_of(model: type[SQLModel]) -> Table:
 
 @contextmanager
 def one_query(engine: Engine) -> Iterator[Connection]:
-    """A connection for a single read-only statement (what every page asks first: who is signed in).
-    On PostgreSQL in autocommit, where one statement is its own transaction: no BEGIN and ROLLBACK
-    round trips around it."""
+    """A connection for read-only statements that need no transaction around them (who is signed in,
+    what every page asks first; a page kept until the database changes, `review.service`). On
+    PostgreSQL in autocommit, where each statement is its own transaction: no BEGIN and ROLLBACK round
+    trips around them. On SQLite nothing changes: `_sqlite_begin` opens a transaction at the first statement."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from core.db import reading, table_of, transaction, utcnow
+from core.db import one_query, reading, table_of, transaction, utcnow
 from core.drafts import (
     EDITABLE,
     DraftError,
@@ -685,24 +685,27 @@ def remembered(engine: Engine, name: str, key: Any, read: Callable[[Session], T]
 
 
 def _kept_on_connection(engine: Engine, name: str, key: Any, read: Callable[[Connection, Any], T]) -> T:
-    """`read(conn, version)`, kept by the connection under `name` and `key` until the database changes:
-    `_version` is read first, so what is read after it is never older than what it is kept under. On
-    PostgreSQL each statement is its own transaction: a value already kept costs one round trip, not
-    BEGIN, the snapshot and COMMIT."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+    """`read(conn, version)`, kept by the connection under `name` and `key` until the database changes
+    (`_kept`). On PostgreSQL each statement is its own transaction (`one_query`): a value already kept
+    costs one round trip, not BEGIN, the snapshot and COMMIT."""
+    with one_query(engine) as conn:
         version = _version(conn)
-        kept: dict[Any, tuple[Any, T]] = conn.info.setdefault(name, {})
-        hit = kept.get(key)
-        if hit is None or hit[0] != version:
-            value = read(conn, version)
-            if len(kept) >= _KEPT:
-                kept.clear()
-            kept[key] = hit = (version, value)
+        value = _kept(conn, name, key, version, partial(read, conn, version))
         # Ends SQLite's read transaction keeping the connection's temp tables (a rollback would drop
         # the search's remembered matches with them).
         conn.commit()
+    return value
+
+
+def _kept(conn: Connection, name: str, key: Any, version: Any, read: Callable[[], T]) -> T:
+    """`read()`, kept by the connection under `name` and `key` while `version` (read before it: what is
+    read after it is never older) stays the same; at most `_KEPT` keys a name."""
+    kept: dict[Any, tuple[Any, T]] = conn.info.setdefault(name, {})
+    hit = kept.get(key)
+    if hit is None or hit[0] != version:
+        if len(kept) >= _KEPT:
+            kept.clear()
+        kept[key] = hit = (version, read())
     return hit[1]
 
 
@@ -712,15 +715,12 @@ def _status_counts(conn: Connection, conditions: list[ColumnElement[bool]], key:
     database changes (`version`, read before): counting 20,000 drafts, or a search's thousands of
     matches, is most of a page's database time. `queue` also remembers whole pages the same way;
     the counts outlive them because every tab and page of one filter shares them."""
-    cache: dict[Any, tuple[Any, dict[str, int]]] = conn.info.setdefault("draft_status_counts", {})
-    hit = cache.get(key)
-    if hit is None or hit[0] != version:
-        if len(cache) >= _KEPT:
-            cache.clear()
+
+    def count() -> dict[str, int]:
         query = select(_D.status, func.count()).where(*conditions).group_by(_D.status)
-        hit = (version, {k: int(v) for k, v in conn.execute(query).all()})
-        cache[key] = hit
-    return dict(hit[1])
+        return {k: int(v) for k, v in conn.execute(query).all()}
+
+    return dict(_kept(conn, "draft_status_counts", key, version, count))
 
 
 @dataclass(frozen=True)
